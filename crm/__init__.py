@@ -1,0 +1,113 @@
+"""Obrolan: a conversation CRM for small shops that sell through social channels."""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, redirect, request, url_for
+from flask_login import current_user
+
+from .extensions import babel, csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS = {
+    "SHOP_NAME": "Obrolan",
+    "SHOP_TIMEZONE": "Asia/Jakarta",
+    "HOST": "127.0.0.1",
+    "PORT": 5000,
+    "THREADS": 8,
+    "PER_PAGE": 25,
+    "LANGUAGES": ["en", "id"],
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
+    # A new message more than this long after the last one on the same channel starts a new conversation.
+    "CONVERSATION_GAP_HOURS": 24,
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+# Endpoints a visitor may reach without logging in; everything else needs a login (tested over app.url_map).
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.setup", "static"})
+
+
+def create_app(config=None) -> Flask:
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("OBROLAN_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path or PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("OBROLAN")
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.setdefault(
+        "SQLALCHEMY_DATABASE_URI", "sqlite:///" + os.path.join(app.instance_path, "obrolan.sqlite")
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_request_guards(app)
+
+    from . import cli, errors, formatting
+
+    cli.register(app)
+    errors.register(app)
+    formatting.register(app)
+    return app
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    """Made once on first start and kept in instance/, so sessions survive restarts and no key is in the code."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _init_extensions(app: Flask) -> None:
+    from .sqlite import configure_sqlite
+    from .users import load_user, select_locale
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["SHOP_TIMEZONE"])
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .auth import bp as auth_bp
+    from .conversations import bp as conversations_bp
+    from .customers import bp as customers_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(customers_bp)
+    app.register_blueprint(conversations_bp)
+    app.add_url_rule("/", "home", lambda: redirect(url_for("customers.index")))
+
+
+def _register_request_guards(app: Flask) -> None:
+    @app.before_request
+    def require_login():
+        if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+            return None
+        return login_manager.unauthorized()

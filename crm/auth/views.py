@@ -1,0 +1,137 @@
+import hmac
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db
+from ..models import User
+from ..users import AccountError, create_user, find_user_by_email, no_user_exists, setup_token
+from . import bp, owner_required
+from .forms import LoginForm, NewPasswordForm, OwnPasswordForm, SetupForm, StaffForm
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: "//evil.example" and "https://evil.example" would be open redirects.
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        if "\\" not in target:
+            return target
+    return url_for("home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if no_user_exists():
+        return redirect(url_for("auth.setup"))
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = find_user_by_email(form.email.data)
+        if user and user.active and user.check_password(form.password.data):
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(_("Wrong e-mail or password, or the account is deactivated."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup():
+    if not no_user_exists():
+        abort(404)
+    expected = setup_token()
+    form = SetupForm()
+    if form.validate_on_submit():
+        if not hmac.compare_digest(form.token.data.strip(), expected):
+            form.token.errors.append(_("This is not the token printed on the server console."))
+        else:
+            user = create_user(name=form.name.data, email=form.email.data, password=form.password.data, role="owner")
+            db.session.commit()
+            login_user(user)
+            flash(_("Welcome! Your owner account is ready."), "success")
+            return redirect(url_for("home"))
+    return render_template("auth/setup.html", form=form)
+
+
+@bp.get("/users")
+@owner_required
+def users():
+    accounts = db.session.execute(db.select(User).order_by(User.active.desc(), User.name)).scalars().all()
+    return render_template("auth/users.html", users=accounts, form=StaffForm())
+
+
+@bp.post("/users")
+@owner_required
+def add_user():
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(
+                name=form.name.data, email=form.email.data, password=form.password.data, role=form.role.data
+            )
+        except AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Account for %(name)s created.", name=user.name), "success")
+            return redirect(url_for("auth.users"))
+    accounts = db.session.execute(db.select(User).order_by(User.active.desc(), User.name)).scalars().all()
+    return render_template("auth/users.html", users=accounts, form=form), 400
+
+
+def _other_user(user_id: int) -> User:
+    user = db.get_or_404(User, user_id)
+    if user.id == current_user.id:
+        abort(400, _("You cannot change your own account here."))
+    return user
+
+
+@bp.post("/users/<int:user_id>/active")
+@owner_required
+def set_active(user_id: int):
+    user = _other_user(user_id)
+    user.active = request.form.get("active") == "1"
+    user.session_version += 1
+    db.session.commit()
+    if user.active:
+        flash(_("%(name)s can log in again.", name=user.name), "success")
+    else:
+        flash(_("%(name)s is deactivated and logged out everywhere.", name=user.name), "success")
+    return redirect(url_for("auth.users"))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@owner_required
+def reset_password(user_id: int):
+    user = _other_user(user_id)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        user.set_password(form.password.data)
+        db.session.commit()
+        flash(_("New password set for %(name)s.", name=user.name), "success")
+        return redirect(url_for("auth.users"))
+    return render_template("auth/reset_password.html", form=form, user=user)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_own_password():
+    form = OwnPasswordForm()
+    if form.validate_on_submit():
+        if current_user.check_password(form.current.data):
+            current_user.set_password(form.password.data)
+            db.session.commit()
+            login_user(current_user)  # the session version changed: keep this session, end the others
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("home"))
+        form.current.errors.append(_("This is not your current password."))
+    return render_template("auth/reset_password.html", form=form, user=current_user)

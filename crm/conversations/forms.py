@@ -1,0 +1,44 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    FieldList,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+
+from ..customers.forms import channel_choices
+from ..formatting import SIDE_LABELS
+
+MAX_MESSAGE_LENGTH = 20_000
+
+
+class MessageEntryForm(FlaskForm):
+    class Meta:
+        csrf = False  # a row of the outer form, which carries the token
+
+    side = RadioField(_l("Who wrote it"), choices=[SelectChoice(side, label) for side, label in SIDE_LABELS.items()], default="customer")
+    body = TextAreaField(_l("Message"), validators=[Optional(), Length(max=MAX_MESSAGE_LENGTH)])
+    sent_at = DateTimeLocalField(
+        _l("Time (empty: now)"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
+    )
+
+
+class MessagesForm(FlaskForm):
+    messages = FieldList(FormField(MessageEntryForm), min_entries=3, max_entries=200)
+
+    def filled_messages(self):
+        return [entry.form for entry in self.messages if (entry.form.body.data or "").strip()]
+
+
+class LogChatForm(MessagesForm):
+    customer_id = IntegerField(validators=[Optional()])
+    new_customer_name = StringField(_l("New customer's name"), validators=[Optional(), Length(max=200)])
+    new_customer_handle = StringField(_l("Their number, @handle or e-mail"), validators=[Optional(), Length(max=200)])
+    channel = SelectField(_l("Channel"), choices=channel_choices(), default="whatsapp")

@@ -1,0 +1,162 @@
+"""Logging chats: messages land in the right conversation once, however often they are logged."""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from flask import abort, current_app
+
+from ..extensions import db
+from ..models import Conversation, Customer, Message
+
+FINGERPRINT_BATCH = 500
+
+
+@dataclass
+class NewMessage:
+    sent_at: datetime  # aware
+    side: str  # "customer" or "staff"
+    body: str
+    author_name: str = ""
+    attachments: tuple[str, ...] = ()
+
+
+@dataclass
+class LogResult:
+    conversation: Conversation | None
+    added: list[Message] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def get_conversation(conversation_id: int) -> Conversation:
+    conversation = db.get_or_404(Conversation, conversation_id)
+    if conversation.deleted_at or conversation.customer.deleted_at:
+        abort(404)
+    return conversation
+
+
+def fingerprint(channel: str, customer_id: int, sent_at: datetime, side: str, body: str, occurrence: int) -> str:
+    """Stable across re-logging: minute precision, because exports and copies differ in whether they show seconds."""
+    minute = sent_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M")
+    text = " ".join(body.split())
+    key = f"{channel}\x1f{customer_id}\x1f{minute}\x1f{side}\x1f{text}\x1f{occurrence}"
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _fingerprints(channel: str, customer_id: int, messages: list[NewMessage]) -> list[str]:
+    # Two identical "ok"s in the same minute are two messages: the occurrence number tells them apart.
+    seen: Counter = Counter()
+    prints = []
+    for message in messages:
+        key = (message.sent_at.astimezone(timezone.utc).replace(second=0, microsecond=0), message.side,
+               " ".join(message.body.split()))
+        seen[key] += 1
+        prints.append(fingerprint(channel, customer_id, message.sent_at, message.side, message.body, seen[key]))
+    return prints
+
+
+def _existing(prints: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(prints), FINGERPRINT_BATCH):
+        chunk = prints[start : start + FINGERPRINT_BATCH]
+        rows = db.session.execute(
+            db.select(Message.fingerprint, Message.conversation_id).where(Message.fingerprint.in_(chunk))
+        )
+        found.update({print_: conversation_id for print_, conversation_id in rows})
+    return found
+
+
+def _conversation_for(customer: Customer, channel: str, first_new: datetime) -> Conversation | None:
+    gap = timedelta(hours=current_app.config["CONVERSATION_GAP_HOURS"])
+    return db.session.execute(
+        db.select(Conversation)
+        .where(
+            Conversation.customer_id == customer.id,
+            Conversation.channel == channel,
+            Conversation.deleted_at.is_(None),
+            Conversation.last_message_at >= first_new - gap,
+        )
+        .order_by(Conversation.last_message_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def log_chat(
+    customer: Customer,
+    channel: str,
+    messages: list[NewMessage],
+    *,
+    logged_by_id: int | None,
+    conversation: Conversation | None = None,
+) -> LogResult:
+    """Add the messages not logged before to one conversation: the given one, the one an overlapping copy
+    already went to, a recent one on the same channel, or a new one."""
+    messages = sorted((m for m in messages if m.body.strip() or m.attachments), key=lambda m: m.sent_at)
+    if not messages:
+        return LogResult(conversation)
+    prints = _fingerprints(channel, customer.id, messages)
+    existing = _existing(prints)
+    fresh = [(m, p) for m, p in zip(messages, prints) if p not in existing]
+    result = LogResult(conversation, duplicates=len(messages) - len(fresh))
+    if not fresh:
+        if result.conversation is None:
+            result.conversation = db.session.get(Conversation, next(iter(existing.values())))
+        return result
+    if conversation is None:
+        live_matches = [cid for cid in existing.values() if (c := db.session.get(Conversation, cid)) and not c.deleted_at]
+        conversation = (
+            db.session.get(Conversation, live_matches[-1]) if live_matches
+            else _conversation_for(customer, channel, fresh[0][0].sent_at)
+        )
+    if conversation is None:
+        conversation = Conversation(customer=customer, channel=channel, logged_by_id=logged_by_id)
+        db.session.add(conversation)
+    for new, print_ in fresh:
+        message = Message(
+            sent_at=new.sent_at,
+            side=new.side,
+            author_name=new.author_name.strip()[:200],
+            body=new.body.strip(),
+            attachments="\n".join(new.attachments),
+            fingerprint=print_,
+        )
+        conversation.messages.append(message)
+        result.added.append(message)
+    db.session.flush()
+    refresh_conversation_times(conversation)
+    result.conversation = conversation
+    return result
+
+
+def refresh_conversation_times(conversation: Conversation) -> None:
+    first, last = db.session.execute(
+        db.select(db.func.min(Message.sent_at), db.func.max(Message.sent_at)).where(
+            Message.conversation_id == conversation.id, Message.deleted_at.is_(None)
+        )
+    ).one()
+    last_side = db.session.execute(
+        db.select(Message.side)
+        .where(Message.conversation_id == conversation.id, Message.deleted_at.is_(None))
+        .order_by(Message.sent_at.desc(), Message.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    conversation.first_message_at = first
+    conversation.last_message_at = last
+    conversation.last_side = last_side
+    db.session.flush()
+
+
+def refingerprint(customer: Customer) -> None:
+    """After a merge the messages belong to another customer: their fingerprints must follow."""
+    for conversation in customer.conversations:
+        prints = _fingerprints(
+            conversation.channel,
+            customer.id,
+            [NewMessage(m.sent_at, m.side, m.body) for m in conversation.messages],
+        )
+        taken = _existing(prints)
+        for message, print_ in zip(conversation.messages, prints):
+            message.fingerprint = None if taken.get(print_, conversation.id) != conversation.id else print_
+    db.session.flush()

@@ -1,0 +1,117 @@
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..customers.services import IdentityInput, create_customer, find_identity
+from ..extensions import db
+from ..formatting import shop_zone
+from ..identities import InvalidHandle, normalise_handle
+from ..models import Customer, utcnow
+from . import bp
+from .forms import LogChatForm, MessagesForm
+from .services import NewMessage, get_conversation, log_chat
+
+
+def _new_messages(form: MessagesForm) -> list[NewMessage]:
+    now = utcnow()
+    zone = shop_zone()
+    return [
+        NewMessage(
+            sent_at=entry.sent_at.data.replace(tzinfo=zone) if entry.sent_at.data else now,
+            side=entry.side.data if entry.side.data in ("customer", "staff") else "customer",
+            body=entry.body.data.strip(),
+            author_name=current_user.name if entry.side.data == "staff" else "",
+        )
+        for entry in form.filled_messages()
+    ]
+
+
+def _wants_more_rows(form: MessagesForm) -> bool:
+    # Without JavaScript, "Add a message" posts the form back with one more empty row; what was typed stays.
+    if "add_row" in request.form:
+        form.messages.append_entry()
+        return True
+    return False
+
+
+def _chosen_customer(form: LogChatForm) -> Customer | None:
+    """The customer picked in the form, or one made from the new name (or found by the handle typed)."""
+    if form.customer_id.data:
+        customer = db.session.get(Customer, form.customer_id.data)
+        if customer and not customer.deleted_at and not customer.merged_into_id:
+            return customer
+        form.customer_id.errors.append(_("This customer no longer exists; choose another."))
+        return None
+    handle = (form.new_customer_handle.data or "").strip()
+    if handle:
+        try:
+            normalise_handle(form.channel.data, handle)
+        except InvalidHandle as error:
+            form.new_customer_handle.errors.append(_("Not valid: %(reason)s.", reason=str(error)))
+            return None
+        identity = find_identity(form.channel.data, handle)
+        if identity:
+            flash(_("%(handle)s is %(name)s: the chat is logged there.", handle=identity.display,
+                    name=identity.customer.display_name), "info")
+            return identity.customer
+    name = " ".join((form.new_customer_name.data or "").split())
+    if not name:
+        form.customer_id.errors.append(_("Choose a customer or type the name of a new one."))
+        return None
+    identities = [IdentityInput(form.channel.data, handle)] if handle else []
+    return create_customer(name or handle, identities=identities)
+
+
+@bp.route("/log", methods=["GET", "POST"])
+def log():
+    form = LogChatForm()
+    if request.method == "GET":
+        form.customer_id.data = request.args.get("customer_id", type=int)
+    preset = db.session.get(Customer, form.customer_id.data) if form.customer_id.data else None
+    if request.method == "POST" and not _wants_more_rows(form) and form.validate_on_submit():
+        messages = _new_messages(form)
+        if not messages:
+            form.messages.errors.append(_("Write at least one message."))
+        else:
+            customer = _chosen_customer(form)
+            if customer is not None:
+                result = log_chat(customer, form.channel.data, messages, logged_by_id=current_user.id)
+                db.session.commit()
+                flash(
+                    _("%(count)d messages logged for %(name)s.", count=len(result.added), name=customer.display_name)
+                    if result.added else _("These messages were logged before; nothing added."),
+                    "success",
+                )
+                return redirect(url_for("conversations.show", conversation_id=result.conversation.id))
+            db.session.rollback()
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render_template("conversations/log.html", form=form, preset=preset), status
+
+
+@bp.get("/<int:conversation_id>")
+def show(conversation_id: int):
+    conversation = get_conversation(conversation_id)
+    form = MessagesForm()
+    for entry in form.messages:
+        entry.form.side.data = "staff"
+    return render_template("conversations/show.html", conversation=conversation, form=form)
+
+
+@bp.post("/<int:conversation_id>/messages")
+def add_messages(conversation_id: int):
+    """Log the reply (and anything else said since) onto this conversation."""
+    conversation = get_conversation(conversation_id)
+    form = MessagesForm()
+    if not _wants_more_rows(form) and form.validate_on_submit():
+        messages = _new_messages(form)
+        if messages:
+            result = log_chat(
+                conversation.customer, conversation.channel, messages,
+                logged_by_id=current_user.id, conversation=conversation,
+            )
+            db.session.commit()
+            flash(_("%(count)d messages logged.", count=len(result.added)), "success")
+            return redirect(url_for("conversations.show", conversation_id=conversation.id, _anchor="latest"))
+        form.messages.errors.append(_("Write at least one message."))
+    return render_template("conversations/show.html", conversation=conversation, form=form), 400

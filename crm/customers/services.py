@@ -1,0 +1,136 @@
+"""Customers and their channel identities. Functions add and flush; the caller commits once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, redirect, url_for
+from sqlalchemy import func, or_
+
+from ..extensions import db
+from ..identities import InvalidHandle, normalise_handle, phone_fragment_digits
+from ..models import ChannelIdentity, Conversation, Customer, FollowUp, Sale, utcnow
+
+
+class IdentityTaken(ValueError):
+    def __init__(self, identity: ChannelIdentity):
+        super().__init__(f"{identity.display} belongs to {identity.customer.display_name} already")
+        self.identity = identity
+
+
+@dataclass
+class IdentityInput:
+    channel: str
+    handle: str
+
+
+def live_customers():
+    return db.select(Customer).where(Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
+
+
+def get_customer(customer_id: int) -> Customer:
+    """The customer, or 404; a customer merged away leads to the one it was merged into."""
+    customer = db.get_or_404(Customer, customer_id)
+    if customer.merged_into_id:
+        abort(redirect(url_for("customers.show", customer_id=customer.merged_into_id), 301))
+    if customer.deleted_at:
+        abort(404)
+    return customer
+
+
+def last_activity():
+    """When a customer last wrote or was written to; their creation time before any chat."""
+    latest_chat = (
+        db.select(func.max(Conversation.last_message_at))
+        .where(Conversation.customer_id == Customer.id, Conversation.deleted_at.is_(None))
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+    return func.coalesce(latest_chat, Customer.created_at)
+
+
+def customers_by_activity():
+    activity = last_activity().label("last_activity")
+    return live_customers().add_columns(activity).order_by(activity.desc(), Customer.id.desc())
+
+
+def find_identity(channel: str, raw_handle: str) -> ChannelIdentity | None:
+    try:
+        handle = normalise_handle(channel, raw_handle)
+    except InvalidHandle:
+        return None
+    return db.session.execute(
+        db.select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.handle == handle)
+    ).scalar_one_or_none()
+
+
+def add_identity(customer: Customer, channel: str, raw_handle: str) -> ChannelIdentity:
+    """Attach a handle; raises InvalidHandle for a malformed one and IdentityTaken if another customer has it."""
+    handle = normalise_handle(channel, raw_handle)
+    existing = db.session.execute(
+        db.select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.handle == handle)
+    ).scalar_one_or_none()
+    if existing:
+        if existing.customer_id == customer.id:
+            return existing
+        raise IdentityTaken(existing)
+    identity = ChannelIdentity(channel=channel, handle=handle)
+    customer.identities.append(identity)
+    db.session.flush()
+    return identity
+
+
+def create_customer(
+    display_name: str, *, notes: str = "", identities: list[IdentityInput] = (), assigned_to_id: int | None = None
+) -> Customer:
+    customer = Customer(display_name=" ".join(display_name.split()), notes=notes or "", assigned_to_id=assigned_to_id)
+    db.session.add(customer)
+    db.session.flush()
+    for identity in identities:
+        add_identity(customer, identity.channel, identity.handle)
+    return customer
+
+
+def find_customers(query: str, limit: int = 10) -> list[Customer]:
+    """Customers whose name or any handle contains what was typed; phone fragments match any way they are written."""
+    text = " ".join(query.split())
+    if not text:
+        return []
+    conditions = [Customer.display_name.ilike(f"%{_escape_like(text)}%", escape="\\")]
+    handle_text = text.removeprefix("@").lower()
+    handle_match = ChannelIdentity.handle.ilike(f"%{_escape_like(handle_text)}%", escape="\\")
+    digits = phone_fragment_digits(text)
+    if digits:
+        handle_match = or_(handle_match, ChannelIdentity.handle.like(f"+%{digits}%"))
+    conditions.append(
+        Customer.id.in_(db.select(ChannelIdentity.customer_id).where(handle_match))
+    )
+    statement = customers_by_activity().where(or_(*conditions)).limit(limit)
+    return list(db.session.execute(statement).scalars())
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def merge_customers(survivor: Customer, merged: Customer) -> Customer:
+    """Move everything of `merged` onto `survivor`; the merged row stays as a pointer, so nothing is lost."""
+    if survivor.id == merged.id:
+        raise ValueError("a customer cannot be merged into itself")
+    for identity in list(merged.identities):
+        identity.customer_id = survivor.id
+    db.session.flush()
+    db.session.expire(merged, ["identities"])
+    db.session.expire(survivor, ["identities", "conversations"])
+    for model in (Conversation, FollowUp, Sale):
+        db.session.execute(
+            db.update(model).where(model.customer_id == merged.id).values(customer_id=survivor.id)
+        )
+    if merged.notes.strip():
+        joined = f"{survivor.notes.rstrip()}\n\n{merged.display_name}: {merged.notes.strip()}".strip()
+        survivor.notes = joined
+    if survivor.assigned_to_id is None:
+        survivor.assigned_to_id = merged.assigned_to_id
+    merged.merged_into_id = survivor.id
+    survivor.updated_at = utcnow()
+    db.session.flush()
+    return survivor

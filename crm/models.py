@@ -1,0 +1,256 @@
+"""Every table of Obrolan. Times are stored as UTC and come back timezone-aware."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+from .identities import CHANNELS, display_handle
+
+ROLES = ("owner", "staff")
+SIDES = ("customer", "staff")
+STAGES = ("none", "new_lead", "interested", "negotiating", "won", "lost")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """SQLite has no time zones: store naive UTC, hand back aware UTC, refuse naive input."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware one (UTC or the shop's zone)")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN {_in(ROLES)}", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(10), default="staff")
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on password change or deactivation so every old session and remember-me cookie stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == "owner"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+        self.session_version = (self.session_version or 0) + 1
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class Customer(db.Model):
+    __tablename__ = "customers"
+    __table_args__ = (CheckConstraint(f"stage IN {_in(STAGES)}", name="stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    stage: Mapped[str] = mapped_column(String(20), default="none")
+    expected_value: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Set when merged away: the row stays so links and history still resolve to the surviving customer.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+    identities: Mapped[list[ChannelIdentity]] = relationship(
+        back_populates="customer", order_by="ChannelIdentity.id", cascade="all, delete-orphan"
+    )
+    conversations: Mapped[list[Conversation]] = relationship(back_populates="customer")
+
+
+class ChannelIdentity(db.Model):
+    __tablename__ = "channel_identities"
+    __table_args__ = (
+        UniqueConstraint("channel", "handle", name="uq_channel_identities_channel_handle"),
+        CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    handle: Mapped[str] = mapped_column(String(200), index=True)
+
+    customer: Mapped[Customer] = relationship(back_populates="identities")
+
+    @property
+    def display(self) -> str:
+        return display_handle(self.channel, self.handle)
+
+
+class Conversation(db.Model):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
+        Index("ix_conversations_customer_last", "customer_id", "last_message_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    first_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_side: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    customer: Mapped[Customer] = relationship(back_populates="conversations")
+    logged_by: Mapped[User | None] = relationship()
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation", order_by="[Message.sent_at, Message.id]", cascade="all, delete-orphan"
+    )
+
+
+class Message(db.Model):
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(f"side IN {_in(SIDES)}", name="side"),
+        Index("ix_messages_conversation_sent", "conversation_id", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    side: Mapped[str] = mapped_column(String(10))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[str] = mapped_column(Text, default="")
+    # Same channel, customer, time, side and text give the same fingerprint: a chat pasted twice adds nothing.
+    fingerprint: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class OurName(db.Model):
+    """A name the shop itself uses in chats on a channel ('Toko Sari', 'Admin'), so its messages are ours."""
+
+    __tablename__ = "our_names"
+    __table_args__ = (UniqueConstraint("channel", "name_key", name="uq_our_names_channel_name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200))
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+    __table_args__ = (CheckConstraint("kind IN ('need', 'label')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(80))
+    colour: Mapped[str] = mapped_column(String(7), default="#64748b")
+    kind: Mapped[str] = mapped_column(String(10), default="need")
+    keywords: Mapped[str] = mapped_column(Text, default="")
+
+
+class ConversationTag(db.Model):
+    __tablename__ = "conversation_tags"
+    __table_args__ = (CheckConstraint("source IN ('auto', 'manual')", name="source"),)
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True)
+    source: Mapped[str] = mapped_column(String(10))
+    # A tag removed by hand stays as a row with removed_at set, so re-tagging never brings it back.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    reason_word: Mapped[str | None] = mapped_column(String(120))
+    reason_keyword: Mapped[str | None] = mapped_column(String(120))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tag: Mapped[Tag] = relationship()
+    reason_message: Mapped[Message | None] = relationship()
+
+
+class FollowUp(db.Model):
+    __tablename__ = "follow_ups"
+    __table_args__ = (Index("ix_follow_ups_open_due", "done_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    has_time: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+
+
+class Sale(db.Model):
+    __tablename__ = "sales"
+    __table_args__ = (
+        CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
+        CheckConstraint("amount >= 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    sold_on: Mapped[date] = mapped_column(Date, index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    customer: Mapped[Customer] = relationship()

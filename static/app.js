@@ -1,0 +1,83 @@
+// Obrolan's small behaviours. Every page works without this file; it only makes logging faster.
+(function () {
+  "use strict";
+
+  const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+  document.addEventListener("htmx:configRequest", (event) => {
+    event.detail.headers["X-CSRFToken"] = csrfToken();
+  });
+
+  document.addEventListener("submit", (event) => {
+    const question = event.target.dataset?.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  // Customer picker on "Log chat": choosing a search result fills the hidden customer_id.
+  document.addEventListener("click", (event) => {
+    const pick = event.target.closest("[data-pick-customer]");
+    if (pick) {
+      const picker = pick.closest("[data-customer-picker]");
+      picker.querySelector("[data-picked-customer]").value = pick.dataset.pickCustomer;
+      picker.querySelector("[data-picked-name]").textContent = pick.dataset.name;
+      picker.querySelector("[data-picked-label]").hidden = false;
+      picker.querySelector("[data-pick-area]").hidden = true;
+      picker.dispatchEvent(new CustomEvent("customer-picked", { bubbles: true }));
+      picker.closest("form").querySelector("[data-message-rows] textarea")?.focus();
+      return;
+    }
+    const unpick = event.target.closest("[data-unpick]");
+    if (unpick) {
+      const picker = unpick.closest("[data-customer-picker]");
+      picker.querySelector("[data-picked-customer]").value = "";
+      picker.querySelector("[data-picked-label]").hidden = true;
+      picker.querySelector("[data-pick-area]").hidden = false;
+      picker.querySelector('input[type="search"]')?.focus();
+      return;
+    }
+    const addRow = event.target.closest("[data-add-row]");
+    if (addRow) {
+      event.preventDefault();
+      addMessageRow(addRow.form.querySelector("[data-message-rows]"));
+    }
+  });
+
+  function addMessageRow(list) {
+    const rows = list.querySelectorAll(".message-row");
+    const last = rows[rows.length - 1];
+    const row = last.cloneNode(true);
+    const index = rows.length;
+    row.querySelectorAll("[name], [id], [for]").forEach((el) => {
+      for (const attr of ["name", "id", "for"]) {
+        const value = el.getAttribute(attr);
+        if (value) el.setAttribute(attr, value.replace(/messages-\d+-/, `messages-${index}-`));
+      }
+    });
+    row.querySelectorAll("textarea, input[type=datetime-local]").forEach((el) => { el.value = ""; });
+    row.querySelectorAll(".error").forEach((el) => el.remove());
+    // The next message is usually the other side's answer.
+    const lastSide = last.querySelector("input[type=radio]:checked")?.value;
+    row.querySelectorAll("input[type=radio]").forEach((radio) => {
+      radio.checked = radio.value !== lastSide;
+    });
+    list.appendChild(row);
+    row.querySelector("textarea").focus();
+    return row;
+  }
+
+  // Enter moves to the next message (adding one at the end), Shift+Enter is a new line, Ctrl+Enter saves.
+  document.addEventListener("keydown", (event) => {
+    const area = event.target.closest("[data-message-rows] textarea");
+    if (!area || event.key !== "Enter" || event.isComposing) return;
+    if (event.ctrlKey || event.metaKey) {
+      event.preventDefault();
+      area.form.querySelector("button[name=save]")?.click();
+    } else if (!event.shiftKey) {
+      event.preventDefault();
+      const row = area.closest(".message-row");
+      const next = row.nextElementSibling;
+      if (next) next.querySelector("textarea").focus();
+      else addMessageRow(row.parentElement);
+    }
+  });
+})();
