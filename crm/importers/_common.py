@@ -1,0 +1,118 @@
+"""What every importer returns, the error it raises, and small helpers they share."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Iterable, Iterator, Optional
+
+FORMATS = ("whatsapp", "telegram", "messenger", "instagram", "line", "plain")
+CHANNELS = {
+    "whatsapp": "whatsapp",
+    "telegram": "telegram",
+    "messenger": "facebook",
+    "instagram": "instagram",
+    "line": "other",
+    "plain": "other",
+}
+
+# Invisible direction marks and isolates that WhatsApp (mostly iOS) sprinkles around names,
+# numbers and placeholders, plus the byte order mark.
+_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"))
+
+_PHONE = re.compile(r"\+?[0-9][0-9 ()\-.\u00a0]{5,22}[0-9]")
+
+
+def strip_marks(text: str) -> str:
+    return text.translate(_MARKS)
+
+
+def looks_like_phone(name: str) -> bool:
+    digits = sum(ch.isdigit() for ch in name)
+    return _PHONE.fullmatch(name) is not None and 7 <= digits <= 15
+
+
+def phone_handles(authors: Iterable[str]) -> dict[str, str]:
+    """Unsaved contacts show up under their number: that number is the handle."""
+    return {author: author for author in authors if looks_like_phone(author)}
+
+
+class ParseError(ValueError):
+    def __init__(self, message: str, *, line: int | None = None, source: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.source = source
+
+    def __str__(self) -> str:
+        where = " ".join(part for part in (self.source, None if self.line is None else f"line {self.line}") if part)
+        return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    sent_at: datetime | None
+    author: str
+    body: str
+    line: int
+    attachments: tuple[str, ...] = ()
+    deleted: bool = False
+
+
+@dataclass
+class ParsedChat:
+    format: str
+    channel: str
+    source: str
+    title: str | None
+    authors: list[str]
+    message_count: int
+    system_lines_skipped: int
+    first: datetime | None
+    last: datetime | None
+    handles: dict[str, str] = field(default_factory=dict)
+    _read: Callable[[], Iterable[ParsedMessage]] = field(default=tuple, repr=False, compare=False)
+
+    def messages(self) -> Iterator[ParsedMessage]:
+        yield from self._read()
+
+
+# A reader yields ParsedMessage for each message and None for each system line it skips.
+Reader = Callable[[], Iterable[Optional[ParsedMessage]]]
+
+
+def chat_from_reader(read: Reader, *, format: str, source: str, title: str | None,
+                     handles: dict[str, str] | None = None) -> ParsedChat:
+    """Survey a reader once for the counts; messages() runs it again."""
+    authors: dict[str, None] = {}
+    count = skipped = 0
+    first = last = None
+    for item in read():
+        if item is None:
+            skipped += 1
+            continue
+        count += 1
+        authors.setdefault(item.author)
+        if item.sent_at is not None:
+            first = first or item.sent_at
+            last = item.sent_at
+    return ParsedChat(
+        format=format,
+        channel=CHANNELS[format],
+        source=source,
+        title=title,
+        authors=list(authors),
+        message_count=count,
+        system_lines_skipped=skipped,
+        first=first,
+        last=last,
+        handles=dict(handles or {}),
+        _read=lambda: (item for item in read() if item is not None),
+    )
+
+
+def first_nonempty_line(lines: Iterable[str]) -> tuple[int, str] | None:
+    for number, line in enumerate(lines, 1):
+        if strip_marks(line).strip():
+            return number, line
+    return None

@@ -1,0 +1,140 @@
+"""Facebook Messenger and Instagram JSON from "Download your information".
+
+A thread is message_1.json, message_2.json, ... each newest first; the thread comes out oldest
+first. Meta writes UTF-8 bytes as if each were a latin-1 character ("\u00c3\u00a9" for "é"), so every
+string is repaired where that round-trips. Times are timestamp_ms, read as aware UTC.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from ._common import ParseError, ParsedChat, ParsedMessage, chat_from_reader
+
+_ATTACHMENT_KEYS = {"photos": "photo", "videos": "video", "audio_files": "audio", "files": "file", "gifs": "gif",
+                    "media": "media"}
+_NOTICE = re.compile(
+    r".{1,80} (?:started|joined|ended) (?:a |the )?(?:video |audio )?call\.?"
+    r"|The (?:video |audio )?call ended\.?"
+    r"|.{1,80} missed (?:a|your) (?:video |audio )?call(?: with .*)?\.?"
+    r"|.{1,80} (?:memulai|bergabung ke|melewatkan) panggilan.*|Panggilan (?:video )?berakhir\.?"
+    r"|.{1,80} (?:named the group|changed the group photo|left the group|set the nickname|set your nickname)\b.*"
+    r"|.{1,80} (?:added|removed) .{1,80} (?:to|from) the group\.?"
+    r"|You are now connected on Messenger\.?|Say hi to your new Facebook friend.*",
+    re.IGNORECASE | re.DOTALL,
+)
+_UNSENT = re.compile(r".{0,80}(?:unsent a message|membatalkan pengiriman pesan)\.?", re.IGNORECASE)
+
+
+def repair(text: str) -> str:
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return text
+
+
+def is_thread(data: Any) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("messages"), list) and (
+        "participants" in data or "thread_path" in data or "threadName" in data)
+
+
+def parse_thread(parts: list[tuple[str, Any]], *, format: str, source: str) -> ParsedChat:
+    """parts: (file name, loaded JSON) for each message_N.json of one thread, message_1 first."""
+    collected = []
+    title = None
+    participants: list[str] = []
+    for name, data in parts:
+        if not is_thread(data):
+            raise ParseError("not a Messenger or Instagram thread: no \"participants\" and \"messages\"", source=name)
+        title = title or _title(data)
+        participants += [p for p in _participants(data) if p not in participants]
+        for index, item in enumerate(data["messages"], 1):
+            if not isinstance(item, dict):
+                raise ParseError(f"message {index} is not a JSON object", source=name)
+            collected.append((_timestamp(item), index, item))
+    # Files and messages are newest first; reversing keeps the order of equal timestamps.
+    collected.reverse()
+    collected.sort(key=lambda entry: entry[0].timestamp() if entry[0] else float("-inf"))
+    records = [None if _is_notice(item) else _message(item, sent_at, index) for sent_at, index, item in collected]
+    return chat_from_reader(lambda: iter(records), format=format, source=source,
+                            title=title or ", ".join(participants) or None)
+
+
+def _title(data: dict) -> str | None:
+    for key in ("title", "threadName"):
+        if isinstance(data.get(key), str) and data[key].strip():
+            return repair(data[key]).strip()
+    return None
+
+
+def _participants(data: dict) -> list[str]:
+    names = []
+    people = data.get("participants")
+    for person in people if isinstance(people, list) else ():
+        name = person.get("name") if isinstance(person, dict) else person
+        if isinstance(name, str) and name.strip():
+            names.append(repair(name).strip())
+    return names
+
+
+def _timestamp(item: dict) -> datetime | None:
+    value = item.get("timestamp_ms", item.get("timestamp"))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _text(item: dict) -> str:
+    for key in ("content", "text"):
+        if isinstance(item.get(key), str):
+            return repair(item[key])
+    share = item.get("share")
+    if isinstance(share, dict) and isinstance(share.get("link"), str):
+        return share["link"]
+    return ""
+
+
+def _is_notice(item: dict) -> bool:
+    if "call_duration" in item or item.get("type") in ("Call", "Subscribe", "Unsubscribe"):
+        return True
+    return _NOTICE.fullmatch(_text(item).strip()) is not None
+
+
+def _message(item: dict, sent_at: datetime | None, index: int) -> ParsedMessage:
+    author = item.get("sender_name", item.get("senderName"))
+    body = _text(item).strip()
+    return ParsedMessage(
+        sent_at=sent_at,
+        author=repair(author).strip() if isinstance(author, str) and author.strip() else "Unknown",
+        body=body,
+        line=index,
+        attachments=_attachments(item),
+        deleted=item.get("is_unsent") is True or item.get("isUnsent") is True or _UNSENT.fullmatch(body) is not None,
+    )
+
+
+def _attachments(item: dict) -> tuple[str, ...]:
+    found = []
+    for key, kind in _ATTACHMENT_KEYS.items():
+        for entry in item.get(key) if isinstance(item.get(key), list) else ():
+            uri = entry.get("uri") if isinstance(entry, dict) else None
+            found.append(_file_name(uri) or kind)
+    sticker = item.get("sticker")
+    if isinstance(sticker, dict):
+        found.append(_file_name(sticker.get("uri")) or "sticker")
+    return tuple(found)
+
+
+def _file_name(uri: Any) -> str | None:
+    if not isinstance(uri, str):
+        return None
+    return uri.replace("\\", "/").rsplit("/", 1)[-1] or None
+
+
+def looks_like(head: str) -> bool:
+    return any(key in head for key in ('"sender_name"', '"timestamp_ms"', '"thread_path"', '"is_still_participant"',
+                                       '"senderName"', '"threadName"'))
