@@ -76,7 +76,8 @@ def phone_fragment_digits(query: str) -> str | None:
     if not re.fullmatch(r"[\d\s+\-().]{4,}", query.strip()):
         return None
     digits = re.sub(r"\D", "", query)
-    if query.strip().startswith("+62") or (digits.startswith("62") and len(digits) > 9):
+    # "62812..." is the country code in front of an Indonesian mobile number (they start with 8).
+    if query.strip().startswith("+62") or digits.startswith("628"):
         digits = digits[2:]
     digits = digits.lstrip("0")
     return digits if len(digits) >= 3 else None

@@ -2,8 +2,7 @@
 import secrets
 import sys
 
-from flask import current_app, request
-from flask_login import current_user
+from flask import current_app, g, request
 
 from .extensions import db
 from .models import ROLES, User
@@ -28,8 +27,11 @@ def load_user(user_id: str) -> User | None:
 
 def select_locale() -> str | None:
     languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    # Read the user the request already loaded: going through current_user here could load it again,
+    # and loading may itself need a translated message.
+    user = g.get("_login_user")
+    if user is not None and user.is_authenticated and user.locale in languages:
+        return user.locale
     return request.accept_languages.best_match(languages)
 
 

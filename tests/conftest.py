@@ -87,7 +87,7 @@ def runner(app):
 @pytest.fixture
 def make_user(app):
     def make(name="Sari", email=None, role="staff", password=PASSWORD):
-        user = create_user(name=name, email=email or f"{name.lower().replace(' ', '.')}@toko.test",
+        user = create_user(name=name, email=email or f"{name.lower().replace(' ', '.')}@tokosari.id",
                            password=password, role=role)
         db.session.commit()
         return user
@@ -97,12 +97,12 @@ def make_user(app):
 
 @pytest.fixture
 def owner(make_user):
-    return make_user("Ani Owner", email="owner@toko.test", role="owner")
+    return make_user("Ani Owner", email="owner@tokosari.id", role="owner")
 
 
 @pytest.fixture
 def staff(make_user, owner):
-    return make_user("Budi Staff", email="staff@toko.test", role="staff")
+    return make_user("Budi Staff", email="staff@tokosari.id", role="staff")
 
 
 @pytest.fixture

@@ -130,7 +130,7 @@ def change_own_password():
         if current_user.check_password(form.current.data):
             current_user.set_password(form.password.data)
             db.session.commit()
-            login_user(current_user)  # the session version changed: keep this session, end the others
+            login_user(current_user._get_current_object())  # the session version changed: keep this session, end the others
             flash(_("Your password is changed."), "success")
             return redirect(url_for("home"))
         form.current.errors.append(_("This is not your current password."))
