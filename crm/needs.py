@@ -74,8 +74,8 @@ STARTER_TAGS: tuple[StarterTag, ...] = (
         "tracking", "track", "lacak", "ekspedisi", "expedisi", "kurir", "courier", "jne", "j&t",
         "j & t", "jnt", "sicepat", "si cepat", "anteraja", "tiki", "ninja", "pos indonesia",
         "lion parcel", "wahana", "gosend", "grabexpress", "grab express", "paxel", "sameday",
-        "same day", "cod", "shipping", "ship", "shipped", "shipment", "delivery", "deliver", "delivered",
-        "alamat", "paket", "dhl", "fedex", "ems", "cargo", "kargo",
+        "same day", "cod", "shipping", "ship", "shipped", "shipment", "delivery", "deliver",
+        "delivered", "alamat", "paket", "dhl", "fedex", "ems", "cargo", "kargo",
     ), "Shipping", "Pengiriman"),
     StarterTag("complaint", "#dc2626", "need", (
         "komplain", "komplen", "complain", "complaint", "rusak", "kecewa", "mengecewakan",
@@ -107,6 +107,7 @@ PLACEHOLDERS = frozenset({
 })
 
 EXCERPT_WIDTH = 120
+WORD_MAX = 120  # a phrase spread over a screen of spaces still fits the reason column
 
 
 class _FoldTable(dict):
@@ -145,8 +146,6 @@ def _fold(text: str) -> str:
 
 def _fold_with_index(text: str) -> tuple[str, list[int]]:
     """The same string as `_fold`, plus for each folded character the offset it came from."""
-    if text.isascii():
-        return text.lower(), list(range(len(text) + 1))
     parts: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):
@@ -169,11 +168,9 @@ _LINK_RE = re.compile(
     r"|\.(?:com|co\.id|id|net|org|io|me|ly|shop|store|link|app)(?![^\W\d_]))\S*")
 
 _L = r"[^\W\d_]"  # a letter (after folding, accents are gone)
-_TOKEN_RE = re.compile(rf"""
-    (?<!{_L})({_L}{{1,3}}(?:&{_L}{{1,3}})+)(?!{_L})      # j&t, h&m
-  | ({_L}+(?:'{_L}+)*)(?:-\2(?!{_L})|(?<={_L}{{3}})2(?!\d))?  # a word, maybe doubled: pikir-pikir, pikir2
-  | (\d+)
-""", re.VERBOSE)
+# A word (letters, maybe joined by & or ': "j&t", "i'll"), maybe doubled ("pikir-pikir", "pikir2"),
+# or a number. A 2 after fewer than 3 letters is a number: "ps2".
+_TOKEN_RE = re.compile(rf"({_L}+(?:[&']{_L}+)*)(?:-\1(?!{_L})|(?<={_L}{{3}})2(?!\d))?|(\d+)")
 
 
 def _blank_links(folded: str) -> str:
@@ -182,8 +179,19 @@ def _blank_links(folded: str) -> str:
     return _LINK_RE.sub(lambda m: " " * len(m.group()), folded)  # same length: offsets still line up
 
 
+def _splits_at_ampersand(word: str) -> bool:
+    """& joins short letter groups ("j&t", "h&m") but not words: "hrg&ongkir" is two."""
+    return "&" in word and any(len(part) > 3 for part in word.split("&"))
+
+
 def _tokens(folded: str) -> list[str]:
-    return [a or b or c for a, b, c in _TOKEN_RE.findall(_blank_links(folded))]
+    found = _TOKEN_RE.findall(_blank_links(folded))
+    if "&" not in folded:
+        return [word or number for word, number in found]
+    tokens: list[str] = []
+    for word, number in found:
+        tokens.extend(word.split("&") if _splits_at_ampersand(word) else [word or number])
+    return tokens
 
 
 def tokenise(text: str) -> list[str]:
@@ -224,7 +232,7 @@ class Rule:
 class Match:
     tag: str
     keyword: str  # the rule's keyword as written in the rule: "salah kirim"
-    word: str  # the text as the customer wrote it: "Harganya", "pikir2", "Salah  kirim"
+    word: str  # the text as the customer wrote it, at most WORD_MAX characters: "Harganya", "pikir2"
     message_index: int  # index in the list passed to first_matches
     excerpt: str  # the message around the word, one line, at most EXCERPT_WIDTH characters
 
@@ -250,8 +258,7 @@ class Matcher:
         self._bases: dict[str, tuple[str, ...]] = {}  # surface form -> keyword tokens it stands for
         self._single: dict[str, list[tuple[str, str]]] = {}  # token -> [(tag, keyword)]
         self._phrases: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}  # first -> [(rest, tag, kw)]
-        self.tags: tuple[str, ...] = ()
-        tags: dict[str, None] = {}
+        tags: dict[str, None] = {}  # ordered set
         bases: dict[str, set[str]] = {}
         for rule in rules:
             for keyword in rule.keywords:
@@ -271,7 +278,7 @@ class Matcher:
         for phrases in self._phrases.values():
             phrases.sort(key=lambda p: -len(p[0]))  # at one position, the longest phrase speaks first
         self._bases = {form: tuple(sorted(b)) for form, b in bases.items()}
-        self.tags = tuple(tags)
+        self.tags: tuple[str, ...] = tuple(tags)  # tags with at least one usable keyword
 
     def _bases_of(self, token: str) -> tuple[str, ...]:
         bases = self._bases.get(token)
@@ -285,8 +292,13 @@ class Matcher:
         """(tag, keyword, first token, last token) for each tag not in `found`, earliest first."""
         hits: list[tuple[str, str, int, int]] = []
         token_bases: list[tuple[str, ...] | None] = [None] * len(tokens)
+        get = self._bases.get
         for i, token in enumerate(tokens):
-            bases = self._bases_of(token)
+            bases = get(token)
+            if bases is None:
+                if token[-1] != token[-2:-1]:
+                    continue
+                bases = self._bases_of(token)
             for base in bases:  # phrases first: "salah kirim" says more than "kirim" at the same place
                 for rest, tag, keyword in self._phrases.get(base, ()):
                     if tag in found or i + len(rest) >= len(tokens):
@@ -324,7 +336,8 @@ class Matcher:
                 spans = _token_spans(text)
                 for tag, keyword, first, last in hits:
                     start, end = spans[first][0], spans[last][1]
-                    result[tag] = Match(tag, keyword, text[start:end], index, _excerpt(text, start, end))
+                    word = text[start:end][:WORD_MAX]
+                    result[tag] = Match(tag, keyword, word, index, _excerpt(text, start, end))
         return result
 
 
@@ -334,9 +347,19 @@ def compile_rules(rules: Iterable[Rule]) -> Matcher:
 
 
 def _token_spans(text: str) -> list[tuple[int, int]]:
-    """For each token of `text`, its (start, end) in `text` itself: what the customer wrote."""
-    folded, index = _fold_with_index(text)
-    return [(index[m.start()], index[m.end() - 1] + 1) for m in _TOKEN_RE.finditer(_blank_links(folded))]
+    """For each token of `text` (as `_tokens` gives them), its (start, end) in `text` itself."""
+    if text.isascii():
+        folded, index = text.lower(), None
+    else:
+        folded, index = _fold_with_index(text)
+    spans: list[tuple[int, int]] = []
+    for m in _TOKEN_RE.finditer(_blank_links(folded)):
+        if m[1] and _splits_at_ampersand(m[1]):
+            parts = [(m.start() + p.start(), m.start() + p.end()) for p in re.finditer(r"[^&]+", m[1])]
+        else:
+            parts = [m.span()]
+        spans.extend(parts if index is None else ((index[a], index[b - 1] + 1) for a, b in parts))
+    return spans
 
 
 def _excerpt(text: str, start: int, end: int, width: int = EXCERPT_WIDTH) -> str:

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from crm.needs import (
     EXCERPT_WIDTH,
     STARTER_TAGS,
+    WORD_MAX,
     Match,
     Rule,
     compile_rules,
@@ -165,6 +166,12 @@ def test_multi_word_rules():
     assert "complaint" not in tags_of("sesuai pesanan, makasih")
 
 
+def test_a_phrase_across_a_wall_of_spaces_keeps_a_short_word():
+    match = tags_of("salah" + " " * 500 + "kirim")["complaint"]
+    assert match.word.startswith("salah") and len(match.word) == WORD_MAX
+    assert len(match.excerpt) <= EXCERPT_WIDTH
+
+
 def test_phrase_wins_over_a_single_word_of_the_same_tag_at_the_same_place():
     matcher = compile_rules([Rule("x", ("kirim", "salah kirim", "salah"))])
     assert matcher.first_matches(["salah kirim"])["x"].keyword == "salah kirim"
@@ -253,7 +260,7 @@ def test_never_raises_and_reasons_point_into_the_message(messages):
     for tag, match in STARTER.first_matches(messages).items():
         assert match.tag == tag
         assert match.word and match.word in messages[match.message_index]
-        assert len(match.excerpt) <= EXCERPT_WIDTH
+        assert len(match.word) <= WORD_MAX and len(match.excerpt) <= EXCERPT_WIDTH
 
 
 @settings(max_examples=300, deadline=None)
