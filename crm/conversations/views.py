@@ -85,7 +85,7 @@ def log():
                 )
                 return redirect(url_for("conversations.show", conversation_id=result.conversation.id))
             db.session.rollback()
-    status = 400 if request.method == "POST" and form.errors else 200
+    status = 400 if request.method == "POST" and "add_row" not in request.form else 200
     return render_template("conversations/log.html", form=form, preset=preset), status
 
 
@@ -114,4 +114,5 @@ def add_messages(conversation_id: int):
             flash(_("%(count)d messages logged.", count=len(result.added)), "success")
             return redirect(url_for("conversations.show", conversation_id=conversation.id, _anchor="latest"))
         form.messages.errors.append(_("Write at least one message."))
-    return render_template("conversations/show.html", conversation=conversation, form=form), 400
+    status = 200 if "add_row" in request.form else 400
+    return render_template("conversations/show.html", conversation=conversation, form=form), status

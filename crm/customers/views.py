@@ -94,7 +94,7 @@ def new():
             flash(_("Customer %(name)s added.", name=customer.display_name), "success")
             return redirect(url_for("customers.show", customer_id=customer.id))
         db.session.rollback()
-    return render_template("customers/form.html", form=form, customer=None), 400 if form.errors else 200
+    return render_template("customers/form.html", form=form, customer=None), 400 if request.method == "POST" else 200
 
 
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
@@ -115,7 +115,7 @@ def edit(customer_id: int):
             return redirect(url_for("customers.show", customer_id=customer.id))
         db.session.rollback()
         customer = get_customer(customer_id)
-    return render_template("customers/form.html", form=form, customer=customer), 400 if form.errors else 200
+    return render_template("customers/form.html", form=form, customer=customer), 400 if request.method == "POST" else 200
 
 
 @bp.post("/<int:customer_id>/identities/<int:identity_id>/remove")
