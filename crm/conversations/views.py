@@ -27,6 +27,13 @@ def _new_messages(form: MessagesForm) -> list[NewMessage]:
     ]
 
 
+def _alternate_sides(form: MessagesForm, first: str) -> None:
+    # A chat usually goes back and forth, so the empty rows start out that way.
+    sides = (first, "staff" if first == "customer" else "customer")
+    for index, entry in enumerate(form.messages):
+        entry.form.side.data = sides[index % 2]
+
+
 def _wants_more_rows(form: MessagesForm) -> bool:
     # Without JavaScript, "Add a message" posts the form back with one more empty row; what was typed stays.
     if "add_row" in request.form:
@@ -68,6 +75,7 @@ def log():
     form = LogChatForm()
     if request.method == "GET":
         form.customer_id.data = request.args.get("customer_id", type=int)
+        _alternate_sides(form, first="customer")
     preset = db.session.get(Customer, form.customer_id.data) if form.customer_id.data else None
     if request.method == "POST" and not _wants_more_rows(form) and form.validate_on_submit():
         messages = _new_messages(form)
@@ -93,8 +101,7 @@ def log():
 def show(conversation_id: int):
     conversation = get_conversation(conversation_id)
     form = MessagesForm()
-    for entry in form.messages:
-        entry.form.side.data = "staff"
+    _alternate_sides(form, first="staff")
     return render_template("conversations/show.html", conversation=conversation, form=form)
 
 
