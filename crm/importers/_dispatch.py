@@ -47,6 +47,8 @@ def load_json(text: str, source: str) -> Any:
         return json.loads(text.lstrip("\ufeff"))
     except json.JSONDecodeError as err:
         raise ParseError(f"this is not valid JSON ({err.msg})", line=err.lineno, source=source) from None
+    except ValueError as err:   # e.g. a number longer than Python's int conversion limit
+        raise ParseError(f"this JSON cannot be read ({err})", source=source) from None
     except RecursionError:
         raise ParseError("this JSON is nested too deeply to be a chat export", source=source) from None
 
