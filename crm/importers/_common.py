@@ -18,13 +18,13 @@ CHANNELS = {
 
 # Invisible direction marks and isolates that WhatsApp (mostly iOS) sprinkles around names,
 # numbers and placeholders, plus the byte order mark.
-_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"))
+_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 _PHONE = re.compile(r"\+?[0-9][0-9 ()\-.\u00a0]{5,22}[0-9]")
 
 
 def strip_marks(text: str) -> str:
-    return text.translate(_MARKS)
+    return _MARKS.sub("", text)
 
 
 def looks_like_phone(name: str) -> bool:

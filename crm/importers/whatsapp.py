@@ -47,6 +47,8 @@ _MARKED_NOTICE = re.compile(
     r"|^(?:voice|video) call\b|^panggilan (?:suara|video)\b",
     re.IGNORECASE,
 )
+_MARKED_NOTICE_WORDS = ("add", "remov", "left", "join", "creat", "chang", "turn", "call", "menambah", "keluar",
+                        "gabung", "membuat", "mengubah", "aktifkan", "panggilan")
 # A subject change can quote a colon, which would otherwise pass for "Name: ".
 _SUBJECT_CHANGE = re.compile(r"changed the (?:subject|group name)|mengubah (?:subjek|nama grup)", re.IGNORECASE)
 
@@ -162,6 +164,11 @@ def _scan(lines: Iterable[str]) -> Iterator[tuple[int, _Stamp | None, str, bool]
         yield number, None, line, False
 
 
+@lru_cache(maxsize=1024)
+def _could_be_name(author: str) -> bool:
+    return 0 < len(author) <= 80 and not _SUBJECT_CHANGE.search(author)
+
+
 def _split_author(rest: str, marked: bool) -> tuple[str | None, str]:
     """(author, body) for a message; (None, text) for a system line."""
     author, colon, body = rest.partition(": ")
@@ -170,26 +177,36 @@ def _split_author(rest: str, marked: bool) -> tuple[str | None, str]:
             return rest[:-1].strip() or None, ""
         return None, rest
     author = author.strip()
-    if not author or len(author) > 80 or _SUBJECT_CHANGE.search(author):
+    if not _could_be_name(author):
         return None, rest
     text = body.strip()
-    if _NOTICE.match(text) or (marked and _MARKED_NOTICE.search(text)
-                               and not _DELETED.fullmatch(text) and not _attachments(text)):
+    if _NOTICE.match(text) or (marked and _is_marked_notice(text)):
         return None, rest
     return author, body
 
 
+def _is_marked_notice(text: str) -> bool:
+    lowered = text[:300].lower()
+    return (any(word in lowered for word in _MARKED_NOTICE_WORDS) and _MARKED_NOTICE.search(lowered) is not None
+            and not _DELETED.fullmatch(text) and not _attachments(text))
+
+
 def _attachments(body: str) -> tuple[str, ...]:
+    # The cheap tests first: this runs for every message of exports 100,000 lines long.
+    if "<" in body:
+        names = _ATTACHED.findall(body)
+        if names:
+            return tuple(name.strip() for name in names)
     first_line = body.split("\n", 1)[0].strip()
-    names = _ATTACHED.findall(body)
-    if names:
-        return tuple(name.strip() for name in names)
-    found = _FILE_ATTACHED.match(first_line)
-    if found:
-        return (found.group(1).strip(),)
-    found = _OMITTED.search(first_line)
-    if found:
-        return (_MEDIA_KINDS[found.group(1).lower()],)
+    ending = first_line[-12:].lower()
+    if ending.endswith(")"):
+        found = _FILE_ATTACHED.match(first_line)
+        if found:
+            return (found.group(1).strip(),)
+    if ending.endswith(("omitted", "omitted>", "disertakan", "disertakan>")):
+        found = _OMITTED.search(first_line)
+        if found:
+            return (_MEDIA_KINDS[found.group(1).lower()],)
     return ()
 
 
