@@ -42,9 +42,7 @@ def serve_command(host, port):
     host = host or app.config["HOST"]
     port = port or int(app.config["PORT"])
     if no_user_exists():
-        token = setup_token()
-        click.echo(f"Open http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/setup "
-                   f"and enter the setup token {token} to create the owner account.", err=True)
+        setup_token()  # printed now, so it is on the console before anyone opens the setup page
     click.echo(f"Obrolan is serving on http://{host}:{port} (Ctrl+C stops it).", err=True)
     serve(app, host=host, port=port, threads=int(app.config["THREADS"]), ident="Obrolan")
 

@@ -1,5 +1,6 @@
 """The first day: the owner logs in, adds a customer, logs a three-message chat and reads it back."""
 import os
+import re
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -45,3 +46,33 @@ def test_owner_adds_a_customer_logs_a_chat_and_reads_it(page, login, owner):
     page.get_by_role("link", name="Customers").click()
     page.get_by_label("Find a customer").fill("812-3456")
     expect(page.locator("#customer-results")).to_contain_text("Rina Marlina")
+
+
+def test_a_new_shop_sets_up_the_owner_and_adds_staff(app, page):
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/setup$"))
+    page.get_by_label("Setup token").fill(app.extensions["obrolan_setup_token"])
+    page.get_by_label("Name").fill("Ani")
+    page.get_by_label("E-mail").fill("ani@tokosari.id")
+    page.get_by_label("Password", exact=True).fill("correct horse battery")
+    page.get_by_label("Repeat the password").fill("correct horse battery")
+    page.get_by_role("button", name="Create the owner account").click()
+    expect(page.get_by_text("Your owner account is ready")).to_be_visible()
+
+    page.get_by_role("link", name="Staff").click()
+    form = page.locator("form", has=page.get_by_role("button", name="Add account"))
+    form.get_by_label("Name").fill("Budi")
+    form.get_by_label("E-mail").fill("budi@tokosari.id")
+    form.get_by_label("Password", exact=True).fill("budi's long password")
+    form.get_by_label("Repeat the password").fill("budi's long password")
+    form.get_by_role("button", name="Add account").click()
+    expect(page.get_by_text("Account for Budi created.")).to_be_visible()
+    expect(page.locator("table")).to_contain_text("budi@tokosari.id")
+
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("E-mail").fill("budi@tokosari.id")
+    page.get_by_label("Password").fill("budi's long password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_role("link", name="Staff")).to_have_count(0)
+    assert page.goto("/users").status == 403
