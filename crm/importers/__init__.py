@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from ._common import FORMATS, ParseError, ParsedChat, ParsedMessage
+from ._common import FORMATS, ParsedChat, ParsedMessage, ParseError
 from ._dispatch import HEAD_CHARS, detect, parse_decoded
 from ._files import bytes_entry, file_entry, folder_entries, parse_entries, parse_entry
 

@@ -8,7 +8,7 @@ from itertools import islice
 from typing import Any, Callable, Iterable
 
 from . import line, meta, plain, telegram, whatsapp
-from ._common import FORMATS, ParseError, ParsedChat, first_nonempty_line, strip_marks
+from ._common import FORMATS, ParsedChat, ParseError, first_nonempty_line, strip_marks
 
 OpenLines = Callable[[], AbstractContextManager[Iterable[str]]]
 
@@ -19,7 +19,7 @@ _NOT_A_CHAT = "this does not look like a chat export (expected e.g. '23/11/26 10
 def detect(head: str, name: str | None = None) -> str:
     head = head[:HEAD_CHARS]
     start = strip_marks(head).lstrip()
-    if start.startswith("{") or (name or "").lower().endswith(".json"):
+    if start.startswith("{"):
         if meta.looks_like(head):
             return meta_format(name)
         if telegram.looks_like(head):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
 from . import meta
-from ._common import ParseError, ParsedChat
+from ._common import ParsedChat, ParseError
 from ._dispatch import HEAD_CHARS, detect, load_json, meta_format, parse_decoded
 
 _MEDIA_SUFFIXES = frozenset(

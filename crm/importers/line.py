@@ -16,7 +16,7 @@ from ._common import ParsedChat, ParsedMessage, ParseError, chat_from_reader, st
 OpenLines = Callable[[], AbstractContextManager[Iterable[str]]]
 
 _TITLE = re.compile(
-    r"\[LINE\]\s*(?:Riwayat obrolan dengan|Riwayat obrolan di|Obrolan di|Chat history with|Chat history in|Chat in)?"
+    r"\[LINE\]\s*(?:Riwayat obrolan (?:dengan|di)|Obrolan (?:dengan|di)|Chat history (?:with|in)|Chat (?:with|in))?"
     r"\s*(.*?)\s*",
     re.IGNORECASE,
 )

@@ -10,7 +10,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from ._common import ParseError, ParsedChat, ParsedMessage, chat_from_reader
+from ._common import ParsedChat, ParsedMessage, ParseError, chat_from_reader
 
 _ATTACHMENT_KEYS = {"photos": "photo", "videos": "video", "audio_files": "audio", "files": "file", "gifs": "gif",
                     "media": "media"}

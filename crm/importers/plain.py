@@ -9,7 +9,15 @@ import re
 from contextlib import AbstractContextManager
 from typing import Callable, Iterable, Iterator
 
-from ._common import ParseError, ParsedChat, ParsedMessage, chat_from_reader, looks_like_phone, phone_handles, strip_marks
+from ._common import (
+    ParsedChat,
+    ParsedMessage,
+    ParseError,
+    chat_from_reader,
+    looks_like_phone,
+    phone_handles,
+    strip_marks,
+)
 
 OpenLines = Callable[[], AbstractContextManager[Iterable[str]]]
 

@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from ._common import ParseError, ParsedChat, ParsedMessage, chat_from_reader
+from ._common import ParsedChat, ParsedMessage, ParseError, chat_from_reader
 
 _FILE_KINDS = {
     "sticker": "sticker", "voice_message": "audio", "audio_file": "audio", "video_file": "video",
@@ -27,7 +27,8 @@ def parse(data: Any, *, source: str) -> list[ParsedChat]:
         phones = _contact_phones(data)
         found = []
         for chat in chats["list"]:
-            if isinstance(chat, dict) and chat.get("type") == "personal_chat" and isinstance(chat.get("messages"), list):
+            is_personal = isinstance(chat, dict) and chat.get("type") == "personal_chat"
+            if is_personal and isinstance(chat.get("messages"), list):
                 parsed = _chat(chat, source, phones)
                 if parsed.message_count:
                     found.append(parsed)
@@ -80,7 +81,7 @@ def _local_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value)
+        return datetime.fromisoformat(value).replace(tzinfo=None)
     except ValueError:
         return None
 

@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from crm.importers import FORMATS, ParseError, ParsedChat, detect, parse_file, parse_path, parse_text
+from crm.importers import FORMATS, ParsedChat, ParseError, detect, parse_file, parse_path, parse_text
 
 ANDROID_EN = (
     "23/11/2026, 10:15 - Messages and calls are end-to-end encrypted. Tap to learn more.\n"

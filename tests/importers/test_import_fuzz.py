@@ -1,7 +1,7 @@
 """Whatever comes in, an importer returns a chat that reads to the end, or a ParseError: nothing else."""
 import io
-import os
 import json
+import os
 import zipfile
 
 from hypothesis import HealthCheck, event, given, settings
@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from crm.importers import FORMATS, ParseError, parse_file, parse_text
 
-fuzz = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# FUZZ_EXAMPLES=5000 for a longer hunt; the default keeps the suite quick.
+fuzz = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 150)), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
 
 MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff\u202f\u00a0"
 NASTY = st.sampled_from([
@@ -82,8 +84,8 @@ json_keys = st.sampled_from([
     "participants", "sender_name", "timestamp_ms", "content", "photos", "uri", "is_unsent", "call_duration",
     "sticker", "title", "contacts", "phone_number", "first_name", "share", "link", "timestamp", "senderName",
 ])
-json_scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
-                | st.text(max_size=10) | st.sampled_from(["message", "service", "personal_chat", "2026-05-09T10:00:00"]))
+json_scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=10)
+                | st.sampled_from(["message", "service", "personal_chat", "2026-05-09T10:00:00"]))
 json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
                            | st.dictionaries(json_keys, inner, max_size=5), max_leaves=30)
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from crm.importers import ParseError, ParsedChat, parse_file, parse_path, parse_text
+from crm.importers import ParsedChat, ParseError, parse_file, parse_path, parse_text
 
 
 def telegram_message(id, sender, text, date="2026-05-09T10:00:00", **extra):

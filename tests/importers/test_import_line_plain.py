@@ -80,3 +80,13 @@ def test_plain_that_does_not_start_with_a_name_is_refused():
     with pytest.raises(ParseError) as caught:
         parse_text("\nhalo semua\nRina: hai\n", format="plain")
     assert caught.value.line == 2
+
+
+@pytest.mark.parametrize("header, title", [
+    ("[LINE] Chat history with Dewi Lestari", "Dewi Lestari"),
+    ("[LINE] Riwayat obrolan dengan Dewi Lestari", "Dewi Lestari"),
+    ("[LINE] Chat with Dewi", "Dewi"),
+    ("[LINE] Chat in Reseller Rotan", "Reseller Rotan"),
+])
+def test_line_titles(header, title):
+    assert parse_text(f"{header}\n\n2026/05/09(Sab)\n10:00\tDewi\thalo\n").title == title

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm.importers import ParseError, ParsedChat, parse_path
+from crm.importers import ParsedChat, ParseError, parse_path
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 EXPECTED = json.loads((SAMPLES / "EXPECTED.json").read_text(encoding="utf-8")) if SAMPLES.is_dir() else {}

@@ -1,4 +1,5 @@
 """WhatsApp exports and copied messages in the shapes phones actually write."""
+import inspect
 import io
 from datetime import datetime
 
@@ -192,6 +193,7 @@ def test_messages_can_be_read_again_and_come_from_the_file(tmp_path):
     path = tmp_path / "chat.txt"
     path.write_text("02/03/26 10.00 - Rina: satu\n02/03/26 10.01 - Toko: dua\n", encoding="utf-8")
     (chat,) = parse_file(path)
+    assert inspect.isgenerator(chat.messages())
     assert list(chat.messages()) == list(chat.messages())
     path.write_text("02/03/26 10.00 - Rina: satu diubah\n02/03/26 10.01 - Toko: dua\n", encoding="utf-8")
     assert next(chat.messages()).body == "satu diubah"
