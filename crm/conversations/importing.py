@@ -1,0 +1,344 @@
+"""Saving parsed chats: who is who, which customer, which conversation, each message once.
+
+Parsers (crm.importers) are pure; this module is the one place that turns their output into rows.
+It streams messages in batches, so a 100,000-line export never sits in memory as objects.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Iterator
+
+from flask import current_app
+from sqlalchemy import insert
+
+from ..customers.services import IdentityInput, create_customer, find_identity, live_customers
+from ..extensions import db
+from ..formatting import shop_zone
+from ..identities import InvalidHandle, normalise_handle
+from ..importers import ParsedChat, ParsedMessage, ParseError, parse_file, parse_path
+from ..models import Conversation, Customer, Message, OurName, User
+from .services import _existing, fingerprint
+
+BATCH = 2000
+UNTIMED = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# Names a chat app uses for the person who exported or copied the chat: always the shop.
+SELF_NAMES = frozenset({"me", "saya", "you", "anda", "aku"})
+FORMAT_CHANNELS = {"whatsapp": "whatsapp", "telegram": "telegram", "messenger": "facebook",
+                   "instagram": "instagram", "line": "other", "plain": "other"}
+
+
+class ImportProblem(ValueError):
+    """The chat cannot be saved as it is; the message says what to choose."""
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+@dataclass
+class ChatPlan:
+    """What saving a chat will do: shown in the preview, then carried out unchanged."""
+
+    chat: ParsedChat
+    channel: str
+    sides: dict[str, str]
+    customer: Customer | None
+    customer_name: str
+    matched_by: str | None  # "handle", "name", "chosen" or None for a new customer
+    handle: str | None = None
+
+
+@dataclass
+class ImportSummary:
+    files: int = 0
+    conversations: int = 0
+    messages_imported: int = 0
+    duplicates_skipped: int = 0
+    customers_created: int = 0
+    customers_matched: int = 0
+    system_lines_skipped: int = 0
+    errors: list[dict] = field(default_factory=list)
+    conversation_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {key: value for key, value in self.__dict__.items() if key != "conversation_ids"}
+
+
+def our_name_keys(channel: str) -> set[str]:
+    remembered = db.session.execute(db.select(OurName.name_key).where(OurName.channel == channel)).scalars()
+    staff = db.session.execute(db.select(User.name)).scalars()
+    return set(remembered) | {name_key(name) for name in staff} | SELF_NAMES
+
+
+def remember_our_names(channel: str, names: Iterable[str]) -> None:
+    known = set(db.session.execute(db.select(OurName.name_key).where(OurName.channel == channel)).scalars())
+    for name in names:
+        key = name_key(name)
+        if key and key not in known and key not in SELF_NAMES:
+            db.session.add(OurName(channel=channel, name=name.strip()[:200], name_key=key[:200]))
+            known.add(key)
+    db.session.flush()
+
+
+def guess_sides(chat: ParsedChat, channel: str, me: Iterable[str] = ()) -> dict[str, str]:
+    """Ours: names given now, names remembered for this channel, staff names, 'Me'/'Saya'.
+    In a one-to-one chat where only one side is known, the other person is the customer; where neither is,
+    the chat's title (WhatsApp's 'WhatsApp Chat - Rina', Telegram's chat name) names the customer."""
+    ours = our_name_keys(channel) | {name_key(name) for name in me}
+    sides = {author: "staff" if name_key(author) in ours else "customer" for author in chat.authors}
+    if chat.authors and all(side == "customer" for side in sides.values()) and chat.title:
+        title = name_key(chat.title)
+        titled = [a for a in chat.authors if name_key(a) in title or title in name_key(a)]
+        if len(titled) == 1 and len(chat.authors) == 2:
+            sides = {author: "customer" if author == titled[0] else "staff" for author in chat.authors}
+    return sides
+
+
+def customer_author(chat: ParsedChat, sides: dict[str, str]) -> str | None:
+    customers = [author for author in chat.authors if sides.get(author) == "customer"]
+    if len(customers) == 1:
+        return customers[0]
+    if chat.title:
+        titled = [a for a in customers if name_key(a) == name_key(chat.title)]
+        if len(titled) == 1:
+            return titled[0]
+    return None
+
+
+def plan_chat(
+    chat: ParsedChat,
+    *,
+    channel: str | None = None,
+    me: Iterable[str] = (),
+    sides: dict[str, str] | None = None,
+    customer: Customer | None = None,
+    customer_name: str | None = None,
+) -> ChatPlan:
+    """Decide sides, customer and channel; raises ImportProblem when the user has to choose."""
+    channel = channel or chat.channel or FORMAT_CHANNELS.get(chat.format, "other")
+    sides = {**guess_sides(chat, channel, me), **(sides or {})}
+    if not any(side == "staff" for side in sides.values()) and len(chat.authors) > 1:
+        raise ImportProblem(
+            f"cannot tell which of {', '.join(chat.authors[:5])} is the shop: name the shop's side (--me NAME)"
+        )
+    author = customer_author(chat, sides)
+    handle = chat.handles.get(author) if author else None
+    if customer is not None:
+        return ChatPlan(chat, channel, sides, customer, customer.display_name, "chosen", handle)
+    name = (customer_name or author or chat.title or "").strip()
+    if not name:
+        raise ImportProblem(
+            f"cannot tell who the customer is among {', '.join(chat.authors[:5]) or 'no authors'}: "
+            "choose the customer (--customer NAME)"
+        )
+    found, matched_by = match_customer(name, channel, handle)
+    return ChatPlan(chat, channel, sides, found, name, matched_by, handle)
+
+
+def match_customer(name: str, channel: str, handle: str | None) -> tuple[Customer | None, str | None]:
+    """By phone number or handle where the export has one, else by a name only one customer has."""
+    if handle:
+        identity = find_identity(channel, handle)
+        if identity and not identity.customer.deleted_at and not identity.customer.merged_into_id:
+            return identity.customer, "handle"
+    same_name = db.session.execute(
+        live_customers().where(db.func.lower(Customer.display_name) == name.lower()).limit(2)
+    ).scalars().all()
+    if len(same_name) == 1:
+        return same_name[0], "name"
+    return None, None
+
+
+def _local_to_utc(sent_at: datetime | None, zone) -> datetime | None:
+    if sent_at is None:
+        return None
+    if sent_at.tzinfo is None:
+        sent_at = sent_at.replace(tzinfo=zone)
+    return sent_at.astimezone(timezone.utc)
+
+
+@dataclass
+class _Row:
+    sent_at: datetime
+    side: str
+    author: str
+    body: str
+    attachments: str
+    fingerprint: str
+
+
+def _rows(plan: ChatPlan, customer_id: int) -> Iterator[_Row]:
+    """Messages as rows with fingerprints; occurrence numbers count repeats within the same minute."""
+    zone = shop_zone()
+    now = datetime.now(timezone.utc)
+    minute, seen, previous_body = None, {}, ""
+    for message in plan.chat.messages():
+        sent_at = _local_to_utc(message.sent_at, zone)
+        body = message.body.strip() or ("\n".join(message.attachments))
+        if not body:
+            continue
+        side = plan.sides.get(message.author, "customer")
+        # Exports write the same photo as "<Media omitted>" or "<attached: ...jpg>": fingerprint it as media.
+        same_text = "\x00media" if message.attachments and _is_placeholder(body) else body
+        if sent_at is None:
+            # No times (a plain paste): the message before it makes the fingerprint stable when pasted again.
+            print_ = fingerprint(plan.channel, customer_id, UNTIMED, side, previous_body + "\x1e" + same_text, 1)
+            sent_at = now
+        else:
+            this_minute = sent_at.replace(second=0, microsecond=0)
+            if this_minute != minute:
+                minute, seen = this_minute, {}
+            key = (side, " ".join(same_text.split()))
+            seen[key] = seen.get(key, 0) + 1
+            print_ = fingerprint(plan.channel, customer_id, sent_at, side, same_text, seen[key])
+        previous_body = same_text
+        yield _Row(sent_at, side, message.author.strip()[:200], body, "\n".join(message.attachments), print_)
+
+
+def _is_placeholder(body: str) -> bool:
+    text = body.strip().casefold()
+    return (text.startswith("<") and text.endswith(">")) or text.endswith(("omitted", "tidak disertakan",
+                                                                          "(file attached)", "(file terlampir)"))
+
+
+def _batches(rows: Iterator[_Row], size: int) -> Iterator[list[_Row]]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _conversation_near(customer_id: int, channel: str, when: datetime) -> Conversation | None:
+    gap = timedelta(hours=current_app.config["CONVERSATION_GAP_HOURS"])
+    return db.session.execute(
+        db.select(Conversation)
+        .where(
+            Conversation.customer_id == customer_id,
+            Conversation.channel == channel,
+            Conversation.deleted_at.is_(None),
+            Conversation.last_message_at >= when - gap,
+            Conversation.first_message_at <= when + gap,
+        )
+        .order_by(Conversation.last_message_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummary) -> None:
+    """Add the chat's new messages; a gap longer than CONVERSATION_GAP_HOURS starts another conversation."""
+    customer = plan.customer
+    if customer is None:
+        identities = []
+        if plan.handle:
+            try:
+                normalise_handle(plan.channel, plan.handle)
+                identities = [IdentityInput(plan.channel, plan.handle)]
+            except InvalidHandle:
+                pass
+        customer = create_customer(plan.customer_name, identities=identities)
+        summary.customers_created += 1
+    else:
+        summary.customers_matched += 1
+    remember_our_names(plan.channel, [a for a, side in plan.sides.items() if side == "staff"])
+    gap = timedelta(hours=current_app.config["CONVERSATION_GAP_HOURS"])
+    touched: dict[int, Conversation] = {}
+    current: Conversation | None = None
+    last_time: datetime | None = None
+    for batch in _batches(_rows(plan, customer.id), BATCH):
+        existing = _existing([row.fingerprint for row in batch])
+        new_rows = []
+        for row in batch:
+            starts_session = last_time is None or row.sent_at - last_time > gap
+            last_time = row.sent_at
+            if row.fingerprint in existing:
+                summary.duplicates_skipped += 1
+                if starts_session or current is None:
+                    current = db.session.get(Conversation, existing[row.fingerprint])
+                continue
+            if starts_session or current is None:
+                current = _conversation_near(customer.id, plan.channel, row.sent_at)
+                if current is None:
+                    current = Conversation(customer_id=customer.id, channel=plan.channel, logged_by_id=logged_by_id)
+                    db.session.add(current)
+                    db.session.flush()
+            touched[current.id] = current
+            _extend_times(current, row)
+            new_rows.append({
+                "conversation_id": current.id, "sent_at": row.sent_at, "side": row.side,
+                "author_name": row.author, "body": row.body, "attachments": row.attachments,
+                "fingerprint": row.fingerprint, "created_at": datetime.now(timezone.utc),
+            })
+            existing[row.fingerprint] = current.id  # a repeat later in the same file is a duplicate too
+        if new_rows:
+            db.session.execute(insert(Message), new_rows)
+            summary.messages_imported += len(new_rows)
+    db.session.flush()
+    summary.system_lines_skipped += plan.chat.system_lines_skipped
+    summary.conversations += len(touched)
+    summary.conversation_ids.extend(touched)
+
+
+def _extend_times(conversation: Conversation, row: _Row) -> None:
+    if conversation.first_message_at is None or row.sent_at < conversation.first_message_at:
+        conversation.first_message_at = row.sent_at
+    if conversation.last_message_at is None or row.sent_at >= conversation.last_message_at:
+        conversation.last_message_at = row.sent_at
+        conversation.last_side = row.side
+
+
+def preview_rows(plan: ChatPlan, limit: int = 300) -> list[ParsedMessage]:
+    rows = []
+    for message in plan.chat.messages():
+        rows.append(message)
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def import_path(
+    path,
+    *,
+    format: str = "auto",
+    channel: str | None = None,
+    me: Iterable[str] = (),
+    customer_name: str | None = None,
+    logged_by_id: int | None = None,
+    on_file=None,
+) -> ImportSummary:
+    """Import every chat under a file, zip or folder; the caller commits (or rolls back for a dry run).
+    A chat that cannot be read or placed is reported with its file and line and the others go on;
+    a database error propagates, so the caller's rollback leaves the database as it was."""
+    summary = ImportSummary()
+    sources = set()
+    for chat in _chats_under(path, format):
+        if on_file:
+            on_file()
+        if isinstance(chat, ParseError):
+            sources.add(chat.source)
+            summary.errors.append({"file": chat.source, "line": chat.line, "message": chat.message})
+            continue
+        sources.add(chat.source)
+        try:
+            plan = plan_chat(chat, channel=channel, me=me, customer_name=customer_name)
+        except ImportProblem as problem:
+            summary.errors.append({"file": chat.source, "line": None, "message": str(problem)})
+            continue
+        save_chat(plan, logged_by_id=logged_by_id, summary=summary)
+    summary.files = len(sources)
+    return summary
+
+
+def _chats_under(path, format: str):
+    if format == "auto" or Path(path).is_dir():
+        yield from parse_path(path)
+        return
+    try:
+        yield from parse_file(path, format=format)
+    except ParseError as error:
+        yield error

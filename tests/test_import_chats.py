@@ -1,0 +1,106 @@
+"""Importing the shared sample exports through `flask import-chat`: exact counts, idempotent, dry run."""
+import json
+from pathlib import Path
+
+import pytest
+
+from crm.extensions import db
+from crm.models import Conversation, Customer, Message, OurName
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+EXPECTED = json.loads((SAMPLES / "EXPECTED.json").read_text()) if SAMPLES.exists() else {}
+
+
+def _import(runner, path, *args, exit_code=0):
+    result = runner.invoke(args=["import-chat", str(path), "--json", *args])
+    assert result.exit_code == exit_code, result.output
+    return json.loads(result.output.strip().splitlines()[-1])
+
+
+def _count(model):
+    return db.session.execute(db.select(db.func.count()).select_from(model)).scalar()
+
+
+@pytest.mark.skipif(not EXPECTED, reason="shared/samples is not beside the checkout")
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_sample_imports_with_the_expected_counts_once(runner, name):
+    expected = EXPECTED[name]
+    path = SAMPLES / name
+    if name.endswith("message_1.json"):
+        path = path.parent
+    me = [arg for m in expected["me"] for arg in ("--me", m)]
+
+    dry = _import(runner, path, *me, "--dry-run")
+    assert dry["messages_imported"] == expected["messages"] and dry["errors"] == []
+    assert _count(Message) == 0 and _count(Customer) == 0 and _count(OurName) == 0, "a dry run writes nothing"
+
+    first = _import(runner, path, *me)
+    assert first == dry
+    assert first["files"] == 1 and first["customers_created"] == 1
+    sides = dict(db.session.execute(db.select(Message.side, db.func.count()).group_by(Message.side)).all())
+    assert sides == {"customer": expected["customer_messages"], "staff": expected["our_messages"]}
+    customer = db.session.execute(db.select(Customer)).scalar_one()
+    assert customer.display_name == expected["customer"]
+    channels = set(db.session.execute(db.select(Conversation.channel)).scalars())
+    assert channels == {expected["channel"]}
+    if "first" in expected:
+        times = db.session.execute(db.select(db.func.min(Message.sent_at), db.func.max(Message.sent_at))).one()
+        local = [t.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%dT%H:%M") for t in times]
+        assert local == [expected["first"], expected["last"]]
+
+    again = _import(runner, path, *me)
+    assert again["messages_imported"] == 0 and again["duplicates_skipped"] == expected["messages"]
+    assert again["customers_matched"] == 1 and again["customers_created"] == 0
+    assert _count(Message) == expected["messages"]
+
+
+@pytest.mark.skipif(not EXPECTED, reason="shared/samples is not beside the checkout")
+def test_the_shop_names_are_remembered_per_channel(runner):
+    _import(runner, SAMPLES / "whatsapp-android-id.txt", "--me", "Toko Batik Sari")
+    db.session.execute(db.delete(Message))
+    db.session.execute(db.delete(Conversation))
+    db.session.commit()
+    second = _import(runner, SAMPLES / "whatsapp-android-id.txt")
+    assert second["messages_imported"] == 13
+    assert _count(Customer) == 1, "matched by name"
+
+
+@pytest.mark.skipif(not EXPECTED, reason="shared/samples is not beside the checkout")
+def test_a_whole_folder_imports_in_one_go(runner, tmp_path):
+    import shutil
+
+    folder = tmp_path / "exports"
+    shutil.copytree(SAMPLES, folder, ignore=shutil.ignore_patterns("EXPECTED.json", "README.md"))
+    summary = _import(runner, folder, "--me", "Toko Batik Sari", "--me", "Admin Sari", "--me", "Kerajinan Bu Ani")
+    assert summary["errors"] == [], summary["errors"]
+    assert summary["files"] == len(EXPECTED)
+    # Rina's zip holds the same chat as her .txt; Budi's iPhone and Android exports are the same chat too.
+    assert summary["duplicates_skipped"] == 13 + 10
+    assert summary["messages_imported"] == sum(e["messages"] for e in EXPECTED.values()) - 13 - 10
+    assert summary["customers_created"] == 3, "Rina, Budi Santoso and Dewi Lestari, matched by name across channels"
+
+
+def test_a_folder_reports_files_that_are_not_chats(runner, tmp_path):
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "notes.md").write_text("# nothing here\n")
+    summary = _import(runner, tmp_path / "exports", exit_code=1)
+    assert [e["file"] for e in summary["errors"]] == ["notes.md"]
+
+
+def test_garbage_is_reported_with_file_and_line_and_nothing_is_written(runner, tmp_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("just some notes\nwithout any chat\n")
+    summary = _import(runner, bad, exit_code=1)
+    assert summary["errors"] and summary["errors"][0]["file"].endswith("notes.txt")
+    assert summary["errors"][0]["line"] == 1
+    assert _count(Message) == 0
+
+
+def test_an_unplaceable_chat_asks_for_the_shop_side(runner, tmp_path):
+    chat = tmp_path / "chat.txt"
+    chat.write_text("23/11/26 10.15 - Rina: halo\n23/11/26 10.16 - Sari: halo juga\n", encoding="utf-8")
+    summary = _import(runner, chat, exit_code=1)
+    assert summary["messages_imported"] == 0 and "--me" in summary["errors"][0]["message"]
+    summary = _import(runner, chat, "--me", "Sari")
+    assert summary["messages_imported"] == 2 and summary["customers_created"] == 1
+    assert db.session.execute(db.select(Customer.display_name)).scalar_one() == "Rina"
