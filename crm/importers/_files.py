@@ -82,7 +82,7 @@ def parse_entries(entries: list[Entry], format: str, root_name: str) -> Iterator
             threads.setdefault(_parent(entry.source), []).append((int(found.group(1)), entry))
     for entry in entries:
         base = _base(entry.source)
-        if _ignored(base) or any(_ignored(part) for part in entry.source.split("/")[:-1]):
+        if _ignored_path(entry.source):
             continue
         if _THREAD_FILE.fullmatch(base):
             parent = _parent(entry.source)

@@ -71,12 +71,12 @@ _OMITTED = re.compile(
 
 
 class _Stamp(NamedTuple):
-    first: str   # the date as three numbers in the order written
-    second: str
-    third: str
+    part1: str   # the date's three numbers in the order written: day or month or year first
+    part2: str
+    part3: str
     hour: str
     minute: str
-    second_of_minute: str | None
+    seconds: str | None
     meridiem: str | None
 
 
@@ -139,8 +139,8 @@ def _clock(hour: str, minute: str, second: str | None, meridiem: str | None) -> 
 
 
 def _sent_at(stamp: _Stamp, day_first: bool) -> datetime | None:
-    clock = _clock(stamp.hour, stamp.minute, stamp.second_of_minute, stamp.meridiem)
-    day_first_date, month_first_date = _dates(stamp.first, stamp.second, stamp.third)
+    clock = _clock(stamp.hour, stamp.minute, stamp.seconds, stamp.meridiem)
+    day_first_date, month_first_date = _dates(stamp.part1, stamp.part2, stamp.part3)
     # A date impossible in the file's order but possible in the other one comes from
     # a second phone's export pasted into the same file.
     chosen = (day_first_date or month_first_date) if day_first else (month_first_date or day_first_date)
@@ -156,8 +156,8 @@ def _scan(lines: Iterable[str]) -> Iterator[tuple[int, _Stamp | None, str, bool]
         found = _match_stamp(line)
         if found is not None:
             stamp = found[0]
-            if _clock(stamp.hour, stamp.minute, stamp.second_of_minute, stamp.meridiem) is not None and any(
-                _dates(stamp.first, stamp.second, stamp.third)
+            if _clock(stamp.hour, stamp.minute, stamp.seconds, stamp.meridiem) is not None and any(
+                _dates(stamp.part1, stamp.part2, stamp.part3)
             ):
                 yield number, stamp, line[found[1]:], ": \u200e" in raw
                 continue
@@ -243,10 +243,10 @@ class _Survey:
                 self.first_text_line = self.first_text_line or number
             return
         self.seen_stamp = True
-        if len(stamp.first) != 4:
-            if int(stamp.first) > 12:
+        if len(stamp.part1) != 4:
+            if int(stamp.part1) > 12:
                 self.day_first_votes += 1
-            elif int(stamp.second) > 12:
+            elif int(stamp.part2) > 12:
                 self.month_first_votes += 1
         author, _ = _split_author(text, marked)
         if author is None:
