@@ -37,7 +37,13 @@ class MessagesForm(FlaskForm):
         return [entry.form for entry in self.messages if (entry.form.body.data or "").strip()]
 
 
+MAX_PASTE_LENGTH = 2_000_000
+
+
 class LogChatForm(MessagesForm):
+    pasted = TextAreaField(
+        _l("Paste copied messages or a chat export"), validators=[Optional(), Length(max=MAX_PASTE_LENGTH)]
+    )
     customer_id = IntegerField(validators=[Optional()])
     new_customer_name = StringField(_l("New customer's name"), validators=[Optional(), Length(max=200)])
     new_customer_handle = StringField(_l("Their number, @handle or e-mail"), validators=[Optional(), Length(max=200)])

@@ -49,6 +49,11 @@ class ChatPlan:
     matched_by: str | None  # "handle", "name", "chosen" or None for a new customer
     handle: str | None = None
 
+    @property
+    def undecided(self) -> bool:
+        """Nobody in a chat of several people is marked as the shop yet."""
+        return len(self.chat.authors) > 1 and "staff" not in self.sides.values()
+
 
 @dataclass
 class ImportSummary:
@@ -61,9 +66,11 @@ class ImportSummary:
     system_lines_skipped: int = 0
     errors: list[dict] = field(default_factory=list)
     conversation_ids: list[int] = field(default_factory=list)
+    last_conversation_id: int | None = None  # where the last message of the last chat is, new or not
 
     def as_dict(self) -> dict:
-        return {key: value for key, value in self.__dict__.items() if key != "conversation_ids"}
+        return {key: value for key, value in self.__dict__.items()
+                if key not in ("conversation_ids", "last_conversation_id")}
 
 
 def our_name_keys(channel: str) -> set[str]:
@@ -115,11 +122,13 @@ def plan_chat(
     sides: dict[str, str] | None = None,
     customer: Customer | None = None,
     customer_name: str | None = None,
+    strict: bool = True,
 ) -> ChatPlan:
-    """Decide sides, customer and channel; raises ImportProblem when the user has to choose."""
+    """Decide sides, customer and channel; raises ImportProblem when the user has to choose
+    (unless not strict: then the plan is a best guess for the user to correct, see `undecided`)."""
     channel = channel or chat.channel or FORMAT_CHANNELS.get(chat.format, "other")
     sides = {**guess_sides(chat, channel, me), **(sides or {})}
-    if not any(side == "staff" for side in sides.values()) and len(chat.authors) > 1:
+    if strict and not any(side == "staff" for side in sides.values()) and len(chat.authors) > 1:
         raise ImportProblem(
             f"cannot tell which of {', '.join(chat.authors[:5])} is the shop: name the shop's side (--me NAME)"
         )
@@ -127,7 +136,7 @@ def plan_chat(
     handle = chat.handles.get(author) if author else None
     if customer is not None:
         return ChatPlan(chat, channel, sides, customer, customer.display_name, "chosen", handle)
-    name = (customer_name or author or chat.title or "").strip()
+    name = (customer_name or author or chat.title or ("" if strict else chat.authors[0] if chat.authors else "")).strip()
     if not name:
         raise ImportProblem(
             f"cannot tell who the customer is among {', '.join(chat.authors[:5]) or 'no authors'}: "
@@ -279,6 +288,8 @@ def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummar
             db.session.execute(insert(Message), new_rows)
             summary.messages_imported += len(new_rows)
     db.session.flush()
+    if current is not None:
+        summary.last_conversation_id = current.id
     summary.system_lines_skipped += plan.chat.system_lines_skipped
     summary.conversations += len(touched)
     summary.conversation_ids.extend(touched)

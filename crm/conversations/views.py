@@ -9,7 +9,9 @@ from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..models import Customer, utcnow
 from . import bp
+from ..importers import ParseError, parse_text
 from .forms import LogChatForm, MessagesForm
+from .importing import ImportProblem, ImportSummary, plan_chat, preview_rows, save_chat
 from .services import NewMessage, get_conversation, log_chat
 
 
@@ -77,6 +79,9 @@ def log():
         form.customer_id.data = request.args.get("customer_id", type=int)
         _alternate_sides(form, first="customer")
     preset = db.session.get(Customer, form.customer_id.data) if form.customer_id.data else None
+    pasted = request.method == "POST" and (form.pasted.data or "").strip()
+    if pasted and "add_row" not in request.form:
+        return _log_pasted(form, preset, save="preview" not in request.form)
     if request.method == "POST" and not _wants_more_rows(form) and form.validate_on_submit():
         messages = _new_messages(form)
         if not messages:
@@ -95,6 +100,59 @@ def log():
             db.session.rollback()
     status = 400 if request.method == "POST" and "add_row" not in request.form else 200
     return render_template("conversations/log.html", form=form, preset=preset), status
+
+
+def _paste_plan(form: LogChatForm, preset: Customer | None):
+    """Parse the pasted text and decide who is who, with the choices made in the preview applied."""
+    chat = parse_text(form.pasted.data)
+    sides = {}
+    for index, author in enumerate(chat.authors):
+        side = request.form.get(f"side-{index}")
+        if side in ("customer", "staff") and request.form.get(f"author-{index}") == author:
+            sides[author] = side
+    name = " ".join((form.new_customer_name.data or "").split()) or None
+    return plan_chat(chat, channel=form.channel.data, sides=sides, customer=preset, customer_name=name, strict=False)
+
+
+def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
+    problem = plan = None
+    if not form.validate():
+        problem = _("Please correct the marked fields; nothing was saved yet.")
+    else:
+        try:
+            plan = _paste_plan(form, preset)
+        except (ParseError, ImportProblem) as error:
+            problem = str(error)
+    if plan is not None and plan.undecided:
+        problem = _("Which name in the chat is the shop? Choose “us” for it below.")
+    if plan is not None and save and not problem:
+        summary = ImportSummary()
+        save_chat(plan, logged_by_id=current_user.id, summary=summary)
+        db.session.commit()
+        if summary.messages_imported:
+            flash(_("%(count)d messages logged for %(name)s.", count=summary.messages_imported,
+                    name=plan.customer_name), "success")
+        else:
+            flash(_("These messages were logged before; nothing added."), "info")
+        if summary.last_conversation_id is None:
+            flash(_("There was no message to log in the pasted text."), "error")
+            return redirect(url_for("conversations.log"))
+        return redirect(url_for("conversations.show", conversation_id=summary.last_conversation_id))
+    preview = {"plan": plan, "problem": problem, "rows": preview_rows(plan) if plan else []}
+    if request.headers.get("HX-Request"):
+        return render_template("conversations/_paste_preview.html", form=form, **preview)
+    status = 400 if problem else 200
+    return render_template("conversations/log.html", form=form, preset=preset, **preview), status
+
+
+@bp.post("/log/preview")
+def paste_preview():
+    """What saving the pasted chat would do, shown as it is typed (htmx partial)."""
+    form = LogChatForm()
+    preset = db.session.get(Customer, form.customer_id.data) if form.customer_id.data else None
+    if not (form.pasted.data or "").strip():
+        return ""
+    return _log_pasted(form, preset, save=False)
 
 
 @bp.get("/<int:conversation_id>")
