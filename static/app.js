@@ -81,3 +81,12 @@
     }
   });
 })();
+
+// Upload progress on the import page.
+document.addEventListener("htmx:xhr:progress", (event) => {
+  const form = event.target.closest?.("[data-upload-progress]");
+  const bar = form?.querySelector("[data-progress]");
+  if (!bar || !event.detail.lengthComputable) return;
+  bar.hidden = false;
+  bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+});

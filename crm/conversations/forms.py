@@ -1,6 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     FieldList,
     FormField,
@@ -48,3 +50,15 @@ class LogChatForm(MessagesForm):
     new_customer_name = StringField(_l("New customer's name"), validators=[Optional(), Length(max=200)])
     new_customer_handle = StringField(_l("Their number, @handle or e-mail"), validators=[Optional(), Length(max=200)])
     channel = SelectField(_l("Channel"), choices=channel_choices(), default="whatsapp")
+
+
+class ImportForm(FlaskForm):
+    export = FileField(_l("Exported chat: .txt, .zip or .json"), validators=[FileRequired(_l("Choose a file."))])
+    format = SelectField(_l("Format"), default="auto", choices=[
+        SelectChoice("auto", _l("Recognise it")), SelectChoice("whatsapp", "WhatsApp"),
+        SelectChoice("telegram", "Telegram"), SelectChoice("messenger", "Facebook Messenger"),
+        SelectChoice("instagram", "Instagram"), SelectChoice("line", "LINE"), SelectChoice("plain", _l("Name: text")),
+    ])
+    channel = SelectField(_l("Channel"), default="", choices=[SelectChoice("", _l("From the format"))] + channel_choices())
+    me = StringField(_l("The shop's names in these chats, comma-separated"), validators=[Optional(), Length(max=500)])
+    dry_run = BooleanField(_l("Only check: count, save nothing"))

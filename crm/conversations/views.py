@@ -1,4 +1,7 @@
 
+import tempfile
+from pathlib import Path
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,8 +13,8 @@ from ..identities import InvalidHandle, normalise_handle
 from ..models import Customer, utcnow
 from . import bp
 from ..importers import ParseError, parse_text
-from .forms import LogChatForm, MessagesForm
-from .importing import ImportProblem, ImportSummary, plan_chat, preview_rows, save_chat
+from .forms import ImportForm, LogChatForm, MessagesForm
+from .importing import ImportProblem, ImportSummary, import_path, plan_chat, preview_rows, save_chat
 from .services import NewMessage, get_conversation, log_chat
 
 
@@ -153,6 +156,33 @@ def paste_preview():
     if not (form.pasted.data or "").strip():
         return ""
     return _log_pasted(form, preset, save=False)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_chats():
+    """Upload an export; everything in it is imported in one transaction, or nothing is."""
+    form = ImportForm()
+    summary = None
+    if form.validate_on_submit():
+        upload = form.export.data
+        with tempfile.TemporaryDirectory(prefix="obrolan-import-") as folder:
+            # The name tells the format and the chat ("WhatsApp Chat - Rina.zip"); keep it, minus any folders.
+            name = Path((upload.filename or "").replace("\\", "/")).name
+            if name in ("", ".", ".."):
+                name = "export.txt"
+            path = Path(folder) / name
+            upload.save(path)
+            me = [part.strip() for part in (form.me.data or "").split(",") if part.strip()]
+            summary = import_path(path, format=form.format.data, channel=form.channel.data or None, me=me,
+                                  logged_by_id=current_user.id)
+        if form.dry_run.data:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    elif request.method == "POST":
+        return render_template("conversations/import.html", form=form, summary=None), 400
+    template = "conversations/_import_summary.html" if request.headers.get("HX-Request") else "conversations/import.html"
+    return render_template(template, form=form, summary=summary)
 
 
 @bp.get("/<int:conversation_id>")
