@@ -66,7 +66,10 @@ def import_chat_command(path, format_, channel, me, customer_name, dry_run, as_j
 
     progress = None
     if sys.stderr.isatty() and not as_json:
-        progress = click.progressbar(length=0, label="Importing", file=sys.stderr, show_pos=True)
+        from pathlib import Path
+
+        files = [p for p in Path(path).rglob("*") if p.is_file()] if Path(path).is_dir() else [path]
+        progress = click.progressbar(length=len(files), label="Importing chats", file=sys.stderr, show_pos=True)
     summary = import_path(
         path, format=format_, channel=channel, me=me, customer_name=customer_name,
         on_file=(lambda: progress.update(1)) if progress else None,
