@@ -23,6 +23,10 @@ DEFAULTS = {
     # A new message more than this long after the last one on the same channel starts a new conversation.
     "CONVERSATION_GAP_HOURS": 24,
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    # Werkzeug's 500 kB default for one form field would refuse a long pasted chat.
+    "MAX_FORM_MEMORY_SIZE": 8 * 1024 * 1024,
+    "LOGIN_LIMIT_PER_ADDRESS": "20 per 10 minutes",
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per 10 minutes",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -60,8 +64,9 @@ def create_app(config=None) -> Flask:
     _register_blueprints(app)
     _register_request_guards(app)
 
-    from . import cli, errors, formatting
+    from . import cli, errors, formatting, security
 
+    security.register(app)
     cli.register(app)
     errors.register(app)
     formatting.register(app)

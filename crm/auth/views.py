@@ -1,12 +1,13 @@
 import hmac
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
 from ..models import User
+from ..security import failed_login, limiter, login_email
 from ..users import AccountError, create_user, find_user_by_email, no_user_exists, setup_token
 from . import bp, owner_required
 from .forms import LoginForm, NewPasswordForm, OwnPasswordForm, SetupForm, StaffForm
@@ -21,6 +22,9 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=failed_login)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"], key_func=login_email,
+               deduct_when=failed_login)
 def login():
     if no_user_exists():
         return redirect(url_for("auth.setup"))

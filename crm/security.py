@@ -1,0 +1,74 @@
+"""What every response carries for safety: security headers, Secure cookies over HTTPS, login throttling."""
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# No inline scripts or styles anywhere: the CSP below forbids them, so injected markup cannot run.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", headers_enabled=False)
+
+
+def failed_login(response) -> bool:
+    # A successful login redirects; only the failures count towards the limit.
+    return response.status_code != 302
+
+
+def login_email() -> str:
+    return (request.form.get("email") or "").strip().lower()[:254]
+
+
+class SecureCookiesOverHttps:
+    """Marks every cookie Secure when the request came over HTTPS (session, remember-me, anything else).
+    WSGI middleware, because Flask writes the session cookie after the last after_request hook."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def start_secure(status, headers, exc_info=None):
+            headers = [
+                (name, value + "; Secure" if name.lower() == "set-cookie" and "; Secure" not in value else value)
+                for name, value in headers
+            ]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start_secure)
+
+
+def register(app: Flask) -> None:
+    app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind nginx/Caddy doing HTTPS: trust its X-Forwarded-* so HTTPS and client addresses are seen.
+        proxies = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    limiter.init_app(app)
+
+    @app.after_request
+    def add_security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response
