@@ -27,6 +27,8 @@ DEFAULTS = {
     "MAX_FORM_MEMORY_SIZE": 8 * 1024 * 1024,
     "LOGIN_LIMIT_PER_ADDRESS": "20 per 10 minutes",
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 10 minutes",
+    # Set to the number of reverse proxies in front (e.g. 1 for nginx doing HTTPS); 0 trusts no headers.
+    "TRUSTED_PROXIES": 0,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
