@@ -1,0 +1,215 @@
+"""Real server processes on one SQLite file: many staff at once, and a server killed mid-write.
+
+No mocks: `flask serve` (waitress) in a subprocess, HTTP clients in threads, the database checked afterwards.
+"""
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from crm.extensions import db
+
+PROJECT = Path(__file__).resolve().parents[1]
+PASSWORD = "correct horse battery"
+WRITERS, READERS, SECONDS = 8, 8, 8
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, database_path: Path, instance: Path):
+        self.database_path, self.instance = database_path, instance
+        self.port = _free_port()
+        self.process = None
+
+    def start(self):
+        env = {**os.environ, "OBROLAN_SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.database_path}",
+               "OBROLAN_INSTANCE_PATH": str(self.instance), "OBROLAN_THREADS": "16"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port)],
+            cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(self.process.stderr.read().decode())
+                time.sleep(0.1)
+        raise RuntimeError("the server did not start")
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=20)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+
+class Browser:
+    """One staff member's cookies and CSRF token."""
+
+    def __init__(self, server: Server):
+        self.server = server
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.token = None
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with self.opener.open(self.server.url + path, timeout=60) as response:
+                page = response.read().decode()
+                status = response.status
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+        match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+        if match:
+            self.token = match.group(1)
+        return status, page
+
+    def post(self, path: str, data: dict) -> tuple[int, str]:
+        body = urllib.parse.urlencode({**data, "csrf_token": self.token}).encode()
+        try:
+            with self.opener.open(self.server.url + path, data=body, timeout=60) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def login(self, email: str):
+        self.get("/login")
+        status, _ = self.post("/login", {"email": email, "password": PASSWORD})
+        assert status == 200  # redirects are followed to the start page
+        return self
+
+
+def _log_chat(browser: Browser, name: str) -> bool:
+    status, page = browser.post("/conversations/log", {
+        "new_customer_name": name, "channel": "whatsapp",
+        "messages-0-side": "customer", "messages-0-body": f"Halo, saya {name}. Harga gamis L berapa?",
+        "messages-1-side": "staff", "messages-1-body": "185rb kak",
+    })
+    return status == 200 and "messages logged for" in page
+
+
+@pytest.fixture
+def server(database_path, tmp_path, owner, staff):
+    emails = {"owner": owner.email, "staff": staff.email}
+    db.session.remove()
+    db.engine.dispose()
+    running = Server(database_path, tmp_path).start()
+    running.emails = emails
+    yield running
+    running.stop()
+
+
+def _names_in(database_path: Path) -> set[str]:
+    with sqlite3.connect(database_path) as connection:
+        return {row[0] for row in connection.execute("SELECT display_name FROM customers")}
+
+
+def test_eight_writers_and_eight_readers_at_once(server, database_path):
+    acknowledged, errors, reads = [], [], []
+    stop_at = time.monotonic() + SECONDS
+
+    def writer(number):
+        browser = Browser(server).login(server.emails["staff" if number % 2 else "owner"])
+        count = 0
+        while time.monotonic() < stop_at:
+            name = f"Pelanggan {number}-{count}"
+            try:
+                if _log_chat(browser, name):
+                    acknowledged.append(name)
+                else:
+                    errors.append(f"write {name} not acknowledged")
+            except Exception as error:  # noqa: BLE001 - every failure is a finding
+                errors.append(f"write {name}: {error!r}")
+            count += 1
+
+    def reader(number):
+        browser = Browser(server).login(server.emails["owner"])
+        pages = ["/customers/", "/customers/?q=Pelanggan", "/conversations/log", "/customers/?q=0812"]
+        count = 0
+        while time.monotonic() < stop_at:
+            status, page = browser.get(pages[count % len(pages)])
+            if status != 200 or "database is locked" in page:
+                errors.append(f"read {pages[count % len(pages)]}: {status}")
+            reads.append(status)
+            count += 1
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    threads += [threading.Thread(target=reader, args=(n,)) for n in range(READERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=SECONDS + 120)
+    server.stop()
+    stderr = server.process.stderr.read().decode()
+
+    print(f"\nconcurrency: {len(acknowledged)} writes acknowledged, {len(reads)} pages read, {len(errors)} errors")
+    assert not errors, errors[:5]
+    assert "database is locked" not in stderr
+    assert len(acknowledged) >= WRITERS, "every writer got through at least once"
+    found = _names_in(database_path)
+    assert set(acknowledged) <= found, f"{len(set(acknowledged) - found)} acknowledged writes are missing"
+
+
+def test_a_killed_server_loses_no_acknowledged_write(server, database_path, tmp_path):
+    acknowledged = []
+    attempted = 0
+    stop = threading.Event()
+
+    def write_stream():
+        nonlocal attempted
+        browser = Browser(server).login(server.emails["staff"])
+        while not stop.is_set():
+            attempted += 1
+            name = f"Sebelum crash {attempted}"
+            try:
+                if _log_chat(browser, name):
+                    acknowledged.append(name)
+            except (urllib.error.URLError, ConnectionError, OSError):
+                return  # the server is gone: this write was never acknowledged
+
+    writer = threading.Thread(target=write_stream)
+    writer.start()
+    deadline = time.monotonic() + 30
+    while len(acknowledged) < 25 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.stop(signal.SIGKILL)
+    stop.set()
+    writer.join(timeout=60)
+
+    with sqlite3.connect(database_path) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    found = _names_in(database_path)
+    print(f"\ncrash: {attempted} writes attempted, {len(acknowledged)} acknowledged, "
+          f"{len(set(acknowledged) & found)} found after the kill")
+    assert len(acknowledged) >= 25
+    assert set(acknowledged) <= found
+
+    restarted = Server(database_path, tmp_path).start()
+    try:
+        browser = Browser(restarted).login(server.emails["staff"])
+        assert _log_chat(browser, "Sesudah crash")
+    finally:
+        restarted.stop()
+    assert "Sesudah crash" in _names_in(database_path)
