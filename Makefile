@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test venv dev-venv browser db lint clean
+.PHONY: run test audit venv dev-venv browser db lint clean
 
 run: venv db
 	$(FLASK) serve
@@ -15,7 +15,13 @@ db: venv
 	$(FLASK) db upgrade
 
 test: dev-venv browser
+	$(BIN)/bandit --quiet --recursive crm --severity-level high
 	$(BIN)/python -m pytest
+
+# Needs a vulnerability database (PyPI's JSON API or OSV) on the network; see README.
+audit: venv
+	$(BIN)/python -m pip install --quiet pip-audit==2.10.1
+	$(BIN)/pip-audit --strict --requirement requirements.txt
 
 venv: $(VENV)/.installed
 dev-venv: $(VENV)/.installed-dev
