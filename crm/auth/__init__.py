@@ -18,4 +18,4 @@ def owner_required(view):
     return wrapped
 
 
-from . import views  # noqa: E402,F401  (routes attach to bp)
+from . import language, views  # noqa: E402,F401  (routes attach to bp)
