@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 
+from . import translations_build
 from .extensions import babel, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +20,6 @@ DEFAULTS = {
     "PER_PAGE": 25,
     "LANGUAGES": ["en", "id"],
     "BABEL_DEFAULT_LOCALE": "en",
-    "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
     # A new message more than this long after the last one on the same channel starts a new conversation.
     "CONVERSATION_GAP_HOURS": 24,
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
@@ -62,6 +62,7 @@ def create_app(config=None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
 
+    translations_build.register(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_request_guards(app)
