@@ -3,7 +3,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, request
 from flask_login import current_user
 
 from . import translations_build
@@ -106,11 +106,16 @@ def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .conversations import bp as conversations_bp
     from .customers import bp as customers_bp
+    from .followups import bp as followups_bp
+    from .followups import tags_bp
+    from .followups.views import queue_page
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(customers_bp)
     app.register_blueprint(conversations_bp)
-    app.add_url_rule("/", "home", lambda: redirect(url_for("customers.index")))
+    app.register_blueprint(followups_bp)
+    app.register_blueprint(tags_bp)
+    app.add_url_rule("/", "home", queue_page)
 
 
 def _register_request_guards(app: Flask) -> None:

@@ -95,6 +95,17 @@ def import_chat_command(path, format_, channel, me, customer_name, dry_run, as_j
         sys.exit(1)
 
 
+@click.command("retag")
+@with_appcontext
+def retag_command():
+    """Run the tag rules over every conversation again (after changing keywords); hand-removed tags stay removed."""
+    from .tagging import retag_all
+
+    count = retag_all()
+    db.session.commit()
+    click.echo(f"Re-tagged {count} conversations.")
+
+
 def register(app: Flask) -> None:
-    for command in (create_user_command, serve_command, import_chat_command):
+    for command in (create_user_command, serve_command, import_chat_command, retag_command):
         app.cli.add_command(command)

@@ -133,6 +133,8 @@ class Conversation(db.Model):
     __table_args__ = (
         CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
         Index("ix_conversations_customer_last", "customer_id", "last_message_at"),
+        # "Waiting on us" (last_side = 'customer'), longest wait first: see crm.prospects.
+        Index("ix_conversations_waiting", "last_side", "last_message_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

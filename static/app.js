@@ -90,3 +90,24 @@ document.addEventListener("htmx:xhr:progress", (event) => {
   bar.hidden = false;
   bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
 });
+
+// Follow-up queue: filters apply as soon as a choice changes (the Filter button stays for no-JS).
+document.addEventListener("change", (event) => {
+  const form = event.target.closest("form[data-autosubmit]");
+  if (form && event.target.matches("select")) form.requestSubmit();
+});
+
+// Pipeline form: the sale fields matter when the stage is "won"; without JS they are always shown.
+(function () {
+  "use strict";
+  const sync = (form) => {
+    const fields = form.querySelector("[data-sale-fields]");
+    const stage = form.querySelector("select[name=stage]");
+    if (fields && stage) fields.hidden = stage.value !== "won";
+  };
+  document.querySelectorAll("form[data-stage-form]").forEach(sync);
+  document.addEventListener("change", (event) => {
+    const form = event.target.closest("form[data-stage-form]");
+    if (form && event.target.matches("select[name=stage]")) sync(form);
+  });
+})();

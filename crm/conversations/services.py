@@ -10,6 +10,7 @@ from flask import abort, current_app
 
 from ..extensions import db
 from ..models import Conversation, Customer, Message
+from ..tagging import tag_conversation
 
 FINGERPRINT_BATCH = 500
 
@@ -126,6 +127,7 @@ def log_chat(
         result.added.append(message)
     db.session.flush()
     refresh_conversation_times(conversation)
+    tag_conversation(conversation)
     result.conversation = conversation
     return result
 
