@@ -103,6 +103,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .conversations import bp as conversations_bp
     from .customers import bp as customers_bp
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from .followups.views import queue_page
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(customers_bp)
     app.register_blueprint(conversations_bp)
     app.register_blueprint(followups_bp)

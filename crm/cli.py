@@ -44,6 +44,9 @@ def serve_command(host, port):
     port = port or int(app.config["PORT"])
     if no_user_exists():
         setup_token()  # printed now, so it is on the console before anyone opens the setup page
+    from .backups import start_daily_backups
+
+    start_daily_backups(app)  # only the serving process backs up daily; other commands never start it
     click.echo(f"Obrolan is serving on http://{host}:{port} (Ctrl+C stops it).", err=True)
     serve(app, host=host, port=port, threads=int(app.config["THREADS"]), ident="Obrolan")
 
@@ -107,5 +110,8 @@ def retag_command():
 
 
 def register(app: Flask) -> None:
-    for command in (create_user_command, serve_command, import_chat_command, retag_command):
+    from .admin.commands import backup_command, restore_command
+
+    for command in (create_user_command, serve_command, import_chat_command, retag_command, backup_command,
+                    restore_command):
         app.cli.add_command(command)
