@@ -93,7 +93,10 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    from .search import include_in_autogenerate
+
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
+                     include_name=include_in_autogenerate)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["SHOP_TIMEZONE"])
     login_manager.init_app(app)
@@ -110,6 +113,9 @@ def _register_blueprints(app: Flask) -> None:
     from .followups import bp as followups_bp
     from .followups import tags_bp
     from .followups.views import queue_page
+    from .reporting import bp as reports_bp
+    from .records import bp as records_bp
+    from .searching import bp as search_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
@@ -117,6 +123,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(conversations_bp)
     app.register_blueprint(followups_bp)
     app.register_blueprint(tags_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(records_bp)
+    app.register_blueprint(search_bp)
     app.add_url_rule("/", "home", queue_page)
 
 

@@ -1,4 +1,5 @@
 """Command-line tools: `flask --app app <command>`."""
+import os
 import sys
 
 import click
@@ -27,6 +28,9 @@ def create_user_command(email, name, role, password_stdin):
         user = create_user(name=name, email=email, password=password, role=role)
     except AccountError as error:
         raise click.ClickException(str(error)) from error
+    from .audit import record
+
+    record("account_added", user, f"{user.name} <{user.email}>", {"role": user.role})
     db.session.commit()
     click.echo(f"Created {user.role} {user.name} <{user.email}>.")
 
@@ -77,6 +81,9 @@ def import_chat_command(path, format_, channel, me, customer_name, dry_run, as_j
         path, format=format_, channel=channel, me=me, customer_name=customer_name,
         on_file=(lambda: progress.update(1)) if progress else None,
     )
+    from .audit import import_details, record
+
+    record("import", "import", os.path.basename(os.path.normpath(path)), import_details(summary))
     if dry_run:
         db.session.rollback()
     else:
@@ -109,9 +116,23 @@ def retag_command():
     click.echo(f"Re-tagged {count} conversations.")
 
 
+@click.command("purge-trash")
+@with_appcontext
+def purge_trash_command():
+    """Delete for good what has been in the trash for more than 30 days (run daily; the trash page does it too)."""
+    from .trash import purge_expired
+
+    counts = purge_expired()
+    db.session.commit()
+    click.echo(
+        f"Deleted for good: {counts['customer']} customers, {counts['conversation']} conversations, "
+        f"{counts['message']} messages."
+    )
+
+
 def register(app: Flask) -> None:
     from .admin.commands import backup_command, restore_command
 
     for command in (create_user_command, serve_command, import_chat_command, retag_command, backup_command,
-                    restore_command):
+                    restore_command, purge_trash_command):
         app.cli.add_command(command)

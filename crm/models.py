@@ -11,10 +11,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    JSON,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -96,7 +98,7 @@ class Customer(db.Model):
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     stage: Mapped[str] = mapped_column(String(20), default="none")
     expected_value: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)  # new prospects this week
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Set when merged away: the row stays so links and history still resolve to the surviving customer.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
@@ -133,8 +135,9 @@ class Conversation(db.Model):
     __table_args__ = (
         CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
         Index("ix_conversations_customer_last", "customer_id", "last_message_at"),
-        # "Waiting on us" (last_side = 'customer'), longest wait first: see crm.prospects.
-        Index("ix_conversations_waiting", "last_side", "last_message_at"),
+        # "Waiting on us" (last_side = 'customer'), longest wait first: see crm.prospects. Covering, so
+        # counting thousands of waiting conversations never reads the table.
+        Index("ix_conversations_waiting", "last_side", "last_message_at", "customer_id", "deleted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,6 +162,8 @@ class Message(db.Model):
     __table_args__ = (
         CheckConstraint(f"side IN {_in(SIDES)}", name="side"),
         Index("ix_messages_conversation_sent", "conversation_id", "sent_at"),
+        # Only the few rows in the trash: the trash page and the 30-day purge read them without a scan.
+        Index("ix_messages_deleted_at", "deleted_at", sqlite_where=text("deleted_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -256,3 +261,47 @@ class Sale(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     customer: Mapped[Customer] = relationship()
+
+
+class ChannelCost(db.Model):
+    """What a channel cost the shop in one month, entered by the owner: the report's cost per won customer
+    and return on spend (crm.reports)."""
+
+    __tablename__ = "channel_costs"
+    __table_args__ = (
+        UniqueConstraint("channel", "month", name="uq_channel_costs_channel_month"),
+        CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
+        CheckConstraint("ads >= 0 AND boosts >= 0 AND staff_hours >= 0 AND hourly_cost >= 0", name="not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    month: Mapped[date] = mapped_column(Date)  # always the 1st of the month
+    ads: Mapped[int] = mapped_column(Integer, default=0)
+    boosts: Mapped[int] = mapped_column(Integer, default=0)
+    staff_hours: Mapped[float] = mapped_column(default=0)
+    hourly_cost: Mapped[int] = mapped_column(Integer, default=0)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def total(self) -> int:
+        return self.ads + self.boosts + round(self.staff_hours * self.hourly_cost)
+
+
+class AuditEvent(db.Model):
+    """One line of the audit trail (crm.audit): only ever added, never changed or deleted."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # The name as it was then: the trail reads the same after a rename, and CLI events have none.
+    user_name: Mapped[str] = mapped_column(String(120), default="")
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target_type: Mapped[str] = mapped_column(String(40), default="")
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    details: Mapped[dict | None] = mapped_column(JSON)

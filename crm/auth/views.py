@@ -5,6 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import audit
 from ..extensions import db
 from ..models import User
 from ..security import failed_login, limiter, login_email
@@ -59,6 +60,7 @@ def setup():
             form.token.errors.append(_("This is not the token printed on the server console."))
         else:
             user = create_user(name=form.name.data, email=form.email.data, password=form.password.data, role="owner")
+            audit.record("account_added", user, _account(user), {"role": user.role}, user=user)
             db.session.commit()
             login_user(user)
             flash(_("Welcome! Your owner account is ready."), "success")
@@ -85,11 +87,16 @@ def add_user():
         except AccountError as error:
             form.email.errors.append(str(error))
         else:
+            audit.record("account_added", user, _account(user), {"role": user.role})
             db.session.commit()
             flash(_("Account for %(name)s created.", name=user.name), "success")
             return redirect(url_for("auth.users"))
     accounts = db.session.execute(db.select(User).order_by(User.active.desc(), User.name)).scalars().all()
     return render_template("auth/users.html", users=accounts, form=form), 400
+
+
+def _account(user: User) -> str:
+    return f"{user.name} <{user.email}>"
 
 
 def _other_user(user_id: int) -> User:
@@ -105,6 +112,7 @@ def set_active(user_id: int):
     user = _other_user(user_id)
     user.active = request.form.get("active") == "1"
     user.session_version += 1
+    audit.record("account_reactivated" if user.active else "account_deactivated", user, _account(user))
     db.session.commit()
     if user.active:
         flash(_("%(name)s can log in again.", name=user.name), "success")
@@ -120,6 +128,7 @@ def reset_password(user_id: int):
     form = NewPasswordForm()
     if form.validate_on_submit():
         user.set_password(form.password.data)
+        audit.record("password_reset", user, _account(user))
         db.session.commit()
         flash(_("New password set for %(name)s.", name=user.name), "success")
         return redirect(url_for("auth.users"))
@@ -133,6 +142,7 @@ def change_own_password():
     if form.validate_on_submit():
         if current_user.check_password(form.current.data):
             current_user.set_password(form.password.data)
+            audit.record("password_changed", current_user._get_current_object(), _account(current_user))
             db.session.commit()
             login_user(current_user._get_current_object())  # the session version changed: keep this session, end the others
             flash(_("Your password is changed."), "success")

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import abort, current_app
 
+from .. import audit
 from ..extensions import db
 from ..models import Conversation, Customer, Message
 from ..tagging import tag_conversation
@@ -128,6 +129,7 @@ def log_chat(
     db.session.flush()
     refresh_conversation_times(conversation)
     tag_conversation(conversation)
+    audit.record("log_chat", conversation, customer.display_name, {"messages": len(result.added), "channel": channel})
     result.conversation = conversation
     return result
 

@@ -2,15 +2,17 @@
 import tempfile
 from pathlib import Path
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import audit
 from ..customers.services import IdentityInput, create_customer, find_identity
 from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
-from ..models import Customer, utcnow
+from ..models import Customer, Message, utcnow
+from ..trash import TRASH_DAYS, move_to_trash
 from . import bp
 from ..importers import ParseError, parse_text
 from .forms import ImportForm, LogChatForm, MessagesForm
@@ -63,6 +65,11 @@ def _chosen_customer(form: LogChatForm) -> Customer | None:
             form.new_customer_handle.errors.append(_("Not valid: %(reason)s.", reason=str(error)))
             return None
         identity = find_identity(form.channel.data, handle)
+        if identity and identity.customer.deleted_at:
+            form.new_customer_handle.errors.append(
+                _("%(handle)s belongs to %(name)s, who is in the trash; the owner can restore them.",
+                  handle=identity.display, name=identity.customer.display_name))
+            return None
         if identity:
             flash(_("%(handle)s is %(name)s: the chat is logged there.", handle=identity.display,
                     name=identity.customer.display_name), "info")
@@ -99,6 +106,9 @@ def log():
                     if result.added else _("These messages were logged before; nothing added."),
                     "success",
                 )
+                if result.conversation is None or result.conversation.deleted_at:
+                    # Logged before, in a conversation that is in the trash now.
+                    return redirect(url_for("customers.show", customer_id=customer.id))
                 return redirect(url_for("conversations.show", conversation_id=result.conversation.id))
             db.session.rollback()
     status = 400 if request.method == "POST" and "add_row" not in request.form else 200
@@ -131,6 +141,9 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
     if plan is not None and save and not problem:
         summary = ImportSummary()
         save_chat(plan, logged_by_id=current_user.id, summary=summary)
+        if summary.messages_imported:
+            audit.record("log_chat", ("conversation", summary.last_conversation_id), plan.customer_name,
+                         {"messages": summary.messages_imported, "channel": plan.channel, "pasted": True})
         db.session.commit()
         if summary.messages_imported:
             flash(_("%(count)d messages logged for %(name)s.", count=summary.messages_imported,
@@ -175,6 +188,8 @@ def import_chats():
             me = [part.strip() for part in (form.me.data or "").split(",") if part.strip()]
             summary = import_path(path, format=form.format.data, channel=form.channel.data or None, me=me,
                                   logged_by_id=current_user.id)
+        # A dry run rolls back, and this event with it.
+        audit.record("import", "import", name, audit.import_details(summary))
         if form.dry_run.data:
             db.session.rollback()
         else:
@@ -191,6 +206,30 @@ def show(conversation_id: int):
     form = MessagesForm()
     _alternate_sides(form, first="staff")
     return render_template("conversations/show.html", conversation=conversation, form=form)
+
+
+@bp.post("/<int:conversation_id>/delete")
+def delete(conversation_id: int):
+    """Anyone may delete: the conversation goes to the trash, where the owner can restore it."""
+    conversation = get_conversation(conversation_id)
+    move_to_trash(conversation)
+    db.session.commit()
+    flash(_("The conversation is in the trash; the owner can restore it within %(days)d days.", days=TRASH_DAYS),
+          "success")
+    return redirect(url_for("customers.show", customer_id=conversation.customer_id))
+
+
+@bp.post("/<int:conversation_id>/messages/<int:message_id>/delete")
+def delete_message(conversation_id: int, message_id: int):
+    conversation = get_conversation(conversation_id)
+    message = db.get_or_404(Message, message_id)
+    if message.conversation_id != conversation.id or message.deleted_at:
+        abort(404)
+    move_to_trash(message)
+    db.session.commit()
+    flash(_("The message is in the trash; the owner can restore it within %(days)d days.", days=TRASH_DAYS),
+          "success")
+    return redirect(url_for("conversations.show", conversation_id=conversation.id))
 
 
 @bp.post("/<int:conversation_id>/messages")

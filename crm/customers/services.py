@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from flask import abort, redirect, url_for
 from sqlalchemy import func, or_
 
+from .. import audit
 from ..extensions import db
 from ..identities import InvalidHandle, normalise_handle, phone_fragment_digits
-from ..models import ChannelIdentity, Conversation, Customer, FollowUp, Sale, utcnow
+from ..models import ChannelIdentity, Conversation, Customer, FollowUp, Sale, User, utcnow
 
 
 class IdentityTaken(ValueError):
@@ -80,14 +81,58 @@ def add_identity(customer: Customer, channel: str, raw_handle: str) -> ChannelId
 
 
 def create_customer(
-    display_name: str, *, notes: str = "", identities: list[IdentityInput] = (), assigned_to_id: int | None = None
+    display_name: str, *, notes: str = "", identities: list[IdentityInput] = (), assigned_to_id: int | None = None,
+    audited: bool = True,
 ) -> Customer:
+    """A new customer; audited=False when the caller adds more first and then calls record_customer_created."""
     customer = Customer(display_name=" ".join(display_name.split()), notes=notes or "", assigned_to_id=assigned_to_id)
     db.session.add(customer)
     db.session.flush()
     for identity in identities:
         add_identity(customer, identity.channel, identity.handle)
+    if audited:
+        record_customer_created(customer)
     return customer
+
+
+def record_customer_created(customer: Customer) -> None:
+    db.session.flush()
+    fields = {key: value for key, value in audited_fields(customer).items()
+              if key != "display_name" and value not in (None, "", [], "none")}
+    audit.record("create", customer, customer.display_name, fields)
+
+
+def _handles(customer: Customer) -> list[str]:
+    return [identity.display for identity in customer.identities]
+
+
+def audited_fields(customer: Customer) -> dict:
+    """What an edit can change, as it reads: taken before an edit and compared after it."""
+    assigned = db.session.get(User, customer.assigned_to_id) if customer.assigned_to_id else None
+    return {
+        "display_name": customer.display_name,
+        "notes": customer.notes,
+        "assigned_to": assigned.name if assigned else None,
+        "stage": customer.stage,
+        "expected_value": customer.expected_value,
+        "handles": _handles(customer),
+    }
+
+
+def record_customer_edit(customer: Customer, before: dict) -> None:
+    """The audit event of an edit, with each changed field before and after; nothing if nothing changed."""
+    db.session.flush()
+    changed = audit.changes(before, audited_fields(customer))
+    if changed:
+        audit.record("edit", customer, customer.display_name, {"changed": changed})
+
+
+def remove_channel_identity(identity: ChannelIdentity) -> None:
+    customer = identity.customer
+    shown = identity.display
+    customer.identities.remove(identity)
+    db.session.flush()
+    audit.record("identity_removed", customer, customer.display_name, {"handle": shown})
 
 
 def find_customers(query: str, limit: int = 10) -> list[Customer]:
@@ -133,4 +178,8 @@ def merge_customers(survivor: Customer, merged: Customer) -> Customer:
     merged.merged_into_id = survivor.id
     survivor.updated_at = utcnow()
     db.session.flush()
+    audit.record(
+        "merge", survivor, f"{merged.display_name} → {survivor.display_name}",
+        {"merged_id": merged.id, "merged_name": merged.display_name, "handles": _handles(survivor)},
+    )
     return survivor

@@ -5,17 +5,22 @@ from wtforms.fields.choices import SelectChoice
 from ..extensions import db
 from ..identities import InvalidHandle
 from ..models import ChannelIdentity, Conversation, Customer, User
+from ..trash import TRASH_DAYS, move_to_trash
 from . import bp
 from .forms import CustomerForm, MergeForm
 from .services import (
     IdentityTaken,
     add_identity,
+    audited_fields,
     create_customer,
     find_customers,
     get_customer,
     last_activity,
     live_customers,
     merge_customers,
+    record_customer_created,
+    record_customer_edit,
+    remove_channel_identity,
 )
 
 
@@ -71,10 +76,13 @@ def _apply_identities(customer: Customer, form: CustomerForm) -> bool:
             entry.form.handle.errors.append(_("Not valid: %(reason)s.", reason=str(error)))
             ok = False
         except IdentityTaken as error:
-            entry.form.handle.errors.append(
-                _("%(handle)s belongs to %(name)s already.", handle=error.identity.display,
-                  name=error.identity.customer.display_name)
-            )
+            if error.identity.customer.deleted_at:
+                message = _("%(handle)s belongs to %(name)s, who is in the trash; the owner can restore them.",
+                            handle=error.identity.display, name=error.identity.customer.display_name)
+            else:
+                message = _("%(handle)s belongs to %(name)s already.", handle=error.identity.display,
+                            name=error.identity.customer.display_name)
+            entry.form.handle.errors.append(message)
             ok = False
     return ok
 
@@ -85,11 +93,13 @@ def new():
     form.assigned_to_id.choices = _staff_choices()
     if form.validate_on_submit():
         customer = create_customer(
-            form.display_name.data, notes=form.notes.data, assigned_to_id=form.assigned_to_id.data or None
+            form.display_name.data, notes=form.notes.data, assigned_to_id=form.assigned_to_id.data or None,
+            audited=False,
         )
         customer.stage = form.stage.data
         customer.expected_value = form.expected_value.data
         if _apply_identities(customer, form):
+            record_customer_created(customer)
             db.session.commit()
             flash(_("Customer %(name)s added.", name=customer.display_name), "success")
             return redirect(url_for("customers.show", customer_id=customer.id))
@@ -104,12 +114,14 @@ def edit(customer_id: int):
     form = CustomerForm(obj=customer, identities=[], assigned_to_id=customer.assigned_to_id or 0)
     form.assigned_to_id.choices = _staff_choices()
     if form.validate_on_submit():
+        before = audited_fields(customer)
         customer.display_name = " ".join(form.display_name.data.split())
         customer.notes = form.notes.data or ""
         customer.assigned_to_id = form.assigned_to_id.data or None
         customer.stage = form.stage.data
         customer.expected_value = form.expected_value.data
         if _apply_identities(customer, form):
+            record_customer_edit(customer, before)
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("customers.show", customer_id=customer.id))
@@ -125,10 +137,21 @@ def remove_identity(customer_id: int, identity_id: int):
     if identity.customer_id != customer.id:
         abort(404)
     shown = identity.display
-    db.session.delete(identity)
+    remove_channel_identity(identity)
     db.session.commit()
     flash(_("%(handle)s removed from this customer.", handle=shown), "success")
     return redirect(url_for("customers.edit", customer_id=customer.id))
+
+
+@bp.post("/<int:customer_id>/delete")
+def delete(customer_id: int):
+    """Anyone may delete: the customer and its conversations go to the trash, where the owner can restore them."""
+    customer = get_customer(customer_id)
+    move_to_trash(customer)
+    db.session.commit()
+    flash(_("%(name)s is in the trash, with all their conversations; the owner can restore them within "
+            "%(days)d days.", name=customer.display_name, days=TRASH_DAYS), "success")
+    return redirect(url_for("customers.index"))
 
 
 @bp.get("/<int:customer_id>")
