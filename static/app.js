@@ -111,3 +111,29 @@ document.addEventListener("change", (event) => {
     if (form && event.target.matches("select[name=stage]")) sync(form);
   });
 })();
+
+// Search box in the top bar: Escape or a click elsewhere closes the suggestions; Down moves into them.
+(function () {
+  "use strict";
+  const panel = () => document.getElementById("topsearch-suggest");
+  const close = () => { const p = panel(); if (p) p.innerHTML = ""; };
+  document.addEventListener("keydown", (event) => {
+    const box = event.target.closest?.(".topsearch");
+    if (!box) return;
+    const items = [...box.querySelectorAll(".suggest a")];
+    const index = items.indexOf(document.activeElement);
+    if (event.key === "Escape") {
+      close();
+      box.querySelector("input[type=search]").focus();
+    } else if (event.key === "ArrowDown" && items.length) {
+      event.preventDefault();
+      items[Math.min(index + 1, items.length - 1)].focus();
+    } else if (event.key === "ArrowUp" && index >= 0) {
+      event.preventDefault();
+      (index === 0 ? box.querySelector("input[type=search]") : items[index - 1]).focus();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest(".topsearch")) close();
+  });
+})();

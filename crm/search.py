@@ -1,0 +1,707 @@
+"""Search past customer threads: what a shop types, turned into a bounded full-text search.
+
+    results = search('gamis "ready stok" -reseller', Filters(channel="whatsapp", stage="won"))
+    results.threads    # conversations with their best matching messages, snippets highlighted
+    results.customers  # customers whose name, notes or handles match, phone fragments included
+
+The query language (`parse_query`, pure): plain words must all match, and each also finds longer words it
+starts ("gami" finds "gamis", "harga" finds "harganya"); "an exact phrase"; -word and -"a phrase" leave
+messages out. Anything else is text: an unmatched quote, a lone *, AND/OR/NEAR, col:umn, brackets.
+Every word goes to FTS5 quoted, so nothing typed is ever read as FTS5 syntax and nothing can error.
+
+Why it stays fast at a million messages, however common the words:
+- The index holds each live message under a time key, seconds(sent_at) * 2**31 + id, so "newest first" is
+  FTS5's own rowid order (it stops after the window) and a date range is a rowid range.
+- Every query reads at most the newest WINDOW matching messages. Relevance ("best") ranks that window:
+  FTS5's bm25() first counts every match of every word in the whole index (25 ms for "kak" alone), so the
+  score here is bm25's term-frequency and length parts from highlight() over the window, where every
+  message holds every word anyway. "Older matches" moves the window back.
+- The filters are words in the index too: each message's row carries private-use tokens for its side,
+  channel, the staff who logged it, the customer's stage and the conversation's live tags. FTS5 intersects
+  them like words, so a rare filter costs no scan. Triggers rewrite a conversation's rows when its tags,
+  channel or staff change, and a customer's when the stage changes.
+- Prefix indexes for 3 to 6 characters: a prefix query without one merges every word it starts in full.
+
+All FTS5 SQL is in this module: the schema and triggers (installed by migration 0002 and by `flask reindex`),
+the rebuild, the queries. On another database search falls back to LIKE over the same window (correct,
+slower, without accent folding) and the index functions do nothing; PostgreSQL can get its own index
+behind `search()` the same way.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import current_app
+from markupsafe import Markup, escape
+from sqlalchemy import text
+from sqlalchemy.orm import selectinload
+
+from .extensions import db
+from .identities import phone_fragment_digits
+
+WINDOW = 500  # matching messages a search reads at most (SEARCH_WINDOW setting)
+PER_PAGE = 20  # conversations per page (SEARCH_PER_PAGE setting)
+HITS_SHOWN = 3  # matching messages shown per conversation
+MIN_PREFIX = 3  # shorter words match only themselves ("ok", "xl")
+MAX_TERMS = 12
+MAX_TOKEN = 40
+MAX_QUERY = 300
+SNIPPET_CHARS = 180
+ORDERS = ("best", "newest")
+
+KEY_SHIFT = 2**31  # message ids stay below 2**31; seconds * 2**31 fits in 63 bits until 2106
+OPEN, CLOSE = "\x02", "\x03"  # highlight() markers; control characters no chat text carries
+
+# Facet tokens: one private-use character for the kind, then the value's code in private-use characters.
+# unicode61 keeps private-use characters as word characters and nobody types them, so a facet can never
+# meet a word. The codes are fixed: add new values at the end and run `flask reindex`.
+FACET_KIND = {"side": 0xE010, "channel": 0xE011, "staff": 0xE012, "stage": 0xE013, "tag": 0xE014}
+FACET_CODES = {
+    "side": {"customer": 1, "staff": 2},
+    "channel": {"whatsapp": 1, "instagram": 2, "facebook": 3, "tiktok": 4, "x": 5, "telegram": 6, "email": 7,
+                "phone": 8, "other": 9},
+    "stage": {"none": 1, "new_lead": 2, "interested": 3, "negotiating": 4, "won": 5, "lost": 6},
+}
+_LOW, _HIGH, _BASE = 0xE100, 0xF100, 4096
+
+
+# The query language ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    tokens: tuple[str, ...]  # folded words, as the index holds them
+    phrase: bool = False  # typed in quotes: these words, in this order, whole
+    exclude: bool = False
+
+    @property
+    def prefix(self) -> bool:
+        return not self.phrase and len(self.tokens[-1]) >= MIN_PREFIX
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str
+    terms: tuple[Term, ...] = ()
+
+    @property
+    def include(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if not t.exclude)
+
+    @property
+    def exclude(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if t.exclude)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+
+_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\uff02": '"'})
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, as the index's unicode61 remove_diacritics 2 sees a word."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def tokenise(text: str) -> list[str]:
+    """Runs of letters and digits, folded; private-use characters are dropped (they are the facets)."""
+    tokens, current = [], []
+    for ch in fold(text):
+        if ch.isalnum() and not ("\ue000" <= ch <= "\uf8ff"):
+            current.append(ch)
+        elif current:
+            tokens.append("".join(current)[:MAX_TOKEN])
+            current = []
+    if current:
+        tokens.append("".join(current)[:MAX_TOKEN])
+    return tokens
+
+
+_PIECE = re.compile(r'(-?)"([^"]*)"|([^\s"]+)')
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Words, "phrases" and -exclusions; whatever does not parse is read as plain words, never an error."""
+    text_ = " ".join((query or "")[:MAX_QUERY].translate(_QUOTES).split())
+    scanned = text_
+    if scanned.count('"') % 2:  # a quote nobody closed is a separator, not the start of a phrase
+        last = scanned.rfind('"')
+        scanned = scanned[:last] + " " + scanned[last + 1:]
+    terms: list[Term] = []
+    for match in _PIECE.finditer(scanned):
+        minus, quoted, word = match.groups()
+        if word is not None:
+            term = Term(tuple(tokenise(word)), phrase=False, exclude=word.startswith("-") and len(word) > 1)
+        else:
+            term = Term(tuple(tokenise(quoted)), phrase=True, exclude=bool(minus))
+        if term.tokens and term not in terms:
+            terms.append(term)
+    return ParsedQuery(text_, tuple(terms[:MAX_TERMS]))
+
+
+def _fts_string(term: Term) -> str:
+    # Tokens are letters and digits only, so quoting cannot break out; FTS5 re-tokenises the string itself.
+    return '"' + " ".join(term.tokens) + '"' + ("*" if term.prefix else "")
+
+
+def facet_token(kind: str, value) -> str:
+    code = FACET_CODES[kind].get(value, 0) if kind in FACET_CODES else int(value)
+    token = chr(FACET_KIND[kind]) + chr(_LOW + code % _BASE)
+    return token + (chr(_HIGH + code // _BASE) if code >= _BASE else "")
+
+
+# Filters and results --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    channel: str | None = None
+    tag_id: int | None = None
+    stage: str | None = None
+    staff_id: int | None = None  # who logged the conversation
+    side: str | None = None  # "customer" or "staff" (our messages)
+    date_from: date | None = None  # in the shop's time zone, inclusive
+    date_to: date | None = None
+
+    def facets(self) -> list[str]:
+        chosen = [("side", self.side), ("channel", self.channel), ("stage", self.stage),
+                  ("staff", self.staff_id), ("tag", self.tag_id)]
+        return [facet_token(kind, value) for kind, value in chosen if value not in (None, "")]
+
+    @property
+    def active(self) -> bool:
+        return bool(self.facets() or self.date_from or self.date_to)
+
+    @property
+    def about_messages(self) -> bool:
+        """Filters that only a message can meet; customers are not listed under them."""
+        return bool(self.side or self.tag_id or self.staff_id or self.date_from or self.date_to)
+
+
+@dataclass
+class Hit:
+    message_id: int
+    key: int
+    side: str
+    snippet: Markup
+    score: float
+
+    @property
+    def sent_at(self) -> datetime:
+        return datetime.fromtimestamp(self.key // KEY_SHIFT, timezone.utc)
+
+
+@dataclass
+class Thread:
+    conversation_id: int
+    hits: list[Hit] = field(default_factory=list)
+    score: float = 0.0
+    newest: int = 0
+    channel: str = ""
+    customer_id: int = 0
+    customer_name: str = ""
+    stage: str = ""
+    logged_by: str | None = None
+    first_message_at: datetime | None = None
+    last_message_at: datetime | None = None
+
+    @property
+    def shown(self) -> list[Hit]:
+        return self.hits[:HITS_SHOWN]
+
+    @property
+    def more(self) -> int:
+        return max(0, len(self.hits) - HITS_SHOWN)
+
+
+@dataclass
+class SearchResults:
+    query: ParsedQuery
+    filters: Filters
+    order: str = "best"
+    page: int = 1
+    threads: list[Thread] = field(default_factory=list)
+    thread_count: int = 0  # conversations in this window
+    message_count: int = 0  # matching messages in this window
+    older_than: int | None = None  # set when older matches may exist: the key to continue before
+    before: int | None = None  # the window this page shows ends before this key
+    customers: list = field(default_factory=list)
+    searched: bool = False
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.thread_count / _per_page()))
+
+
+def _window() -> int:
+    return int(current_app.config.get("SEARCH_WINDOW", WINDOW))
+
+
+def _per_page() -> int:
+    return int(current_app.config.get("SEARCH_PER_PAGE", PER_PAGE))
+
+
+def _uses_fts() -> bool:
+    return db.engine.dialect.name == "sqlite" and current_app.config.get("SEARCH_BACKEND", "fts") == "fts"
+
+
+def search(query: str, filters: Filters | None = None, *, order: str = "best", page: int = 1,
+           before: int | None = None, customers: int = 8) -> SearchResults:
+    """Conversations whose messages match, best or newest first, a page at a time; and matching customers."""
+    parsed = parse_query(query)
+    filters = filters or Filters()
+    order = order if order in ORDERS else "best"
+    results = SearchResults(parsed, filters, order, max(1, page), before=before)
+    if not parsed.include and not filters.active:
+        return results
+    results.searched = True
+    rows = (_fts_hits if _uses_fts() else _like_hits)(parsed, filters, before, _window())
+    if len(rows) >= _window():
+        results.older_than = rows[-1].key
+    _group(results, rows)
+    if customers and results.page == 1 and before is None and parsed.include and not filters.about_messages:
+        results.customers = matching_customers(parsed, filters, limit=customers)
+    return results
+
+
+@dataclass
+class _Row:
+    key: int
+    message_id: int
+    conversation_id: int
+    side: str
+    marked: str  # the body with OPEN/CLOSE around matched words
+    body: str
+
+
+def _group(results: SearchResults, rows: list[_Row]) -> None:
+    results.message_count = len(rows)
+    words = results.query.include
+    average = (sum(len(r.body) for r in rows) / len(rows)) if rows else 1.0
+    threads: dict[int, Thread] = {}
+    for row in rows:
+        score = _score(row, words, average)
+        thread = threads.get(row.conversation_id)
+        if thread is None:
+            thread = threads[row.conversation_id] = Thread(row.conversation_id, newest=row.key)
+        thread.hits.append(Hit(row.message_id, row.key, row.side, Markup(""), score))
+        thread.score = max(thread.score, score)
+        thread.newest = max(thread.newest, row.key)
+    ordered = list(threads.values())
+    if results.order == "best":
+        ordered.sort(key=lambda t: (-t.score, -t.newest))
+        for thread in ordered:
+            thread.hits.sort(key=lambda h: (-h.score, -h.key))
+    else:
+        ordered.sort(key=lambda t: -t.newest)
+    results.thread_count = len(ordered)
+    per_page = _per_page()
+    results.page = min(results.page, results.pages)
+    start = (results.page - 1) * per_page
+    results.threads = ordered[start:start + per_page]
+    by_id = {row.message_id: row for row in rows}
+    for thread in results.threads:
+        for hit in thread.shown:
+            row = by_id[hit.message_id]
+            hit.snippet = snippet(row.marked, row.body)
+    _describe(results.threads)
+
+
+def _score(row: _Row, words: tuple[Term, ...], average: float, k1: float = 1.2, b: float = 0.75) -> float:
+    """bm25's term frequency and length parts; a whole-word match counts more than a longer word it starts."""
+    if not words:
+        return 0.0
+    counts = [0.0] * len(words)
+    for span in re.findall(f"{OPEN}(.*?){CLOSE}", row.marked, flags=re.S):
+        tokens = tuple(tokenise(span))
+        for index, word in enumerate(words):
+            if tokens == word.tokens:
+                counts[index] += 1.0
+                break
+            if (word.prefix and len(tokens) == len(word.tokens) and tokens[:-1] == word.tokens[:-1]
+                    and tokens[-1].startswith(word.tokens[-1])):
+                counts[index] += 0.7
+                break
+    norm = k1 * (1 - b + b * len(row.body) / max(average, 1.0))
+    return sum(c * (k1 + 1) / (c + norm) for c in counts)
+
+
+def snippet(marked: str, body: str, width: int = SNIPPET_CHARS) -> Markup:
+    """The part of a message around its first match, escaped, with the matched words in <mark>."""
+    if OPEN in body or CLOSE in body:  # the text itself holds our markers: show it plain
+        marked = body.replace(OPEN, "").replace(CLOSE, "")
+    start = max(0, marked.find(OPEN))
+    if len(marked) > width:
+        begin = max(0, start - width // 3)
+        if begin:
+            space = marked.rfind(" ", 0, begin + 1)
+            begin = space + 1 if space > begin - 20 else begin
+        end = min(len(marked), begin + width)
+        if end < len(marked):
+            space = marked.rfind(" ", begin, end)
+            end = space if space > end - 20 else end
+        piece = marked[begin:end]
+        if piece.count(OPEN) > piece.count(CLOSE):
+            piece += CLOSE
+        if piece.find(CLOSE) != -1 and (piece.find(OPEN) == -1 or piece.find(CLOSE) < piece.find(OPEN)):
+            piece = OPEN + piece
+        marked = ("…" if begin else "") + piece + ("…" if end < len(marked) else "")
+    safe = str(escape(" ".join(marked.split())))
+    return Markup(safe.replace(OPEN, "<mark>").replace(CLOSE, "</mark>"))
+
+
+def _describe(threads: list[Thread]) -> None:
+    """Customer, channel, staff and times of the conversations on the page: one query."""
+    from .models import Conversation, Customer, User
+
+    if not threads:
+        return
+    rows = db.session.execute(
+        db.select(Conversation.id, Conversation.channel, Conversation.first_message_at, Conversation.last_message_at,
+                  Customer.id, Customer.display_name, Customer.stage, User.name)
+        .join(Customer, Customer.id == Conversation.customer_id)
+        .outerjoin(User, User.id == Conversation.logged_by_id)
+        .where(Conversation.id.in_([t.conversation_id for t in threads]))
+    )
+    found = {row[0]: row for row in rows}
+    for thread in threads:
+        row = found.get(thread.conversation_id)
+        if row:
+            (_, thread.channel, thread.first_message_at, thread.last_message_at, thread.customer_id,
+             thread.customer_name, thread.stage, thread.logged_by) = row
+
+
+# Customers -----------------------------------------------------------------------------------------------
+
+
+_HANDLE_QUERY = re.compile(r"@?[\w.\-]{3,100}")
+
+
+@dataclass
+class CustomerMatch:
+    customer: object  # crm.models.Customer, identities loaded
+    notes: Markup | None = None  # the part of the notes that matched, highlighted
+
+
+def matching_customers(parsed: ParsedQuery, filters: Filters | None = None, limit: int = 8) -> list[CustomerMatch]:
+    """Live customers: a phone fragment or handle first, then names, then notes and handles with the words."""
+    from .customers.services import find_customers as find_by_like
+    from .models import Customer
+
+    filters = filters or Filters()
+    if not _uses_fts():
+        found = find_by_like(parsed.text, limit=limit * 3)
+        return [CustomerMatch(c) for c in found if _customer_passes(c, filters)][:limit]
+    ids: list[int] = []
+    notes: dict[int, str] = {}
+    digits = phone_fragment_digits(parsed.text)
+    handle = parsed.text.removeprefix("@").lower() if _HANDLE_QUERY.fullmatch(parsed.text) else None
+    for fragment in filter(None, (digits, handle)):
+        ids += _handle_matches(fragment, limit)
+    words = " AND ".join(_fts_string(t) for t in parsed.include)
+    if words:
+        excluded = " OR ".join(_fts_string(t) for t in parsed.exclude)
+        for columns in ("name", "{name notes handles}"):
+            match = f"({columns} : ({words}))" + (f" NOT ({{name notes handles}} : ({excluded}))" if excluded else "")
+            for customer_id, note in db.session.execute(
+                text("SELECT rowid, snippet(customers_fts, 1, char(2), char(3), '…', 16) FROM customers_fts "
+                     "WHERE customers_fts MATCH :match ORDER BY rowid DESC LIMIT :n"), {"match": match, "n": limit * 3}
+            ):
+                ids.append(customer_id)
+                notes[customer_id] = note or ""
+    ordered = list(dict.fromkeys(ids))
+    if not ordered:
+        return []
+    customers = db.session.execute(
+        db.select(Customer).options(selectinload(Customer.identities))
+        .where(Customer.id.in_(ordered), Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
+    ).scalars().all()
+    position = {customer_id: index for index, customer_id in enumerate(ordered)}
+    matching = sorted((c for c in customers if _customer_passes(c, filters)), key=lambda c: position[c.id])
+    return [CustomerMatch(c, snippet(notes[c.id], c.notes) if OPEN in notes.get(c.id, "") else None)
+            for c in matching[:limit]]
+
+
+def _customer_passes(customer, filters: Filters) -> bool:
+    if filters.stage and customer.stage != filters.stage:
+        return False
+    return not filters.channel or any(i.channel == filters.channel for i in customer.identities)
+
+
+def _handle_matches(fragment: str, limit: int) -> list[int]:
+    if len(fragment) < 3:  # trigrams
+        return []
+    return [row[0] for row in db.session.execute(
+        text("SELECT i.customer_id FROM identities_fts f JOIN channel_identities i ON i.id = f.rowid "
+             "WHERE identities_fts MATCH :match ORDER BY f.rowid DESC LIMIT :n"),
+        {"match": '"' + fragment.replace('"', '""') + '"', "n": limit * 3})]
+
+
+# The SQLite FTS5 index -----------------------------------------------------------------------------------
+
+
+def _fts_match(parsed: ParsedQuery, filters: Filters) -> str:
+    include = " AND ".join(_fts_string(t) for t in parsed.include)
+    facets = " AND ".join(f'"{token}"' for token in filters.facets())
+    if include and facets:
+        match = f"(body : ({include})) AND (facets : ({facets}))"
+    elif include:
+        match = f"body : ({include})"
+    else:
+        # Filters alone: every message carries a side, so this is every message that meets them.
+        everything = " OR ".join(f'"{facet_token("side", side)}"' for side in FACET_CODES["side"])
+        match = f"facets : (({everything}){' AND ' + facets if facets else ''})"
+    if parsed.exclude:
+        match = f"({match}) NOT (body : ({' OR '.join(_fts_string(t) for t in parsed.exclude)}))"
+    return match
+
+
+def _key_range(filters: Filters, before: int | None) -> tuple[int, int]:
+    from .formatting import shop_zone
+
+    low, high = -(2**62), 2**62
+    if filters.date_from:
+        start = datetime.combine(filters.date_from, time.min, tzinfo=shop_zone())
+        low = int(start.timestamp()) * KEY_SHIFT
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=shop_zone())
+        high = int(end.timestamp()) * KEY_SHIFT
+    if before is not None:
+        high = min(high, before)
+    return low, high
+
+
+_HITS_SQL = f"""
+SELECT f.rowid, m.id, m.conversation_id, m.side, highlight(messages_fts, 0, char(2), char(3)), m.body
+FROM messages_fts f
+JOIN messages m ON m.id = (f.rowid & {KEY_SHIFT - 1})
+JOIN conversations c ON c.id = m.conversation_id
+JOIN customers cu ON cu.id = c.customer_id
+WHERE messages_fts MATCH :match AND f.rowid >= :low AND f.rowid < :high
+  AND m.deleted_at IS NULL AND c.deleted_at IS NULL AND cu.deleted_at IS NULL
+ORDER BY f.rowid DESC
+LIMIT :window
+"""
+
+
+def hits_sql(parsed: ParsedQuery, filters: Filters, before: int | None = None, window: int = WINDOW):
+    """The one statement a search runs over the index, with its parameters (the benchmark runs it alone)."""
+    low, high = _key_range(filters, before)
+    return _HITS_SQL, {"match": _fts_match(parsed, filters), "low": low, "high": high, "window": window}
+
+
+def _fts_hits(parsed: ParsedQuery, filters: Filters, before: int | None, window: int) -> list[_Row]:
+    sql, params = hits_sql(parsed, filters, before, window)
+    return [_Row(*row) for row in db.session.execute(text(sql), params)]
+
+
+def _message_key(row: str) -> str:
+    return f"(coalesce(CAST(strftime('%s', {row}.sent_at) AS INTEGER), 0) * {KEY_SHIFT} + {row}.id)"
+
+
+def _code_sql(kind: str, expr: str) -> str:
+    cases = " ".join(f"WHEN '{value}' THEN {code}" for value, code in FACET_CODES[kind].items())
+    return f"(CASE {expr} {cases} ELSE 0 END)"
+
+
+def _encode_sql(kind: str, number: str) -> str:
+    """facet_token() in SQL; NULL for a NULL number (char(NULL) would give a NUL character)."""
+    return (f"CASE WHEN ({number}) IS NOT NULL THEN char({FACET_KIND[kind]}) || char({_LOW} + ({number}) % {_BASE})"
+            f" || CASE WHEN ({number}) >= {_BASE} THEN char({_HIGH} + ({number}) / {_BASE}) ELSE '' END END")
+
+
+def _facets_sql(message: str) -> str:
+    """The facet tokens of a message row (alias `message`): the same expression in triggers and rebuild."""
+    return f"""coalesce((
+      SELECT {_encode_sql('side', _code_sql('side', f'{message}.side'))}
+        || ' ' || {_encode_sql('channel', _code_sql('channel', 'c.channel'))}
+        || ' ' || {_encode_sql('stage', _code_sql('stage', 'cu.stage'))}
+        || coalesce(' ' || {_encode_sql('staff', 'c.logged_by_id')}, '')
+        || coalesce(' ' || (SELECT group_concat({_encode_sql('tag', 'ct.tag_id')}, ' ') FROM conversation_tags ct
+                            WHERE ct.conversation_id = c.id AND ct.removed_at IS NULL), '')
+      FROM conversations c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = {message}.conversation_id
+    ), {_encode_sql('side', _code_sql('side', f'{message}.side'))})"""
+
+
+def _index_messages(where: str) -> str:
+    """Statements that (re)write the index rows of the live messages `m` meeting `where`."""
+    return f"""
+      DELETE FROM messages_fts WHERE rowid IN (SELECT {_message_key('m')} FROM messages m WHERE {where});
+      INSERT INTO messages_fts(rowid, body, facets)
+        SELECT {_message_key('m')}, m.body, {_facets_sql('m')} FROM messages m
+        WHERE {where} AND m.deleted_at IS NULL ORDER BY 1;"""
+
+
+def _index_customer(customer_id: str) -> str:
+    return f"""
+      DELETE FROM customers_fts WHERE rowid = {customer_id};
+      INSERT INTO customers_fts(rowid, name, notes, handles)
+        SELECT c.id, c.display_name, c.notes,
+               coalesce((SELECT group_concat(i.handle, ' ') FROM channel_identities i WHERE i.customer_id = c.id), '')
+        FROM customers c WHERE c.id = {customer_id} AND c.deleted_at IS NULL AND c.merged_into_id IS NULL;"""
+
+
+_TOKENIZE = "unicode61 remove_diacritics 2"
+_TABLES = {
+    "messages_fts": f"""CREATE VIRTUAL TABLE messages_fts USING fts5(body, facets, tokenize="{_TOKENIZE}",
+                        prefix='3 4 5 6')""",
+    "customers_fts": f"""CREATE VIRTUAL TABLE customers_fts USING fts5(name, notes, handles, tokenize="{_TOKENIZE}",
+                         prefix='3')""",
+    # Handles again as trigrams: any part of a phone number or a handle ("3456", "sari.bat") is found.
+    "identities_fts": "CREATE VIRTUAL TABLE identities_fts USING fts5(handle, tokenize='trigram')",
+}
+_TRIGGERS = {
+    "messages_fts_insert": f"""AFTER INSERT ON messages WHEN new.deleted_at IS NULL BEGIN
+      INSERT INTO messages_fts(rowid, body, facets) VALUES ({_message_key('new')}, new.body, {_facets_sql('new')});
+    END""",
+    "messages_fts_delete": f"""AFTER DELETE ON messages WHEN old.deleted_at IS NULL BEGIN
+      DELETE FROM messages_fts WHERE rowid = {_message_key('old')};
+    END""",
+    "messages_fts_update": f"""AFTER UPDATE OF id, body, sent_at, side, deleted_at, conversation_id ON messages BEGIN
+      DELETE FROM messages_fts WHERE rowid = {_message_key('old')};
+      INSERT INTO messages_fts(rowid, body, facets)
+        SELECT {_message_key('new')}, new.body, {_facets_sql('new')} WHERE new.deleted_at IS NULL;
+    END""",
+    "messages_fts_conversation": f"""AFTER UPDATE OF channel, logged_by_id, customer_id ON conversations
+    WHEN old.channel IS NOT new.channel OR old.logged_by_id IS NOT new.logged_by_id
+      OR old.customer_id IS NOT new.customer_id BEGIN{_index_messages('m.conversation_id = new.id')}
+    END""",
+    "messages_fts_stage": f"""AFTER UPDATE OF stage ON customers WHEN old.stage IS NOT new.stage BEGIN{
+      _index_messages('m.conversation_id IN (SELECT id FROM conversations WHERE customer_id = new.id)')}
+    END""",
+    "messages_fts_tag_insert": f"""AFTER INSERT ON conversation_tags WHEN new.removed_at IS NULL BEGIN{
+      _index_messages('m.conversation_id = new.conversation_id')}
+    END""",
+    "messages_fts_tag_delete": f"""AFTER DELETE ON conversation_tags WHEN old.removed_at IS NULL BEGIN{
+      _index_messages('m.conversation_id = old.conversation_id')}
+    END""",
+    "messages_fts_tag_update": f"""AFTER UPDATE OF removed_at, tag_id, conversation_id ON conversation_tags
+    WHEN (old.removed_at IS NULL) != (new.removed_at IS NULL) OR old.tag_id != new.tag_id
+      OR old.conversation_id != new.conversation_id BEGIN{
+      _index_messages('m.conversation_id IN (old.conversation_id, new.conversation_id)')}
+    END""",
+    "customers_fts_insert": f"AFTER INSERT ON customers BEGIN{_index_customer('new.id')}\n    END",
+    "customers_fts_update": f"""AFTER UPDATE OF id, display_name, notes, deleted_at, merged_into_id ON customers BEGIN
+      DELETE FROM customers_fts WHERE rowid = old.id;{_index_customer('new.id')}
+    END""",
+    "customers_fts_delete": "AFTER DELETE ON customers BEGIN DELETE FROM customers_fts WHERE rowid = old.id; END",
+    "identities_fts_insert": f"""AFTER INSERT ON channel_identities BEGIN
+      INSERT INTO identities_fts(rowid, handle) VALUES (new.id, new.handle);{_index_customer('new.customer_id')}
+    END""",
+    "identities_fts_update": f"""AFTER UPDATE OF id, handle, customer_id ON channel_identities BEGIN
+      DELETE FROM identities_fts WHERE rowid = old.id;
+      INSERT INTO identities_fts(rowid, handle) VALUES (new.id, new.handle);{_index_customer('old.customer_id')}
+      {_index_customer('new.customer_id')}
+    END""",
+    "identities_fts_delete": f"""AFTER DELETE ON channel_identities BEGIN
+      DELETE FROM identities_fts WHERE rowid = old.id;{_index_customer('old.customer_id')}
+    END""",
+}
+_FILL = (
+    # In key order: FTS5 writes a segment whenever a rowid is lower than the one before.
+    f"""INSERT INTO messages_fts(rowid, body, facets)
+      SELECT {_message_key('m')}, m.body, {_facets_sql('m')} FROM messages m WHERE m.deleted_at IS NULL ORDER BY 1""",
+    """INSERT INTO customers_fts(rowid, name, notes, handles)
+      SELECT c.id, c.display_name, c.notes,
+             coalesce((SELECT group_concat(i.handle, ' ') FROM channel_identities i WHERE i.customer_id = c.id), '')
+      FROM customers c WHERE c.deleted_at IS NULL AND c.merged_into_id IS NULL""",
+    "INSERT INTO identities_fts(rowid, handle) SELECT id, handle FROM channel_identities",
+    "INSERT INTO messages_fts(messages_fts) VALUES ('optimize')",
+    "INSERT INTO customers_fts(customers_fts) VALUES ('optimize')",
+)
+INDEX_TABLES = tuple(_TABLES)
+
+
+def drop_statements() -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in _TRIGGERS] + [
+        f"DROP TABLE IF EXISTS {name}" for name in _TABLES]
+
+
+def create_statements() -> list[str]:
+    """The index and its triggers, filled from the tables: migration 0002 runs these, so does a rebuild."""
+    return (list(_TABLES.values()) + [f"CREATE TRIGGER {name} {body}" for name, body in _TRIGGERS.items()]
+            + list(_FILL))
+
+
+def rebuild_index() -> bool:
+    """Drop and build the whole index and its triggers again (`flask reindex`); False if not on SQLite."""
+    if db.engine.dialect.name != "sqlite":
+        return False
+    for statement in drop_statements() + create_statements():
+        db.session.execute(text(statement))
+    return True
+
+
+def index_is_installed() -> bool:
+    if db.engine.dialect.name != "sqlite":
+        return False
+    names = {row[0] for row in db.session.execute(
+        text("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')"))}
+    return set(_TABLES) | set(_TRIGGERS) <= names
+
+
+def is_index_table(name: str) -> bool:
+    return any(name == table or name.startswith(table + "_") for table in _TABLES)
+
+
+def include_in_autogenerate(name, type_, parent_names) -> bool:
+    """Alembic's include_name: the index and FTS5's shadow tables are not in the models, and must not be
+    dropped by the next `flask db migrate`."""
+    return not (type_ == "table" and name and is_index_table(name))
+
+
+# Any other database: LIKE over the same window ------------------------------------------------------------
+
+
+def _like_hits(parsed: ParsedQuery, filters: Filters, before: int | None, window: int) -> list[_Row]:
+    from sqlalchemy import and_, exists, not_, or_
+
+    from .models import Conversation, ConversationTag, Customer, Message
+
+    def contains(term: Term):
+        pattern = "%" + " ".join(term.tokens).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return Message.body.ilike(pattern, escape="\\")
+
+    statement = (
+        db.select(Message.id, Message.conversation_id, Message.side, Message.body, Message.sent_at)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Customer, Customer.id == Conversation.customer_id)
+        .where(Message.deleted_at.is_(None), Conversation.deleted_at.is_(None), Customer.deleted_at.is_(None),
+               *[contains(t) for t in parsed.include])
+    )
+    if parsed.exclude:
+        statement = statement.where(not_(or_(*[contains(t) for t in parsed.exclude])))
+    for column, value in ((Conversation.channel, filters.channel), (Customer.stage, filters.stage),
+                          (Conversation.logged_by_id, filters.staff_id), (Message.side, filters.side)):
+        if value not in (None, ""):
+            statement = statement.where(column == value)
+    if filters.tag_id:
+        statement = statement.where(exists().where(and_(
+            ConversationTag.conversation_id == Conversation.id, ConversationTag.tag_id == filters.tag_id,
+            ConversationTag.removed_at.is_(None))))
+    low, high = _key_range(filters, before)
+    if low > -(2**62):
+        statement = statement.where(Message.sent_at >= datetime.fromtimestamp(low // KEY_SHIFT, timezone.utc))
+    if high < 2**62:
+        statement = statement.where(Message.sent_at < datetime.fromtimestamp(high // KEY_SHIFT + 1, timezone.utc))
+    statement = statement.order_by(Message.sent_at.desc(), Message.id.desc()).limit(window * 2)
+    rows = []
+    for message_id, conversation_id, side, body, sent_at in db.session.execute(statement):
+        key = int(sent_at.timestamp()) * KEY_SHIFT + message_id
+        if key < high:
+            rows.append(_Row(key, message_id, conversation_id, side, _mark(body, parsed), body))
+    return sorted(rows, key=lambda r: -r.key)[:window]
+
+
+def _mark(body: str, parsed: ParsedQuery) -> str:
+    words = [re.escape(" ".join(t.tokens)) for t in parsed.include]
+    if not words:
+        return body
+    pattern = re.compile(r"(?<!\w)(" + "|".join(words) + r")\w*", re.I)
+    return pattern.sub(lambda m: OPEN + m.group(0) + CLOSE, body)
