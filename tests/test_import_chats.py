@@ -104,3 +104,24 @@ def test_an_unplaceable_chat_asks_for_the_shop_side(runner, tmp_path):
     summary = _import(runner, chat, "--me", "Sari")
     assert summary["messages_imported"] == 2 and summary["customers_created"] == 1
     assert db.session.execute(db.select(Customer.display_name)).scalar_one() == "Rina"
+
+
+def test_importing_again_after_the_customer_went_to_the_trash(runner, tmp_path, owner):
+    from crm.trash import move_to_trash
+
+    chat = tmp_path / "WhatsApp Chat with +62 812-3456-7890.txt"
+    chat.write_text("23/11/26 10.15 - +62 812-3456-7890: halo\n23/11/26 10.16 - Sari: halo juga\n", encoding="utf-8")
+    first = _import(runner, chat, "--me", "Sari")
+    assert first["customers_created"] == 1
+    customer = db.session.execute(db.select(Customer)).scalar_one()
+    move_to_trash(customer)
+    db.session.commit()
+
+    longer = chat.read_text() + "24/11/26 09.00 - +62 812-3456-7890: jadi pesan 2\n"
+    chat.write_text(longer, encoding="utf-8")
+    again = _import(runner, chat, "--me", "Sari")
+    # The trashed customer keeps its number and messages; the chat starts over with a new customer.
+    assert again["messages_imported"] == 3 and again["customers_created"] == 1
+    live = db.session.execute(db.select(Customer).where(Customer.deleted_at.is_(None))).scalar_one()
+    new_message = db.session.execute(db.select(Message).where(Message.body == "jadi pesan 2")).scalar_one()
+    assert new_message.conversation.customer_id == live.id and new_message.conversation.deleted_at is None

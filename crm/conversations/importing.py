@@ -244,7 +244,8 @@ def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummar
     customer = plan.customer
     if customer is None:
         identities = []
-        if plan.handle:
+        # A number that belongs to a customer in the trash stays theirs, so a restore finds it again.
+        if plan.handle and find_identity(plan.channel, plan.handle) is None:
             try:
                 normalise_handle(plan.channel, plan.handle)
                 identities = [IdentityInput(plan.channel, plan.handle)]
@@ -269,6 +270,8 @@ def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummar
                 summary.duplicates_skipped += 1
                 if starts_session or current is None:
                     current = db.session.get(Conversation, existing[row.fingerprint])
+                    if current.deleted_at:  # logged before, then put in the trash: new messages go elsewhere
+                        current = None
                 continue
             if starts_session or current is None:
                 current = _conversation_near(customer.id, plan.channel, row.sent_at)
