@@ -263,6 +263,7 @@ def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummar
     for batch in _batches(_rows(plan, customer.id), BATCH):
         existing = _existing([row.fingerprint for row in batch])
         new_rows = []
+        created_at = datetime.now(timezone.utc)
         for row in batch:
             starts_session = last_time is None or row.sent_at - last_time > gap
             last_time = row.sent_at
@@ -284,11 +285,11 @@ def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummar
             new_rows.append({
                 "conversation_id": current.id, "sent_at": row.sent_at, "side": row.side,
                 "author_name": row.author, "body": row.body, "attachments": row.attachments,
-                "fingerprint": row.fingerprint, "created_at": datetime.now(timezone.utc),
+                "fingerprint": row.fingerprint, "created_at": created_at,
             })
             existing[row.fingerprint] = current.id  # a repeat later in the same file is a duplicate too
         if new_rows:
-            db.session.execute(insert(Message), new_rows)
+            _insert_messages(new_rows)
             summary.messages_imported += len(new_rows)
     db.session.flush()
     if current is not None:
@@ -296,6 +297,18 @@ def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummar
     summary.system_lines_skipped += plan.chat.system_lines_skipped
     summary.conversations += len(touched)
     summary.conversation_ids.extend(touched)
+
+
+def _insert_messages(rows: list[dict]) -> None:
+    """One multi-row INSERT per 1,000 messages rather than one statement per message: on SQLite each statement
+    that fires the search index trigger gets a savepoint, and FTS5 writes its pending index out at every
+    savepoint, which made row-by-row inserts nearly 3 times slower. Asking for RETURNING is what makes SQLAlchemy
+    send them as "insertmanyvalues" pages (SQLite 3.35+; older ones get the plain executemany).
+    A Core insert on the table, because the ORM's bulk insert costs as much again in Python per row."""
+    statement = insert(Message.__table__)
+    if db.engine.dialect.insert_executemany_returning:
+        statement = statement.returning(Message.__table__.c.id)
+    db.session.execute(statement, rows)
 
 
 def _extend_times(conversation: Conversation, row: _Row) -> None:
