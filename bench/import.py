@@ -1,0 +1,319 @@
+"""How fast a big WhatsApp export imports, and whether memory stays flat as the file grows.
+
+    .venv/bin/python bench/import.py                  # 100,000 lines
+    .venv/bin/python bench/import.py --lines 200000   # memory should not double
+    .venv/bin/python bench/import.py --profile        # cProfile of the first import, top functions
+
+Generates (seeded, so every run is the same file) an Android WhatsApp export in the Indonesian locale
+("23/11/26 10.15 - Name: text") between one reseller customer and the shop, years of it: mixed
+Indonesian/English lines, multi-line orders and addresses, emoji, media placeholders, deleted messages
+and a few system lines, with gaps of more than a day between conversations. Then, on a fresh database
+built by the migrations, it times `import_path` + commit as `flask import-chat --me "Toko Batik Sari"`
+would run it, imports the same file again (every message a duplicate), and imports it once more into
+another fresh database under tracemalloc to measure the Python memory the import holds at its peak.
+
+The first import and the re-import run without tracemalloc (it slows allocation-heavy code down);
+peak RSS (ru_maxrss) is read before the tracemalloc pass, so tracemalloc's own bookkeeping is not in it.
+The last line is machine-readable:
+    summary: lines=N seconds=S lines_per_s=R peak_rss_mb=M reimport_seconds=T
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import os
+import platform
+import pstats
+import random
+import resource
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+import tracemalloc
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SEED = 20261126
+SHOP = "Toko Batik Sari"
+CUSTOMER = "Rina Wijaya"
+FILE_NAME = f"Chat WhatsApp dengan {CUSTOMER}.txt"
+GAP_HOURS = 24  # the app's CONVERSATION_GAP_HOURS default: the generator keeps clear of it either side
+
+PRODUCTS = ("gamis", "kemeja batik", "blouse", "daster", "kulot", "pashmina", "khimar", "mukena", "tunik",
+            "rok plisket", "outer", "kebaya", "sarung", "totebag", "hijab segi empat")
+PRODUCTS_EN = ("dress", "batik shirt", "blouse", "skirt", "scarf", "outer", "tote bag")
+COLOURS = ("hitam", "navy", "maroon", "sage", "mocca", "dusty pink", "cream", "army", "terracotta", "lilac")
+COLOURS_EN = ("black", "navy", "maroon", "beige", "pink", "olive", "brown")
+SIZES = ("S", "M", "L", "XL", "XXL", "allsize", "jumbo")
+MOTIFS = ("parang", "kawung", "megamendung", "truntum", "sidomukti", "lasem", "pekalongan")
+CITIES = ("Bandung", "Jakarta Selatan", "Surabaya", "Bekasi", "Depok", "Malang", "Yogyakarta", "Medan", "Makassar")
+COURIERS = ("JNE REG", "J&T", "SiCepat", "AnterAja", "GoSend", "Pos Indonesia")
+BANKS = ("BCA", "BRI", "Mandiri", "BSI", "GoPay", "Dana", "QRIS")
+
+CUSTOMER_LINES = (
+    "Halo kak, {product} motif {motif} ukuran {size} masih ready?", "kak {product} {colour} ready?",
+    "brp harga {product} {colour} kak", "harga grosir {product} brp kak? ambil {n} kodi",
+    "Is the {product_en} in {colour_en} still available?", "How much for {n} pcs of the {product_en}?",
+    "ongkir ke {city} brp ya kak", "kirim pake {courier} bisa kak?", "resinya mana kak?",
+    "udah tf via {bank} ya kak, {price}", "kak aku jadi ambil {n} {product} {colour} {size}",
+    "paket udah sampe, makasih kak 🙏", "kak paketnya blm sampe 😢", "warnanya beda sama foto kak",
+    "bisa tukar ukuran ga kak?", "aku dropship ya kak, kirim ke {city}", "restock {product} kapan kak?",
+    "realpict {product} {colour} dong kak", "ok kak", "siap kak", "makasih kak", "wkwk iya kak",
+    "sip 👍", "p", "kak?", "Thank you!", "oke noted", "sebentar ya kak", "nanti aku kabarin lagi ya 😊",
+    "Assalamualaikum kak", "mantap kak 😍😍", "diskon dong kak hehe", "yg {colour} aja deh kak",
+)
+CUSTOMER_BLOCKS = (
+    "Kak aku order ya:\n{n} {product} {colour} {size}\n{n} {product} {colour} {size}\nKirim ke {city}",
+    "Nama: Rina Wijaya\nAlamat: Jl. Melati No. {n}, RT 0{n}/RW 0{n}, {city}\nHP: 0812-3456-{n}{n}{n}{n}\n"
+    "Pesanan: {product} {colour} {size} x{n}",
+    "Kak mau tanya dong\nbahan {product} nya apa?\nadem ga? soalnya buat lebaran 🌙",
+    "Order dropship:\n\nPenerima: Bu Sari\n{city}\n0813-2222-{n}{n}{n}{n}\n\nPengirim: Rina Shop",
+)
+STAFF_LINES = (
+    "Halo kak {first} 😊 ready kak, ukuran {size}", "Harga {product} {price} kak",
+    "Ongkir ke {city} {ongkir} via {courier}", "Sudah dikirim ya kak, resi {courier} JP{resi}",
+    "Maaf kak {product} {colour} lagi kosong, restock minggu depan 🙏", "Siap kak, ditunggu 🙏",
+    "Terima kasih sudah order kak 🙏", "Hi! Yes, the {product_en} is available in {colour_en}.",
+    "Bahannya katun rayon kak, adem", "Bisa kak, COD {city}", "Baik kak, kami cek dulu ya",
+    "Mohon maaf atas ketidaknyamanannya kak", "Untuk reseller minimal {n} pcs kak, harga {price}",
+    "Warna ready: {colour}, {colour2}, {colour3}", "Pesanan kakak sudah kami proses ya ✨", "Oke kak",
+)
+STAFF_BLOCKS = (
+    "Total pesanan kakak:\n{n} x {product} {colour} = {price}\nOngkir {courier} {ongkir}\n"
+    "Transfer ke {bank} 1234{n}5678 a.n. Toko Batik Sari\nTerima kasih 🙏",
+    "Format order ya kak:\nNama:\nAlamat lengkap:\nNo HP:\nPesanan (warna/ukuran/jumlah):\nEkspedisi:",
+    "Promo minggu ini ✨\n{product} motif {motif} {price}\n{product} {colour} {price}\nFree ongkir {city}!",
+)
+MEDIA = ("<Media tidak disertakan>", "<Media tidak disertakan>", "<Media tidak disertakan>",
+         "IMG-2024{n}{n}-WA00{n}{n}.jpg (file terlampir)", "Katalog_{motif}.pdf (file terlampir)")
+DELETED = "Pesan ini telah dihapus"
+
+
+def _fill(rng: random.Random, template: str) -> str:
+    if "{" not in template:
+        return template
+    return template.format(
+        product=rng.choice(PRODUCTS), product_en=rng.choice(PRODUCTS_EN), colour=rng.choice(COLOURS),
+        colour2=rng.choice(COLOURS), colour3=rng.choice(COLOURS), colour_en=rng.choice(COLOURS_EN),
+        size=rng.choice(SIZES), motif=rng.choice(MOTIFS), city=rng.choice(CITIES), courier=rng.choice(COURIERS),
+        bank=rng.choice(BANKS), n=rng.randint(1, 9), first="Rina", price=f"{rng.randint(7, 90) * 5}rb",
+        ongkir=f"{rng.randint(9, 40)}rb", resi=rng.randint(10**9, 10**10 - 1),
+    )
+
+
+def _stamp(moment: datetime) -> str:
+    return f"{moment:%d/%m/%y %H.%M}"
+
+
+@dataclass
+class Generated:
+    path: Path
+    lines: int = 0
+    messages: int = 0
+    system_lines: int = 0
+    conversations: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+def generate(folder: Path, lines: int, seed: int = SEED) -> Generated:
+    """Write exactly `lines` lines; counts what the importer should find (messages, conversations)."""
+    rng = random.Random(seed)
+    out = Generated(folder / FILE_NAME)
+    now = datetime(2024, 1, 8, 9, 12)
+    last_message: datetime | None = None
+    left_in_conversation = 0
+
+    with open(out.path, "w", encoding="utf-8", newline="\n") as file:
+        def write(entry: list[str]) -> bool:
+            """Write a message's lines (cut off at the limit); False once the file is full."""
+            room = lines - out.lines
+            file.write("\n".join(entry[:room]) + "\n")
+            out.lines += min(len(entry), room)
+            return out.lines < lines
+
+        write([f"{_stamp(now)} - Pesan dan panggilan terenkripsi secara end-to-end. Tidak seorang pun di luar "
+               "chat ini, termasuk WhatsApp, yang dapat membaca atau mendengarkannya."])
+        out.system_lines += 1
+        side = "customer"
+        while out.lines < lines:
+            if left_in_conversation == 0:
+                # A new conversation, a few days later in the daytime: always more than a day after the last
+                # message (from 23.59 to 07.00 two days on is 31 hours). The reseller orders twice a week.
+                left_in_conversation = rng.randint(80, 400)
+                if last_message is not None:
+                    day = now.date() + timedelta(days=rng.choice((2, 2, 3)))
+                    now = datetime(day.year, day.month, day.day, rng.randint(7, 20), rng.randint(0, 59))
+                side = "customer"
+            else:
+                roll = rng.random()
+                if now.hour >= 22 or (now.hour >= 18 and roll < 0.01):
+                    # Overnight, same conversation: the next morning is less than a day later.
+                    day = now.date() + timedelta(days=1)
+                    now = datetime(day.year, day.month, day.day, rng.randint(7, 9), rng.randint(0, 59))
+                elif roll < 0.08:
+                    now += timedelta(minutes=rng.randint(5, 90))
+                else:               # same minute or a few minutes later: repeated "ok"s count as occurrences
+                    now += timedelta(seconds=rng.randint(0, 180))
+                side = side if rng.random() < 0.35 else ("staff" if side == "customer" else "customer")
+            left_in_conversation -= 1
+
+            if rng.random() < 0.001:  # a system line between messages: security code change or a missed call
+                if rng.random() < 0.5:
+                    entry = [f"{_stamp(now)} - Kode keamanan Anda dengan {CUSTOMER} telah berubah. "
+                             "Ketuk untuk info selengkapnya."]
+                else:
+                    entry = [f"{_stamp(now)} - {CUSTOMER}: Panggilan suara tak terjawab"]
+                out.system_lines += 1
+                if not write(entry):
+                    break
+                continue
+
+            roll = rng.random()
+            if roll < 0.07:
+                body = _fill(rng, rng.choice(MEDIA))
+            elif roll < 0.075:
+                body = DELETED
+            elif roll < 0.14:
+                body = _fill(rng, rng.choice(CUSTOMER_BLOCKS if side == "customer" else STAFF_BLOCKS))
+            else:
+                body = _fill(rng, rng.choice(CUSTOMER_LINES if side == "customer" else STAFF_LINES))
+            name = CUSTOMER if side == "customer" else SHOP
+            if last_message is None or now - last_message > timedelta(hours=GAP_HOURS):
+                out.conversations += 1
+            out.first = out.first or now
+            out.last = last_message = now
+            out.messages += 1
+            if not write(f"{_stamp(now)} - {name}: {body}".split("\n")):
+                break
+    return out
+
+
+def _migrated_database(folder: Path) -> Path:
+    """An empty database built by the migrations, as `flask db upgrade` builds it (copied for each run)."""
+    from flask_migrate import upgrade
+
+    from crm import create_app
+    from crm.extensions import db
+
+    path = folder / "template.sqlite"
+    app = create_app({"INSTANCE_PATH": str(folder), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+def _app(template: Path, name: str):
+    from crm import create_app
+
+    path = template.with_name(name)
+    shutil.copy(template, path)
+    return create_app({"INSTANCE_PATH": str(template.parent), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+
+
+def _import(chat: Path):
+    from crm.conversations.importing import import_path
+    from crm.extensions import db
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    summary = import_path(chat, me=[SHOP])
+    db.session.commit()
+    return summary, time.perf_counter() - started, time.process_time() - cpu_started
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=100_000, help="lines in the generated export (default 100000)")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--profile", action="store_true", help="cProfile the first import and print the top 30")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder and say where it is")
+    args = parser.parse_args(argv)
+
+    from crm.extensions import db
+
+    folder = Path(tempfile.mkdtemp(prefix="obrolan-bench-import-"))
+    # Other work on the machine slows the wall clock, not the CPU time: both are printed, with the load.
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, Python {platform.python_version()}, "
+          f"SQLite {sqlite3.sqlite_version}")
+    try:
+        started = time.perf_counter()
+        made = generate(folder, args.lines, args.seed)
+        size_mb = made.path.stat().st_size / 1e6
+        print(f"generated: {made.lines} lines, {made.messages} messages, {made.system_lines} system lines, "
+              f"{made.conversations} conversations, {made.first:%Y-%m-%d} to {made.last:%Y-%m-%d}, "
+              f"{size_mb:.1f} MB in {time.perf_counter() - started:.1f} s")
+
+        template = _migrated_database(folder)
+        app = _app(template, "obrolan.sqlite")
+        with app.app_context():
+            gc.collect()
+            rss_before = _peak_rss_mb()
+            profile = cProfile.Profile() if args.profile else None
+            if profile:
+                profile.enable()
+            summary, seconds, cpu_seconds = _import(made.path)
+            if profile:
+                profile.disable()
+            rss_after = _peak_rss_mb()
+            print(f"import: {summary.messages_imported} messages imported, {summary.conversations} conversations, "
+                  f"{summary.system_lines_skipped} system lines skipped, {summary.duplicates_skipped} duplicates, "
+                  f"errors {summary.errors or 'none'}")
+            print(f"import: {seconds:.2f} s ({cpu_seconds:.2f} s CPU), {made.lines / seconds:,.0f} lines/s, "
+                  f"{summary.messages_imported / seconds:,.0f} messages/s")
+            if (summary.messages_imported, summary.conversations) != (made.messages, made.conversations):
+                print(f"MISMATCH: expected {made.messages} messages in {made.conversations} conversations")
+
+            again, reimport_seconds, _ = _import(made.path)
+            print(f"re-import: {again.messages_imported} messages added, {again.duplicates_skipped} duplicates "
+                  f"skipped, {reimport_seconds:.2f} s")
+            if again.messages_imported != 0:
+                print("MISMATCH: the re-import added messages")
+            rss_peak = _peak_rss_mb()
+            db.session.remove()
+            db.engine.dispose()
+        print(f"memory: peak RSS {rss_before:.0f} MB before the import (app, migrations, generator), "
+              f"{rss_after:.0f} MB after it, {rss_peak:.0f} MB after the re-import")
+
+        # Python allocations held at the worst moment of an import: should not grow with the file.
+        app = _app(template, "traced.sqlite")
+        with app.app_context():
+            gc.collect()
+            tracemalloc.start()
+            _, traced_seconds, _ = _import(made.path)
+            _, traced_peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            db.session.remove()
+            db.engine.dispose()
+        print(f"memory: tracemalloc peak {traced_peak / 1e6:.1f} MB of Python allocations during an import "
+              f"(run traced, {traced_seconds:.1f} s)")
+
+        if profile:
+            print()
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+            pstats.Stats(profile).sort_stats("tottime").print_stats(20)
+        if args.keep:
+            print(f"kept: {folder}")
+        print(f"machine: load average {os.getloadavg()[0]:.1f} at the end")
+        print(f"summary: lines={made.lines} seconds={seconds:.2f} lines_per_s={made.lines / seconds:.0f} "
+              f"peak_rss_mb={rss_peak:.0f} reimport_seconds={reimport_seconds:.2f}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
