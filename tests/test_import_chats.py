@@ -125,3 +125,13 @@ def test_importing_again_after_the_customer_went_to_the_trash(runner, tmp_path, 
     live = db.session.execute(db.select(Customer).where(Customer.deleted_at.is_(None))).scalar_one()
     new_message = db.session.execute(db.select(Message).where(Message.body == "jadi pesan 2")).scalar_one()
     assert new_message.conversation.customer_id == live.id and new_message.conversation.deleted_at is None
+
+
+@pytest.mark.skipif(not EXPECTED, reason="shared/samples is not beside the checkout")
+def test_imported_conversations_get_their_need_tags(runner):
+    from crm.models import ConversationTag, Tag
+
+    _import(runner, SAMPLES / "whatsapp-android-id.txt", "--me", "Toko Batik Sari")
+    names = set(db.session.execute(
+        db.select(Tag.name).join(ConversationTag, ConversationTag.tag_id == Tag.id)).scalars())
+    assert {"price", "shipping"} <= names, names

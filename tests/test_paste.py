@@ -23,6 +23,7 @@ def test_preview_shows_messages_sides_and_the_customer(owner_client):
         "author-0": "Dewi Lestari", "side-0": "customer", "author-1": "Kerajinan Bu Ani", "side-1": "staff"}))
     page = fixed.get_data(as_text=True)
     assert "new customer" in page and "<strong>Dewi Lestari</strong>" in page
+    assert 'data-tag="price"' in page and 'data-tag="product"' in page, "Harganya berapa / masih ada"
     assert db.session.execute(db.select(Message)).first() is None, "a preview saves nothing"
 
 

@@ -18,7 +18,8 @@ from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParsedChat, ParsedMessage, ParseError, parse_file, parse_path
-from ..models import Conversation, Customer, Message, OurName, User
+from ..models import Conversation, Customer, Message, OurName, Tag, User
+from ..tagging import all_tags, current_matcher, tag_conversations
 from .services import _existing, fingerprint
 
 BATCH = 2000
@@ -297,6 +298,7 @@ def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummar
     summary.system_lines_skipped += plan.chat.system_lines_skipped
     summary.conversations += len(touched)
     summary.conversation_ids.extend(touched)
+    tag_conversations(touched)
 
 
 def _insert_messages(rows: list[dict]) -> None:
@@ -309,6 +311,13 @@ def _insert_messages(rows: list[dict]) -> None:
     if db.engine.dialect.insert_executemany_returning:
         statement = statement.returning(Message.__table__.c.id)
     db.session.execute(statement, rows)
+
+
+def need_tags_for(plan: ChatPlan) -> list[Tag]:
+    """The need tags the customer's messages in this chat will get once saved (for the preview)."""
+    bodies = [m.body for m in plan.chat.messages() if plan.sides.get(m.author, "customer") == "customer"]
+    matches = current_matcher().first_matches(bodies)
+    return [tag for tag in all_tags() if str(tag.id) in matches]
 
 
 def _extend_times(conversation: Conversation, row: _Row) -> None:

@@ -16,7 +16,7 @@ from ..trash import TRASH_DAYS, move_to_trash
 from . import bp
 from ..importers import ParseError, parse_text
 from .forms import ImportForm, LogChatForm, MessagesForm
-from .importing import ImportProblem, ImportSummary, import_path, plan_chat, preview_rows, save_chat
+from .importing import ImportProblem, ImportSummary, import_path, need_tags_for, plan_chat, preview_rows, save_chat
 from .services import NewMessage, get_conversation, log_chat
 
 
@@ -154,7 +154,8 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
             flash(_("There was no message to log in the pasted text."), "error")
             return redirect(url_for("conversations.log"))
         return redirect(url_for("conversations.show", conversation_id=summary.last_conversation_id))
-    preview = {"plan": plan, "problem": problem, "rows": preview_rows(plan) if plan else []}
+    preview = {"plan": plan, "problem": problem, "rows": preview_rows(plan) if plan else [],
+               "need_tags": need_tags_for(plan) if plan else []}
     if request.headers.get("HX-Request"):
         return render_template("conversations/_paste_preview.html", form=form, **preview)
     status = 400 if problem else 200
