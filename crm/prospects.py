@@ -29,7 +29,9 @@ SECTIONS = ("overdue", "today", "waiting", "hot")
 SECTION_LIMIT = 20
 # The hot section scores at most this many recently active customers, newest activity first.
 HOT_CANDIDATES = 300
+CANDIDATE_BATCH = 900
 SCORED_TAGS = tuple(INTENT_POINTS) + (("complaint",) if COMPLAINT_POINTS else ())
+SIGNAL_DAYS = DECAY[-1][0] + 1  # a signal this old is worth nothing, whatever it is
 
 
 @dataclass(frozen=True)
@@ -72,13 +74,20 @@ class QueueFilters:
 NO_FILTERS = QueueFilters()
 
 
+def live(column):
+    """`column IS NULL` for deleted_at columns, written so that no index on it is used. Almost every row has
+    it NULL; without ANALYZE statistics SQLite would still take `deleted_at IS NULL` for a selective index
+    lookup and walk the whole table through it instead of the index that narrows the rows down."""
+    return func.coalesce(column, column).is_(None)
+
+
 def _live_customer():
-    return and_(Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
+    return and_(live(Customer.deleted_at), Customer.merged_into_id.is_(None))
 
 
 def _customer_has_channel(channel: str):
     return db.select(Conversation.id).where(
-        Conversation.customer_id == Customer.id, Conversation.channel == channel, Conversation.deleted_at.is_(None)
+        Conversation.customer_id == Customer.id, Conversation.channel == channel, live(Conversation.deleted_at)
     ).correlate(Customer).exists()
 
 
@@ -93,7 +102,7 @@ def _customer_has_tag(tag_id: int):
     return (
         db.select(ConversationTag.tag_id)
         .join(Conversation, Conversation.id == ConversationTag.conversation_id)
-        .where(Conversation.customer_id == Customer.id, Conversation.deleted_at.is_(None),
+        .where(Conversation.customer_id == Customer.id, live(Conversation.deleted_at),
                ConversationTag.tag_id == tag_id, ConversationTag.removed_at.is_(None))
         .correlate(Customer)
         .exists()
@@ -115,6 +124,11 @@ def _customer_filters(filters: QueueFilters) -> list:
 def is_overdue(day: ShopDay):
     """A date-only follow-up is due all day and overdue from tomorrow; a timed one from its time."""
     return and_(FollowUp.due_at < day.now, or_(FollowUp.has_time.is_(True), FollowUp.due_at < day.start))
+
+
+def overdue_at(due_at: datetime, has_time: bool, day: ShopDay) -> bool:
+    """`is_overdue` for a row already read (tests hold the two to the same answers)."""
+    return due_at < day.now and (has_time or due_at < day.start)
 
 
 def _open_follow_ups(filters: QueueFilters):
@@ -150,7 +164,7 @@ def waiting_window_start(day: ShopDay) -> datetime:
 
 def is_waiting_on_us():
     """The one definition: the last message of a live conversation is the customer's."""
-    return and_(Conversation.last_side == "customer", Conversation.deleted_at.is_(None))
+    return and_(Conversation.last_side == "customer", live(Conversation.deleted_at))
 
 
 def waiting_on_us(day: ShopDay, filters: QueueFilters = NO_FILTERS):
@@ -210,50 +224,62 @@ def hot_window_days() -> int:
 
 
 def prospect_scores(customers: Iterable[Customer], day: ShopDay) -> dict[int, Score]:
-    """Scores of the given customers: five queries for all of them, whatever their number."""
+    """Scores of the given customers: a fixed number of queries for all of them, whatever their number.
+
+    Signals older than the formula's longest decay are worth nothing, so only conversations active since
+    then are read: a customer with years of history costs what one with a week of it does. Each query is
+    driven by one index on purpose (customer, then conversation ids); the rest is filtered here."""
     customers = list(customers)
     ids = [c.id for c in customers]
     if not ids:
         return {}
+    since = day.now - timedelta(days=SIGNAL_DAYS)
+    conversations = [row for row in db.session.execute(
+        db.select(Conversation.id, Conversation.customer_id, Conversation.last_message_at, Conversation.last_side,
+                  Conversation.deleted_at)
+        .where(Conversation.customer_id.in_(ids), Conversation.last_message_at >= since)
+    ) if row.deleted_at is None]
+    customer_of = {row.id: row.customer_id for row in conversations}
+    last_message_at = {row.id: row.last_message_at for row in conversations}
+
     intents: dict[int, dict[str, datetime]] = {}
-    asked_at = func.max(func.coalesce(Message.sent_at, Conversation.last_message_at, ConversationTag.created_at))
-    rows = db.session.execute(
-        db.select(Conversation.customer_id, Tag.name, asked_at)
-        .select_from(ConversationTag)
-        .join(Conversation, Conversation.id == ConversationTag.conversation_id)
-        .join(Tag, Tag.id == ConversationTag.tag_id)
+    scored = dict(db.session.execute(db.select(Tag.id, Tag.name).where(Tag.name.in_(SCORED_TAGS))).all())
+    for conversation_id, tag_id, reason_at, tagged_at in _in_batches(customer_of, lambda batch: (
+        db.select(ConversationTag.conversation_id, ConversationTag.tag_id, Message.sent_at,
+                  ConversationTag.created_at)
         .outerjoin(Message, Message.id == ConversationTag.reason_message_id)
-        .where(Conversation.customer_id.in_(ids), Conversation.deleted_at.is_(None),
-               ConversationTag.removed_at.is_(None), Tag.name.in_(SCORED_TAGS))
-        .group_by(Conversation.customer_id, Tag.name)
-    )
-    for customer_id, name, when in rows:
-        intents.setdefault(customer_id, {})[name] = when
+        .where(ConversationTag.conversation_id.in_(batch), ConversationTag.removed_at.is_(None))
+    )):
+        if tag_id in scored:
+            asked_at = reason_at or last_message_at[conversation_id] or tagged_at
+            asked, name = intents.setdefault(customer_of[conversation_id], {}), scored[tag_id]
+            if name not in asked or asked_at > asked[name]:
+                asked[name] = asked_at
 
-    last_customer = dict(db.session.execute(
-        db.select(Conversation.customer_id, func.max(Message.sent_at))
-        .join(Message, Message.conversation_id == Conversation.id)
-        .where(Conversation.customer_id.in_(ids), Conversation.deleted_at.is_(None),
-               Message.side == "customer", Message.deleted_at.is_(None))
-        .group_by(Conversation.customer_id)
-    ).all())
+    last_customer: dict[int, datetime] = {}
+    for conversation_id, at in _in_batches(customer_of, lambda batch: (
+        db.select(Message.conversation_id, func.max(Message.sent_at))
+        .where(Message.conversation_id.in_(batch), Message.sent_at >= since, Message.side == "customer",
+               live(Message.deleted_at))
+        .group_by(Message.conversation_id)
+    )):
+        customer_id = customer_of[conversation_id]
+        last_customer[customer_id] = max(at, last_customer.get(customer_id, at))
 
-    waiting_conversations = db.session.execute(
-        db.select(Conversation.id, Conversation.customer_id)
-        .where(Conversation.customer_id.in_(ids), is_waiting_on_us())
-    ).all()
-    since = waiting_since(cid for cid, _ in waiting_conversations)
+    first_unanswered = waiting_since(row.id for row in conversations if row.last_side == "customer")
     waiting: dict[int, datetime] = {}
-    for conversation_id, customer_id in waiting_conversations:
-        if conversation_id in since:
-            earlier = waiting.get(customer_id)
-            waiting[customer_id] = min(since[conversation_id], earlier) if earlier else since[conversation_id]
+    for conversation_id, at in first_unanswered.items():
+        customer_id = customer_of[conversation_id]
+        waiting[customer_id] = min(at, waiting.get(customer_id, at))
 
-    overdue = dict(db.session.execute(
-        db.select(FollowUp.customer_id, func.min(FollowUp.due_at))
-        .where(FollowUp.customer_id.in_(ids), FollowUp.done_at.is_(None), is_overdue(day))
-        .group_by(FollowUp.customer_id)
-    ).all())
+    overdue: dict[int, datetime] = {}
+    follow_ups = db.session.execute(
+        db.select(FollowUp.customer_id, FollowUp.due_at, FollowUp.has_time, FollowUp.done_at)
+        .where(FollowUp.customer_id.in_(ids))
+    )
+    for customer_id, due_at, has_time, done_at in follow_ups:
+        if done_at is None and overdue_at(due_at, has_time, day):
+            overdue[customer_id] = min(due_at, overdue.get(customer_id, due_at))
 
     return {
         c.id: prospect_score(Signals(
@@ -265,32 +291,56 @@ def prospect_scores(customers: Iterable[Customer], day: ShopDay) -> dict[int, Sc
     }
 
 
+def _in_batches(ids: Iterable[int], statement_for, size: int = 900):
+    """Rows of `statement_for(batch)` for batches of ids: SQLite limits the variables of one statement."""
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield from db.session.execute(statement_for(ids[start : start + size]))
+
+
+def _recently_active(since: datetime) -> list[int]:
+    """Customers with a live conversation since `since`, most recent first.
+
+    One range over the index on conversations.last_message_at, filtered here: with `deleted_at IS NULL`
+    or a GROUP BY in the query, SQLite (without ANALYZE statistics) walks a whole other index instead."""
+    latest: dict[int, datetime] = {}
+    rows = db.session.execute(
+        db.select(Conversation.customer_id, Conversation.last_message_at, Conversation.deleted_at)
+        .where(Conversation.last_message_at >= since)
+    )
+    for customer_id, at, deleted_at in rows:
+        if deleted_at is None and (customer_id not in latest or at > latest[customer_id]):
+            latest[customer_id] = at
+    return sorted(latest, key=lambda customer_id: (latest[customer_id], customer_id), reverse=True)
+
+
 def hot_prospects(day: ShopDay, filters: QueueFilters = NO_FILTERS, limit: int = SECTION_LIMIT,
                   candidates: int = HOT_CANDIDATES) -> tuple[list[tuple[Customer, Score]], int]:
     """Hot customers with no open follow-up who are not waiting on us, hottest first, and how many there are.
 
     Only customers who wrote or were written to within `hot_window_days` can be hot; of those, the
     `candidates` most recently active are scored (bounded work at any size of shop)."""
-    recent = day.now - timedelta(days=hot_window_days())
-    latest = func.max(Conversation.last_message_at).label("latest")
-    statement = (
-        db.select(Customer, latest)
-        .join(Conversation, Conversation.customer_id == Customer.id)
-        .where(Conversation.deleted_at.is_(None), Conversation.last_message_at >= recent, _live_customer(),
-               Customer.stage.not_in(("won", "lost")),
-               ~db.select(FollowUp.id).where(FollowUp.customer_id == Customer.id, FollowUp.done_at.is_(None))
-               .correlate(Customer).exists(),
-               ~db.select(Conversation.id).where(
-                   Conversation.customer_id == Customer.id, is_waiting_on_us(),
-                   Conversation.last_message_at >= waiting_window_start(day)).correlate(Customer).exists(),
-               *_customer_filters(filters))
-        .group_by(Customer.id)
-        .order_by(latest.desc(), Customer.id.desc())
-        .limit(candidates)
-    )
+    ordered = _recently_active(day.now - timedelta(days=hot_window_days()))
+    conditions = [
+        _live_customer(), Customer.stage.not_in(("won", "lost")),
+        ~db.select(FollowUp.id).where(FollowUp.customer_id == Customer.id, FollowUp.done_at.is_(None))
+        .correlate(Customer).exists(),
+        ~db.select(Conversation.id).where(
+            Conversation.customer_id == Customer.id, is_waiting_on_us(),
+            Conversation.last_message_at >= waiting_window_start(day)).correlate(Customer).exists(),
+        *_customer_filters(filters),
+    ]
     if filters.user_id:
-        statement = statement.where(Customer.assigned_to_id == filters.user_id)
-    customers = [customer for customer, _ in db.session.execute(statement).all()]
+        conditions.append(Customer.assigned_to_id == filters.user_id)
+    customers: list[Customer] = []
+    for start in range(0, len(ordered), CANDIDATE_BATCH):
+        batch = ordered[start : start + CANDIDATE_BATCH]
+        found = {c.id: c for c in db.session.execute(
+            db.select(Customer).where(Customer.id.in_(batch), *conditions)).scalars()}
+        customers.extend(found[customer_id] for customer_id in batch if customer_id in found)
+        if len(customers) >= candidates:
+            break
+    customers = customers[:candidates]
     scores = prospect_scores(customers, day)
     hot = sorted(((c, scores[c.id]) for c in customers if scores[c.id].is_hot),
                  key=lambda pair: (-pair[1].total, pair[0].id))
@@ -349,7 +399,7 @@ def fill_rows(rows: list[QueueRow], day: ShopDay, scores: dict[int, Score] | Non
     wanted = {row.follow_up.conversation_id for row in rows
               if row.conversation is None and row.follow_up and row.follow_up.conversation_id}
     linked = {c.id: c for c in db.session.execute(
-        db.select(Conversation).where(Conversation.id.in_(wanted), Conversation.deleted_at.is_(None))
+        db.select(Conversation).where(Conversation.id.in_(wanted), live(Conversation.deleted_at))
     ).scalars()} if wanted else {}
     for row in rows:
         if row.conversation is None and row.follow_up:
@@ -382,7 +432,7 @@ def latest_conversations(customer_ids: Iterable[int]) -> dict[int, Conversation]
         db.select(Conversation.id, func.row_number().over(
             partition_by=Conversation.customer_id,
             order_by=(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())).label("rank"))
-        .where(Conversation.customer_id.in_(ids), Conversation.deleted_at.is_(None))
+        .where(Conversation.customer_id.in_(ids), live(Conversation.deleted_at))
         .subquery()
     )
     conversations = db.session.execute(
@@ -398,7 +448,7 @@ def last_messages(conversation_ids: Iterable[int]) -> dict[int, Message]:
     ranked = (
         db.select(Message.id, func.row_number().over(
             partition_by=Message.conversation_id, order_by=(Message.sent_at.desc(), Message.id.desc())).label("rank"))
-        .where(Message.conversation_id.in_(ids), Message.deleted_at.is_(None))
+        .where(Message.conversation_id.in_(ids), live(Message.deleted_at))
         .subquery()
     )
     messages = db.session.execute(
@@ -407,11 +457,14 @@ def last_messages(conversation_ids: Iterable[int]) -> dict[int, Message]:
     return {m.conversation_id: m for m in messages}
 
 
-def today_numbers(day: ShopDay) -> dict[str, int]:
+def today_numbers(day: ShopDay, due: int | None = None, waiting: int | None = None) -> dict[str, int]:
     """The strip on top of the queue, for the whole shop: follow-ups due (today and overdue), waiting
-    on us, new prospects this week, sales won this month and their total."""
-    due = count(_open_follow_ups(NO_FILTERS).where(FollowUp.due_at < day.end))
-    waiting = count(waiting_on_us(day))
+    on us, new prospects this week, sales won this month and their total. `due` and `waiting` may come
+    from the unfiltered queue, which counted them already."""
+    if due is None:
+        due = count(_open_follow_ups(NO_FILTERS).where(FollowUp.due_at < day.end))
+    if waiting is None:
+        waiting = count(waiting_on_us(day))
     new = db.session.execute(
         db.select(func.count(Customer.id)).where(_live_customer(), Customer.created_at >= day.week_start,
                                                  Customer.stage != "lost")
@@ -419,7 +472,7 @@ def today_numbers(day: ShopDay) -> dict[str, int]:
     won_count, won_amount = db.session.execute(
         db.select(func.count(Sale.id), func.coalesce(func.sum(Sale.amount), 0))
         .join(Customer, Customer.id == Sale.customer_id)
-        .where(Sale.sold_on >= day.month_start, Sale.sold_on <= day.today, Customer.deleted_at.is_(None))
+        .where(Sale.sold_on >= day.month_start, Sale.sold_on <= day.today, live(Customer.deleted_at))
     ).one()
     return {"due": due, "waiting": waiting, "new_prospects": new, "won": won_count, "won_amount": won_amount}
 
@@ -451,7 +504,11 @@ def follow_up_queue(filters: QueueFilters = NO_FILTERS, now: datetime | None = N
         "hot": hot_total,
     }
     sections = {name: Section(name, rows[name], totals[name]) for name in SECTIONS}
-    return Queue(day, filters, sections, today_numbers(day))
+    if filters.active:
+        numbers = today_numbers(day)
+    else:  # overdue and due today are exactly the open follow-ups due before tomorrow
+        numbers = today_numbers(day, due=totals["overdue"] + totals["today"], waiting=totals["waiting"])
+    return Queue(day, filters, sections, numbers)
 
 
 def _total(rows: list, limit: int, statement) -> int:

@@ -12,6 +12,8 @@ from crm.prospects import (
     QueueFilters,
     follow_up_queue,
     hot_window_days,
+    is_overdue,
+    overdue_at,
     prospect_scores,
     shop_day,
     waiting_since,
@@ -301,3 +303,17 @@ def test_waiting_filter_sees_tags_removed_by_hand_as_gone(app, make_customer, ch
     remove_tag_by_hand(conversation, shipping, staff.id)
     db.session.commit()
     assert follow_up_queue(QueueFilters(tag_id=shipping.id)).sections["waiting"].rows == []
+
+
+def test_overdue_in_sql_and_in_python_agree(app, make_customer):
+    day = shop_day()
+    rina = make_customer("Rina")
+    cases = [(day.start - timedelta(days=1), False), (day.start, False), (day.now - timedelta(minutes=1), True),
+             (day.now + timedelta(minutes=1), True), (day.start, True), (day.end, False)]
+    for due_at, has_time in cases:
+        add_follow_up(rina, due_at=due_at, has_time=has_time)
+    db.session.commit()
+    in_sql = set(db.session.execute(db.select(FollowUp.id).where(is_overdue(day))).scalars())
+    follow_ups = db.session.execute(db.select(FollowUp).order_by(FollowUp.id)).scalars().all()
+    assert {f.id for f in follow_ups if overdue_at(f.due_at, f.has_time, day)} == in_sql
+    assert [f.id in in_sql for f in follow_ups] == [True, False, True, False, True, False]
