@@ -135,3 +135,17 @@ def test_imported_conversations_get_their_need_tags(runner):
     names = set(db.session.execute(
         db.select(Tag.name).join(ConversationTag, ConversationTag.tag_id == Tag.id)).scalars())
     assert {"price", "shipping"} <= names, names
+    for row in db.session.execute(db.select(ConversationTag)).scalars():
+        assert row.source == "auto" and row.reason_message.side == "customer"
+        assert row.reason_word.lower() in row.reason_message.body.lower()
+
+
+def test_a_long_plain_paste_with_repeats_across_batches(runner, tmp_path, monkeypatch):
+    from crm.conversations import importing
+
+    monkeypatch.setattr(importing, "BATCH", 3)
+    chat = tmp_path / "chat.txt"
+    chat.write_text("Rina: ok\nSaya: ok\nRina: ok\nRina: ok\nRina: ok\nSaya: harga 185rb\nRina: ok\nRina: ok\n")
+    summary = _import(runner, chat, "--format", "plain")
+    assert summary["messages_imported"] + summary["duplicates_skipped"] == 8
+    assert _import(runner, chat, "--format", "plain")["messages_imported"] == 0

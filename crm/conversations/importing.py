@@ -18,11 +18,12 @@ from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParsedChat, ParsedMessage, ParseError, parse_file, parse_path
-from ..models import Conversation, Customer, Message, OurName, Tag, User
+from ..models import Conversation, ConversationTag, Customer, Message, OurName, Tag, User
 from ..tagging import all_tags, current_matcher, tag_conversations
 from .services import _existing, fingerprint
 
 BATCH = 2000
+MAX_HELD = 20_000
 UNTIMED = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # Names a chat app uses for the person who exported or copied the chat: always the shop.
 SELF_NAMES = frozenset({"me", "saya", "you", "anda", "aku"})
@@ -258,16 +259,25 @@ def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummar
         summary.customers_matched += 1
     remember_our_names(plan.channel, [a for a, side in plan.sides.items() if side == "staff"])
     gap = timedelta(hours=current_app.config["CONVERSATION_GAP_HOURS"])
+    matcher = current_matcher()
     touched: dict[int, Conversation] = {}
+    # The messages of a conversation this import creates are held until it ends, so its need tags go in first:
+    # the search index carries each message's tags, and a tag added later re-indexes all of its messages.
+    held: dict[int, list[dict]] = {}
+    held_prints: set[str] = set()
+    tagged_before: set[int] = set()
     current: Conversation | None = None
     last_time: datetime | None = None
     for batch in _batches(_rows(plan, customer.id), BATCH):
         existing = _existing([row.fingerprint for row in batch])
-        new_rows = []
+        ready = []
         created_at = datetime.now(timezone.utc)
         for row in batch:
             starts_session = last_time is None or row.sent_at - last_time > gap
             last_time = row.sent_at
+            if row.fingerprint in held_prints:
+                summary.duplicates_skipped += 1
+                continue
             if row.fingerprint in existing:
                 summary.duplicates_skipped += 1
                 if starts_session or current is None:
@@ -276,29 +286,67 @@ def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummar
                         current = None
                 continue
             if starts_session or current is None:
+                if current is not None and current.id in held:
+                    _save_new_conversation(current.id, held.pop(current.id), matcher)
+                    tagged_before.add(current.id)
+                    held_prints.clear()
                 current = _conversation_near(customer.id, plan.channel, row.sent_at)
                 if current is None:
                     current = Conversation(customer_id=customer.id, channel=plan.channel, logged_by_id=logged_by_id)
                     db.session.add(current)
                     db.session.flush()
+                    held[current.id] = []
             touched[current.id] = current
             _extend_times(current, row)
-            new_rows.append({
+            message = {
                 "conversation_id": current.id, "sent_at": row.sent_at, "side": row.side,
                 "author_name": row.author, "body": row.body, "attachments": row.attachments,
                 "fingerprint": row.fingerprint, "created_at": created_at,
-            })
+            }
+            if current.id in held and len(held[current.id]) < MAX_HELD:
+                held[current.id].append(message)
+                held_prints.add(row.fingerprint)
+            else:
+                if current.id in held:  # a huge single conversation: stop holding, tag it afterwards
+                    ready.extend(held.pop(current.id))
+                    held_prints.clear()
+                ready.append(message)
             existing[row.fingerprint] = current.id  # a repeat later in the same file is a duplicate too
-        if new_rows:
-            _insert_messages(new_rows)
-            summary.messages_imported += len(new_rows)
+            summary.messages_imported += 1
+        if ready:
+            _insert_messages(ready)
+    for conversation_id, rows in held.items():
+        _save_new_conversation(conversation_id, rows, matcher)
+        tagged_before.add(conversation_id)
     db.session.flush()
     if current is not None:
         summary.last_conversation_id = current.id
     summary.system_lines_skipped += plan.chat.system_lines_skipped
     summary.conversations += len(touched)
     summary.conversation_ids.extend(touched)
-    tag_conversations(touched)
+    tag_conversations([cid for cid in touched if cid not in tagged_before])
+
+
+def _save_new_conversation(conversation_id: int, rows: list[dict], matcher) -> None:
+    """Tags first (their reasons pointing at messages once those exist), then the messages, indexed once."""
+    customer_rows = [row for row in rows if row["side"] == "customer"]
+    matches = matcher.first_matches([row["body"] for row in customer_rows])
+    now = datetime.now(timezone.utc)
+    tags = ConversationTag.__table__
+    if matches:
+        db.session.execute(insert(tags), [
+            {"conversation_id": conversation_id, "tag_id": int(key), "source": "auto", "reason_word": match.word,
+             "reason_keyword": match.keyword, "created_at": now}
+            for key, match in matches.items()
+        ])
+    _insert_messages(rows)
+    for key, match in matches.items():
+        reason = db.session.execute(db.select(Message.id).where(
+            Message.fingerprint == customer_rows[match.message_index]["fingerprint"])).scalar_one()
+        db.session.execute(
+            db.update(tags).where(tags.c.conversation_id == conversation_id, tags.c.tag_id == int(key))
+            .values(reason_message_id=reason)
+        )
 
 
 def _insert_messages(rows: list[dict]) -> None:
