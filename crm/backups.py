@@ -240,6 +240,11 @@ def start_daily_backups(app: Flask, stop: threading.Event | None = None) -> thre
             try:
                 with app.app_context():
                     path = backup_if_due(db.engine, backup_folder(app), keep_count(app), every=every)
+                    if path:
+                        from .audit import record
+
+                        record("backup", "backup", path.name, user=None)
+                        db.session.commit()
                 if path:
                     app.logger.info("Daily backup written to %s", path)
             except Exception:  # a failed backup must not end the loop: tomorrow's may work

@@ -192,6 +192,8 @@ def test_the_daily_thread_runs_in_a_serving_app_and_never_under_tests_or_other_c
     assert not thread.is_alive()
     assert len(list_backups(backup_folder(serving))) == 1  # one a day, however often it checks
     with serving.app_context():
+        assert [(e.user_id, e.summary) for e in _events("backup")] == [
+            (None, list_backups(backup_folder(serving))[0].name)]
         db.engine.dispose()
 
 
@@ -371,3 +373,23 @@ def test_message_counts_survive_a_round_trip(app, folder, live, make_customer, c
     backup = _backup(folder)
     _restore(backup, live, folder)
     assert db.session.execute(db.select(db.func.count(Message.id))).scalar() == 2
+
+
+def _events(action):
+    from crm.models import AuditEvent
+
+    return list(db.session.execute(db.select(AuditEvent).where(AuditEvent.action == action)).scalars())
+
+
+def test_backups_and_restores_are_in_the_audit_trail(app, owner, owner_client, runner, folder, live, make_customer):
+    owner_client.post("/admin/backups")
+    [event] = _events("backup")
+    assert event.user_id == owner.id and event.summary == list_backups(folder)[0].name
+    assert runner.invoke(args=["backup"]).exit_code == 0
+    assert [e.user_id for e in _events("backup")] == [owner.id, None]  # the command line has no user
+    backup = list_backups(folder)[0]
+    db.session.remove()
+    result = runner.invoke(args=["restore", str(backup.path), "--yes"])
+    assert result.exit_code == 0, result.output
+    [restored] = _events("backup_restored")
+    assert restored.summary == backup.name and restored.details["replaced_kept_as"].endswith("-before-restore.sqlite")

@@ -145,3 +145,13 @@ def test_staff_get_403_on_exports(staff_client, shop):
         response = staff_client.get(url)
         assert response.status_code == 403, url
         assert b"Rina" not in response.data
+
+
+def test_exports_are_in_the_audit_trail(owner_client, owner, shop):
+    from crm.models import AuditEvent
+
+    owner_client.get("/admin/export/customers.csv").get_data()
+    owner_client.get("/admin/export/conversations.jsonl").get_data()
+    events = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "export")).scalars().all()
+    assert [e.user_id for e in events] == [owner.id, owner.id]
+    assert events[0].summary.startswith("obrolan-customers-") and events[1].summary.endswith(".jsonl")

@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .. import PROJECT_ROOT
+from .. import PROJECT_ROOT, audit
 from ..backups import (
     BackupError,
     RestoreRefused,
@@ -34,6 +34,8 @@ def backup_command(path):
             written = backup_database(database_file(db.engine), target)
     except BackupError as error:
         raise click.ClickException(str(error)) from error
+    audit.record("backup", "backup", str(written))
+    db.session.commit()
     click.echo(f"Backup written to {written} ({written.stat().st_size:,} bytes).")
 
 
@@ -69,6 +71,11 @@ def restore_command(file, yes):
     if result.replaced_backup:
         click.echo(f"The replaced database is kept as {result.replaced_backup}.")
     click.echo(f"Restored {file} into {live} (schema version {result.revision}).")
-    if result.needs_upgrade:
+    if result.needs_upgrade:  # an older schema may not have the audit trail yet: nothing to record into
         click.echo(f"The backup is from an older version (schema {result.revision}, this code: {result.head}); "
                    "run `flask --app app db upgrade` before serving.")
+    else:
+        # Written into the restored database, so its trail says where it came from and what was kept.
+        audit.record("backup_restored", "backup", file.name,
+                     {"replaced_kept_as": result.replaced_backup.name if result.replaced_backup else None})
+        db.session.commit()

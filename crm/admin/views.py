@@ -15,6 +15,7 @@ from flask import (
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
+from .. import audit
 from ..auth import owner_required
 from ..backups import BackupError, backup_folder, find_backup, keep_count, list_backups, make_backup
 from ..exports import conversation_lines, customers_csv, in_chunks
@@ -40,6 +41,8 @@ def back_up_now():
     except BackupError as error:
         flash(_("No backup was made: %(reason)s", reason=str(error)), "error")
     else:
+        audit.record("backup", "backup", path.name)
+        db.session.commit()
         flash(_("Backup %(name)s is ready.", name=path.name), "success")
     return redirect(url_for("admin.backups"))
 
@@ -59,6 +62,9 @@ def _download_name(kind: str, extension: str) -> str:
 
 
 def _attachment(pieces, mimetype: str, filename: str) -> Response:
+    # Recorded when the download starts: the body is streamed after this request's transaction is over.
+    audit.record("export", "export", filename)
+    db.session.commit()
     response = Response(stream_with_context(in_chunks(pieces)), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
