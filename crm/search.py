@@ -38,13 +38,12 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy import text
-from sqlalchemy.orm import selectinload
 
 from .extensions import db
 from .identities import phone_fragment_digits
 
-WINDOW = 500  # matching messages a search reads at most (SEARCH_WINDOW setting)
-PER_PAGE = 20  # conversations per page (SEARCH_PER_PAGE setting)
+WINDOW = 200  # matching messages a search reads at most (SEARCH_WINDOW setting)
+PER_PAGE = 10  # conversations per page (SEARCH_PER_PAGE setting)
 HITS_SHOWN = 3  # matching messages shown per conversation
 MIN_PREFIX = 3  # shorter words match only themselves ("ok", "xl")
 MAX_TERMS = 12
@@ -239,7 +238,8 @@ class SearchResults:
         return max(1, math.ceil(self.thread_count / _per_page()))
 
 
-def _window() -> int:
+def window_size() -> int:
+    """Matching messages one search reads at most."""
     return int(current_app.config.get("SEARCH_WINDOW", WINDOW))
 
 
@@ -252,7 +252,7 @@ def _uses_fts() -> bool:
 
 
 def search(query: str, filters: Filters | None = None, *, order: str = "best", page: int = 1,
-           before: int | None = None, customers: int = 8) -> SearchResults:
+           before: int | None = None, customers: int = 5) -> SearchResults:
     """Conversations whose messages match, best or newest first, a page at a time; and matching customers."""
     parsed = parse_query(query)
     filters = filters or Filters()
@@ -261,8 +261,8 @@ def search(query: str, filters: Filters | None = None, *, order: str = "best", p
     if not parsed.include and not filters.active:
         return results
     results.searched = True
-    rows = (_fts_hits if _uses_fts() else _like_hits)(parsed, filters, before, _window())
-    if len(rows) >= _window():
+    rows = (_fts_hits if _uses_fts() else _like_hits)(parsed, filters, before, window_size())
+    if len(rows) >= window_size():
         results.older_than = rows[-1].key
     _group(results, rows)
     if customers and results.page == 1 and before is None and parsed.include and not filters.about_messages:
@@ -277,29 +277,26 @@ class _Row:
     conversation_id: int
     side: str
     marked: str  # the body with OPEN/CLOSE around matched words
-    body: str
+    length: int  # of the body
+    tainted: bool = False  # the body itself holds OPEN or CLOSE
 
 
 def _group(results: SearchResults, rows: list[_Row]) -> None:
     results.message_count = len(rows)
+    best = results.order == "best"
     words = results.query.include
-    average = (sum(len(r.body) for r in rows) / len(rows)) if rows else 1.0
+    average = (sum(r.length for r in rows) / len(rows)) if rows and best else 1.0
     threads: dict[int, Thread] = {}
-    for row in rows:
-        score = _score(row, words, average)
+    for row in rows:  # newest first
+        score = _score(row, words, average) if best else 0.0
         thread = threads.get(row.conversation_id)
         if thread is None:
-            thread = threads[row.conversation_id] = Thread(row.conversation_id, newest=row.key)
+            thread = threads[row.conversation_id] = Thread(row.conversation_id, newest=row.key, score=score)
         thread.hits.append(Hit(row.message_id, row.key, row.side, Markup(""), score))
         thread.score = max(thread.score, score)
-        thread.newest = max(thread.newest, row.key)
     ordered = list(threads.values())
-    if results.order == "best":
+    if best:
         ordered.sort(key=lambda t: (-t.score, -t.newest))
-        for thread in ordered:
-            thread.hits.sort(key=lambda h: (-h.score, -h.key))
-    else:
-        ordered.sort(key=lambda t: -t.newest)
     results.thread_count = len(ordered)
     per_page = _per_page()
     results.page = min(results.page, results.pages)
@@ -307,10 +304,20 @@ def _group(results: SearchResults, rows: list[_Row]) -> None:
     results.threads = ordered[start:start + per_page]
     by_id = {row.message_id: row for row in rows}
     for thread in results.threads:
+        if best:
+            thread.hits.sort(key=lambda h: (-h.score, -h.key))
         for hit in thread.shown:
             row = by_id[hit.message_id]
-            hit.snippet = snippet(row.marked, row.body)
+            hit.snippet = snippet(row.marked, tainted=row.tainted)
     _describe(results.threads)
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _span_tokens(span: str) -> tuple[str, ...]:
+    lowered = span.lower()
+    return tuple(_WORD.findall(lowered)) if lowered.isascii() else tuple(tokenise(span))
 
 
 def _score(row: _Row, words: tuple[Term, ...], average: float, k1: float = 1.2, b: float = 0.75) -> float:
@@ -318,8 +325,8 @@ def _score(row: _Row, words: tuple[Term, ...], average: float, k1: float = 1.2, 
     if not words:
         return 0.0
     counts = [0.0] * len(words)
-    for span in re.findall(f"{OPEN}(.*?){CLOSE}", row.marked, flags=re.S):
-        tokens = tuple(tokenise(span))
+    for piece in row.marked.split(OPEN)[1:]:
+        tokens = _span_tokens(piece.partition(CLOSE)[0])
         for index, word in enumerate(words):
             if tokens == word.tokens:
                 counts[index] += 1.0
@@ -328,14 +335,15 @@ def _score(row: _Row, words: tuple[Term, ...], average: float, k1: float = 1.2, 
                     and tokens[-1].startswith(word.tokens[-1])):
                 counts[index] += 0.7
                 break
-    norm = k1 * (1 - b + b * len(row.body) / max(average, 1.0))
-    return sum(c * (k1 + 1) / (c + norm) for c in counts)
+    norm = k1 * (1 - b + b * row.length / max(average, 1.0))
+    return sum(c * (k1 + 1) / (c + norm) for c in counts if c)
 
 
-def snippet(marked: str, body: str, width: int = SNIPPET_CHARS) -> Markup:
-    """The part of a message around its first match, escaped, with the matched words in <mark>."""
-    if OPEN in body or CLOSE in body:  # the text itself holds our markers: show it plain
-        marked = body.replace(OPEN, "").replace(CLOSE, "")
+def snippet(marked: str, width: int = SNIPPET_CHARS, tainted: bool = False) -> Markup:
+    """The part of a message around its first match, escaped, with the matched words in <mark>.
+    `tainted`: the text itself holds the marker characters, so it is shown plain."""
+    if tainted:
+        marked = marked.replace(OPEN, "").replace(CLOSE, "")
     start = max(0, marked.find(OPEN))
     if len(marked) > width:
         begin = max(0, start - width // 3)
@@ -384,54 +392,78 @@ _HANDLE_QUERY = re.compile(r"@?[\w.\-]{3,100}")
 
 
 @dataclass
+class ShownIdentity:
+    channel: str
+    display: str
+
+
+@dataclass
+class FoundCustomer:
+    id: int
+    display_name: str
+    stage: str
+    identities: list[ShownIdentity] = field(default_factory=list)
+
+
+@dataclass
 class CustomerMatch:
-    customer: object  # crm.models.Customer, identities loaded
+    customer: FoundCustomer
     notes: Markup | None = None  # the part of the notes that matched, highlighted
 
 
 def matching_customers(parsed: ParsedQuery, filters: Filters | None = None, limit: int = 8) -> list[CustomerMatch]:
     """Live customers: a phone fragment or handle first, then names, then notes and handles with the words."""
     from .customers.services import find_customers as find_by_like
-    from .models import Customer
 
     filters = filters or Filters()
     if not _uses_fts():
         found = find_by_like(parsed.text, limit=limit * 3)
-        return [CustomerMatch(c) for c in found if _customer_passes(c, filters)][:limit]
-    ids: list[int] = []
-    notes: dict[int, str] = {}
+        return _customer_matches([c.id for c in found], {}, filters, limit)
+    first: list[int] = []
     digits = phone_fragment_digits(parsed.text)
     handle = parsed.text.removeprefix("@").lower() if _HANDLE_QUERY.fullmatch(parsed.text) else None
     for fragment in filter(None, (digits, handle)):
-        ids += _handle_matches(fragment, limit)
+        first += _handle_matches(fragment, limit)
+    by_name, others, notes = [], [], {}
     words = " AND ".join(_fts_string(t) for t in parsed.include)
     if words:
-        excluded = " OR ".join(_fts_string(t) for t in parsed.exclude)
-        for columns in ("name", "{name notes handles}"):
-            match = f"({columns} : ({words}))" + (f" NOT ({{name notes handles}} : ({excluded}))" if excluded else "")
-            for customer_id, note in db.session.execute(
-                text("SELECT rowid, snippet(customers_fts, 1, char(2), char(3), '…', 16) FROM customers_fts "
-                     "WHERE customers_fts MATCH :match ORDER BY rowid DESC LIMIT :n"), {"match": match, "n": limit * 3}
-            ):
-                ids.append(customer_id)
-                notes[customer_id] = note or ""
-    ordered = list(dict.fromkeys(ids))
-    if not ordered:
+        match = f"({{name notes handles}} : ({words}))"
+        if parsed.exclude:
+            match += f" NOT ({{name notes handles}} : ({' OR '.join(_fts_string(t) for t in parsed.exclude)}))"
+        rows = db.session.execute(
+            text("SELECT rowid, instr(highlight(customers_fts, 0, char(2), char(3)), char(2)) > 0, "
+                 "snippet(customers_fts, 1, char(2), char(3), '…', 16) FROM customers_fts "
+                 "WHERE customers_fts MATCH :match ORDER BY rowid DESC LIMIT :n"), {"match": match, "n": limit * 3})
+        for customer_id, in_name, note in rows:
+            (by_name if in_name else others).append(customer_id)
+            if OPEN in (note or ""):
+                notes[customer_id] = snippet(note)
+    return _customer_matches(list(dict.fromkeys(first + by_name + others)), notes, filters, limit)
+
+
+def _customer_matches(ids: list[int], notes: dict, filters: Filters, limit: int) -> list[CustomerMatch]:
+    """The live ones among `ids`, in that order, with their handles; two small queries."""
+    from .identities import display_handle
+    from .models import ChannelIdentity, Customer
+
+    if not ids:
         return []
-    customers = db.session.execute(
-        db.select(Customer).options(selectinload(Customer.identities))
-        .where(Customer.id.in_(ordered), Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
-    ).scalars().all()
-    position = {customer_id: index for index, customer_id in enumerate(ordered)}
-    matching = sorted((c for c in customers if _customer_passes(c, filters)), key=lambda c: position[c.id])
-    return [CustomerMatch(c, snippet(notes[c.id], c.notes) if OPEN in notes.get(c.id, "") else None)
-            for c in matching[:limit]]
-
-
-def _customer_passes(customer, filters: Filters) -> bool:
-    if filters.stage and customer.stage != filters.stage:
-        return False
-    return not filters.channel or any(i.channel == filters.channel for i in customer.identities)
+    statement = db.select(Customer.id, Customer.display_name, Customer.stage).where(
+        Customer.id.in_(ids), Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
+    if filters.stage:
+        statement = statement.where(Customer.stage == filters.stage)
+    found = {row[0]: FoundCustomer(*row) for row in db.session.execute(statement)}
+    handles: dict[int, list[tuple[str, str]]] = {customer_id: [] for customer_id in found}
+    for customer_id, channel, handle in db.session.execute(
+        db.select(ChannelIdentity.customer_id, ChannelIdentity.channel, ChannelIdentity.handle)
+        .where(ChannelIdentity.customer_id.in_(list(found))).order_by(ChannelIdentity.id)
+    ):
+        handles[customer_id].append((channel, handle))
+    shown = [i for i in ids if i in found
+             and (not filters.channel or any(channel == filters.channel for channel, _ in handles[i]))][:limit]
+    for customer_id in shown:
+        found[customer_id].identities = [ShownIdentity(c, display_handle(c, h)) for c, h in handles[customer_id]]
+    return [CustomerMatch(found[i], notes.get(i)) for i in shown]
 
 
 def _handle_matches(fragment: str, limit: int) -> list[int]:
@@ -478,7 +510,8 @@ def _key_range(filters: Filters, before: int | None) -> tuple[int, int]:
 
 
 _HITS_SQL = f"""
-SELECT f.rowid, m.id, m.conversation_id, m.side, highlight(messages_fts, 0, char(2), char(3)), m.body
+SELECT f.rowid, m.id, m.conversation_id, m.side, highlight(messages_fts, 0, char(2), char(3)), length(m.body),
+       instr(m.body, char(2)) + instr(m.body, char(3)) > 0
 FROM messages_fts f
 JOIN messages m ON m.id = (f.rowid & {KEY_SHIFT - 1})
 JOIN conversations c ON c.id = m.conversation_id
@@ -498,7 +531,10 @@ def hits_sql(parsed: ParsedQuery, filters: Filters, before: int | None = None, w
 
 def _fts_hits(parsed: ParsedQuery, filters: Filters, before: int | None, window: int) -> list[_Row]:
     sql, params = hits_sql(parsed, filters, before, window)
-    return [_Row(*row) for row in db.session.execute(text(sql), params)]
+    # Straight on the driver's connection (the session's, same transaction): SQLAlchemy's result rows cost
+    # more than the query for a window of small rows.
+    cursor = db.session.connection().connection.driver_connection.execute(sql, params)
+    return [_Row(*row) for row in cursor.fetchall()]
 
 
 def _message_key(row: str) -> str:
@@ -695,7 +731,8 @@ def _like_hits(parsed: ParsedQuery, filters: Filters, before: int | None, window
     for message_id, conversation_id, side, body, sent_at in db.session.execute(statement):
         key = int(sent_at.timestamp()) * KEY_SHIFT + message_id
         if key < high:
-            rows.append(_Row(key, message_id, conversation_id, side, _mark(body, parsed), body))
+            rows.append(_Row(key, message_id, conversation_id, side, _mark(body, parsed), len(body),
+                             OPEN in body or CLOSE in body))
     return sorted(rows, key=lambda r: -r.key)[:window]
 
 

@@ -1,8 +1,8 @@
-from flask import current_app, render_template, request
+from flask import render_template, request
 
 from ..extensions import db
 from ..models import Tag, User
-from ..search import Filters, search
+from ..search import Filters, search, window_size
 from . import bp
 from .forms import SearchForm
 
@@ -41,7 +41,7 @@ def index():
     kept = {key: value for key, value in request.args.items() if value and key not in ("page", "before")}
     template = "search/_results.html" if request.headers.get("HX-Request") else "search/index.html"
     return render_template(template, form=form, results=results, kept=kept,
-                           window=current_app.config.get("SEARCH_WINDOW", 500))
+                           window=window_size())
 
 
 @bp.get("/suggest")
