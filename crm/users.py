@@ -2,7 +2,7 @@
 import secrets
 import sys
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 
 from .extensions import db
 from .models import ROLES, User
@@ -26,6 +26,8 @@ def load_user(user_id: str) -> User | None:
 
 
 def select_locale() -> str | None:
+    if not has_request_context():  # CLI commands and background threads speak the default language
+        return None
     languages = current_app.config["LANGUAGES"]
     # Read the user the request already loaded: going through current_user here could load it again,
     # and loading may itself need a translated message.
