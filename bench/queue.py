@@ -65,7 +65,7 @@ def busy_today(path: Path, conversations: int, follow_ups: int) -> dict:
         if rng.random() < 0.5:
             bodies.append(("staff", "siap kak, dicek dulu ya"))
         moment = start
-        for index, (side, body) in enumerate(bodies):
+        for side, body in bodies:
             message_rows.append((message_id, conversation_id, _ts(moment), side, "", body, "", None, _ts(moment)))
             if side == "customer" and body in lines.values():
                 tag = next(name for name, line in lines.items() if line == body)

@@ -29,7 +29,8 @@ SECTIONS = ("overdue", "today", "waiting", "hot")
 SECTION_LIMIT = 20
 # The hot section scores at most this many recently active customers, newest activity first.
 HOT_CANDIDATES = 300
-CANDIDATE_BATCH = 900
+CANDIDATE_BATCH = 400
+MAX_BATCH = 3200  # well under SQLite's limit of variables in one statement
 SCORED_TAGS = tuple(INTENT_POINTS) + (("complaint",) if COMPLAINT_POINTS else ())
 SIGNAL_DAYS = DECAY[-1][0] + 1  # a signal this old is worth nothing, whatever it is
 
@@ -91,10 +92,15 @@ def _customer_has_channel(channel: str):
     ).correlate(Customer).exists()
 
 
+def _is_tag(tag_id: int):
+    # "+ 0": never through the index on tag_id, which holds every conversation with the tag; the way in
+    # is the conversation (the primary key starts with it), a handful of rows.
+    return ConversationTag.tag_id + 0 == tag_id
+
+
 def _conversation_has_tag(tag_id: int):
     return db.select(ConversationTag.tag_id).where(
-        ConversationTag.conversation_id == Conversation.id, ConversationTag.tag_id == tag_id,
-        ConversationTag.removed_at.is_(None),
+        ConversationTag.conversation_id == Conversation.id, _is_tag(tag_id), ConversationTag.removed_at.is_(None),
     ).correlate(Conversation).exists()
 
 
@@ -103,7 +109,7 @@ def _customer_has_tag(tag_id: int):
         db.select(ConversationTag.tag_id)
         .join(Conversation, Conversation.id == ConversationTag.conversation_id)
         .where(Conversation.customer_id == Customer.id, live(Conversation.deleted_at),
-               ConversationTag.tag_id == tag_id, ConversationTag.removed_at.is_(None))
+               _is_tag(tag_id), ConversationTag.removed_at.is_(None))
         .correlate(Customer)
         .exists()
     )
@@ -184,7 +190,8 @@ def waiting_on_us(day: ShopDay, filters: QueueFilters = NO_FILTERS):
 
 
 def waiting_since(conversation_ids: Iterable[int]) -> dict[int, datetime]:
-    """For each conversation waiting on us: its first customer message after our last reply."""
+    """For each of these conversations that waits on us: its first customer message after our last reply.
+    (One whose last message is ours has none; pass live conversations.)"""
     ids = list(conversation_ids)
     if not ids:
         return {}
@@ -197,9 +204,8 @@ def waiting_since(conversation_ids: Iterable[int]) -> dict[int, datetime]:
     )
     rows = db.session.execute(
         db.select(Message.conversation_id, func.min(Message.sent_at))
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Message.conversation_id.in_(ids), is_waiting_on_us(), Message.side == "customer",
-               Message.deleted_at.is_(None), ~answered_later)
+        .where(Message.conversation_id.in_(ids), Message.side == "customer", live(Message.deleted_at),
+               ~answered_later)
         .group_by(Message.conversation_id)
     ).all()
     return dict(rows)
@@ -223,8 +229,9 @@ def hot_window_days() -> int:
     return DECAY[-1][0] + 1
 
 
-def prospect_scores(customers: Iterable[Customer], day: ShopDay) -> dict[int, Score]:
-    """Scores of the given customers: a fixed number of queries for all of them, whatever their number.
+def prospect_scores(customers: Iterable, day: ShopDay) -> dict[int, Score]:
+    """Scores of the given customers (anything with .id and .stage: Customer, or a row of the two), in a
+    fixed number of queries for all of them, whatever their number.
 
     Signals older than the formula's longest decay are worth nothing, so only conversations active since
     then are read: a customer with years of history costs what one with a week of it does. Each query is
@@ -298,20 +305,23 @@ def _in_batches(ids: Iterable[int], statement_for, size: int = 900):
         yield from db.session.execute(statement_for(ids[start : start + size]))
 
 
-def _recently_active(since: datetime) -> list[int]:
-    """Customers with a live conversation since `since`, most recent first.
+def _waiting_customers(day: ShopDay) -> set[int]:
+    """Customers with a conversation in the "waiting on us" section (read from the covering index alone)."""
+    return set(db.session.execute(
+        db.select(Conversation.customer_id)
+        .where(is_waiting_on_us(), Conversation.last_message_at >= waiting_window_start(day))
+    ).scalars())
 
-    One range over the index on conversations.last_message_at, filtered here: with `deleted_at IS NULL`
-    or a GROUP BY in the query, SQLite (without ANALYZE statistics) walks a whole other index instead."""
-    latest: dict[int, datetime] = {}
-    rows = db.session.execute(
-        db.select(Conversation.customer_id, Conversation.last_message_at, Conversation.deleted_at)
-        .where(Conversation.last_message_at >= since)
-    )
-    for customer_id, at, deleted_at in rows:
-        if deleted_at is None and (customer_id not in latest or at > latest[customer_id]):
-            latest[customer_id] = at
-    return sorted(latest, key=lambda customer_id: (latest[customer_id], customer_id), reverse=True)
+
+def _recently_active(since: datetime) -> list[int]:
+    """Customers with a live conversation since `since`, most recent first: one backward walk of the index
+    on conversations.last_message_at (integers only come back, no times to convert)."""
+    ids = db.session.execute(
+        db.select(Conversation.customer_id)
+        .where(Conversation.last_message_at >= since, live(Conversation.deleted_at))
+        .order_by(Conversation.last_message_at.desc())
+    ).scalars()
+    return list(dict.fromkeys(ids))
 
 
 def hot_prospects(day: ShopDay, filters: QueueFilters = NO_FILTERS, limit: int = SECTION_LIMIT,
@@ -320,31 +330,31 @@ def hot_prospects(day: ShopDay, filters: QueueFilters = NO_FILTERS, limit: int =
 
     Only customers who wrote or were written to within `hot_window_days` can be hot; of those, the
     `candidates` most recently active are scored (bounded work at any size of shop)."""
-    ordered = _recently_active(day.now - timedelta(days=hot_window_days()))
+    waiting = _waiting_customers(day)
+    ordered = [customer_id for customer_id in _recently_active(day.now - timedelta(days=hot_window_days()))
+               if customer_id not in waiting]
     conditions = [
         _live_customer(), Customer.stage.not_in(("won", "lost")),
         ~db.select(FollowUp.id).where(FollowUp.customer_id == Customer.id, FollowUp.done_at.is_(None))
         .correlate(Customer).exists(),
-        ~db.select(Conversation.id).where(
-            Conversation.customer_id == Customer.id, is_waiting_on_us(),
-            Conversation.last_message_at >= waiting_window_start(day)).correlate(Customer).exists(),
         *_customer_filters(filters),
     ]
     if filters.user_id:
         conditions.append(Customer.assigned_to_id == filters.user_id)
-    customers: list[Customer] = []
-    for start in range(0, len(ordered), CANDIDATE_BATCH):
-        batch = ordered[start : start + CANDIDATE_BATCH]
-        found = {c.id: c for c in db.session.execute(
-            db.select(Customer).where(Customer.id.in_(batch), *conditions)).scalars()}
-        customers.extend(found[customer_id] for customer_id in batch if customer_id in found)
-        if len(customers) >= candidates:
-            break
-    customers = customers[:candidates]
-    scores = prospect_scores(customers, day)
-    hot = sorted(((c, scores[c.id]) for c in customers if scores[c.id].is_hot),
-                 key=lambda pair: (-pair[1].total, pair[0].id))
-    return hot[:limit], len(hot)
+    found: list = []  # (id, stage) rows: whole customers are loaded for the rows shown only
+    start, size = 0, CANDIDATE_BATCH
+    while start < len(ordered) and len(found) < candidates:
+        batch = ordered[start : start + size]
+        rows = {row.id: row for row in db.session.execute(
+            db.select(Customer.id, Customer.stage).where(Customer.id.in_(batch), *conditions))}
+        found.extend(rows[customer_id] for customer_id in batch if customer_id in rows)
+        start, size = start + size, min(size * 2, MAX_BATCH)  # filters leave few: take bigger bites
+    scores = prospect_scores(found[:candidates], day)
+    hot = sorted((customer_id for customer_id, score in scores.items() if score.is_hot),
+                 key=lambda customer_id: (-scores[customer_id].total, customer_id))
+    shown = {c.id: c for c in db.session.execute(
+        db.select(Customer).where(Customer.id.in_(hot[:limit]))).scalars()} if hot else {}
+    return [(shown[customer_id], scores[customer_id]) for customer_id in hot[:limit]], len(hot)
 
 
 # --- rows of the queue ---------------------------------------------------------------------------------

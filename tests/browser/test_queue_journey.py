@@ -29,8 +29,8 @@ def test_staff_answer_a_waiting_customer_from_the_queue(page, login, staff, owne
     budi = make_customer("Budi Reseller", whatsapp="0813-1111-2222")
     chat(budi, [("customer", "Bisa jadi reseller? minimal order berapa?"), ("staff", "Bisa kak, min 1 kodi")],
          start=now - timedelta(days=3))
-    add_follow_up(budi, due_at=datetime.combine(day.today - timedelta(days=1), time(0), tzinfo=ZoneInfo("Asia/Jakarta")),
-                  has_time=False, note="kirim pricelist reseller", assigned_to_id=staff.id)
+    yesterday = datetime.combine(day.today - timedelta(days=1), time(0), tzinfo=ZoneInfo("Asia/Jakarta"))
+    add_follow_up(budi, due_at=yesterday, has_time=False, note="kirim pricelist reseller", assigned_to_id=staff.id)
     dina = make_customer("Dina Lestari", whatsapp="0857-2222-3333")
     chat(dina, [("customer", "Paketnya belum sampai kak, resi nya apa?"), ("staff", "Dicek dulu ya kak")],
          start=now - timedelta(days=1))
