@@ -39,6 +39,10 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+VENV = ROOT / ".venv"
+if (VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != VENV.resolve():
+    # `python bench/search.py` from any Python: run in the project's environment (make test builds it).
+    os.execv(VENV / "bin" / "python", [str(VENV / "bin" / "python"), *sys.argv])
 
 from bench.datagen import DEMO_OWNER_EMAIL, DEMO_PASSWORD, cached_shop  # noqa: E402
 

@@ -34,6 +34,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 
 from flask import current_app
 from markupsafe import Markup, escape
@@ -42,7 +43,7 @@ from sqlalchemy import text
 from .extensions import db
 from .identities import phone_fragment_digits
 
-WINDOW = 200  # matching messages a search reads at most (SEARCH_WINDOW setting)
+WINDOW = 100  # matching messages a search reads at most (SEARCH_WINDOW setting)
 PER_PAGE = 10  # conversations per page (SEARCH_PER_PAGE setting)
 HITS_SHOWN = 3  # matching messages shown per conversation
 MIN_PREFIX = 3  # shorter words match only themselves ("ok", "xl")
@@ -190,10 +191,7 @@ class Hit:
     side: str
     snippet: Markup
     score: float
-
-    @property
-    def sent_at(self) -> datetime:
-        return datetime.fromtimestamp(self.key // KEY_SHIFT, timezone.utc)
+    sent_at: datetime | None = None  # to the second (from the key); set for the hits shown
 
 
 @dataclass
@@ -309,6 +307,7 @@ def _group(results: SearchResults, rows: list[_Row]) -> None:
         for hit in thread.shown:
             row = by_id[hit.message_id]
             hit.snippet = snippet(row.marked, tainted=row.tainted)
+            hit.sent_at = datetime.fromtimestamp(hit.key // KEY_SHIFT, timezone.utc)
     _describe(results.threads)
 
 
@@ -370,19 +369,36 @@ def _describe(threads: list[Thread]) -> None:
 
     if not threads:
         return
-    rows = db.session.execute(
-        db.select(Conversation.id, Conversation.channel, Conversation.first_message_at, Conversation.last_message_at,
-                  Customer.id, Customer.display_name, Customer.stage, User.name)
-        .join(Customer, Customer.id == Conversation.customer_id)
-        .outerjoin(User, User.id == Conversation.logged_by_id)
-        .where(Conversation.id.in_([t.conversation_id for t in threads]))
-    )
+    ids = [t.conversation_id for t in threads]
+    if _uses_fts():
+        rows = [(*row[:2], _utc(row[2]), _utc(row[3]), *row[4:]) for row in _driver().execute(
+            "SELECT c.id, c.channel, c.first_message_at, c.last_message_at, cu.id, cu.display_name, cu.stage, "
+            "u.name FROM conversations c JOIN customers cu ON cu.id = c.customer_id "
+            f"LEFT JOIN users u ON u.id = c.logged_by_id WHERE c.id IN ({', '.join('?' * len(ids))})", ids)]
+    else:
+        rows = db.session.execute(
+            db.select(Conversation.id, Conversation.channel, Conversation.first_message_at,
+                      Conversation.last_message_at, Customer.id, Customer.display_name, Customer.stage, User.name)
+            .join(Customer, Customer.id == Conversation.customer_id)
+            .outerjoin(User, User.id == Conversation.logged_by_id).where(Conversation.id.in_(ids))
+        ).all()
     found = {row[0]: row for row in rows}
     for thread in threads:
         row = found.get(thread.conversation_id)
         if row:
             (_, thread.channel, thread.first_message_at, thread.last_message_at, thread.customer_id,
              thread.customer_name, thread.stage, thread.logged_by) = row
+
+
+def _utc(stored: str | None) -> datetime | None:
+    """A time as crm.models.UTCDateTime stores it (naive UTC text), made aware."""
+    return datetime.fromisoformat(stored).replace(tzinfo=timezone.utc) if stored else None
+
+
+def _driver():
+    """The session's own sqlite3 connection (same transaction): for the few hot queries of a search,
+    SQLAlchemy's statement and row handling costs more than SQLite's work."""
+    return db.session.connection().connection.driver_connection
 
 
 # Customers -----------------------------------------------------------------------------------------------
@@ -430,10 +446,10 @@ def matching_customers(parsed: ParsedQuery, filters: Filters | None = None, limi
         match = f"({{name notes handles}} : ({words}))"
         if parsed.exclude:
             match += f" NOT ({{name notes handles}} : ({' OR '.join(_fts_string(t) for t in parsed.exclude)}))"
-        rows = db.session.execute(
-            text("SELECT rowid, instr(highlight(customers_fts, 0, char(2), char(3)), char(2)) > 0, "
-                 "snippet(customers_fts, 1, char(2), char(3), '…', 16) FROM customers_fts "
-                 "WHERE customers_fts MATCH :match ORDER BY rowid DESC LIMIT :n"), {"match": match, "n": limit * 3})
+        rows = _driver().execute(
+            "SELECT rowid, instr(highlight(customers_fts, 0, char(2), char(3)), char(2)) > 0, "
+            "snippet(customers_fts, 1, char(2), char(3), '…', 16) FROM customers_fts "
+            "WHERE customers_fts MATCH ? ORDER BY rowid DESC LIMIT ?", (match, limit * 3))
         for customer_id, in_name, note in rows:
             (by_name if in_name else others).append(customer_id)
             if OPEN in (note or ""):
@@ -442,37 +458,57 @@ def matching_customers(parsed: ParsedQuery, filters: Filters | None = None, limi
 
 
 def _customer_matches(ids: list[int], notes: dict, filters: Filters, limit: int) -> list[CustomerMatch]:
-    """The live ones among `ids`, in that order, with their handles; two small queries."""
-    from .identities import display_handle
+    """The live ones among `ids`, in that order, with their handles: one query."""
     from .models import ChannelIdentity, Customer
 
     if not ids:
         return []
-    statement = db.select(Customer.id, Customer.display_name, Customer.stage).where(
-        Customer.id.in_(ids), Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
-    if filters.stage:
-        statement = statement.where(Customer.stage == filters.stage)
-    found = {row[0]: FoundCustomer(*row) for row in db.session.execute(statement)}
-    handles: dict[int, list[tuple[str, str]]] = {customer_id: [] for customer_id in found}
-    for customer_id, channel, handle in db.session.execute(
-        db.select(ChannelIdentity.customer_id, ChannelIdentity.channel, ChannelIdentity.handle)
-        .where(ChannelIdentity.customer_id.in_(list(found))).order_by(ChannelIdentity.id)
-    ):
-        handles[customer_id].append((channel, handle))
+    if _uses_fts():
+        rows = _driver().execute(
+            "SELECT c.id, c.display_name, c.stage, i.channel, i.handle FROM customers c "
+            "LEFT JOIN channel_identities i ON i.customer_id = c.id "
+            f"WHERE c.id IN ({', '.join('?' * len(ids))}) AND c.deleted_at IS NULL AND c.merged_into_id IS NULL "
+            "AND (? IS NULL OR c.stage = ?) ORDER BY i.id", [*ids, filters.stage, filters.stage]).fetchall()
+    else:
+        statement = (
+            db.select(Customer.id, Customer.display_name, Customer.stage, ChannelIdentity.channel,
+                      ChannelIdentity.handle)
+            .outerjoin(ChannelIdentity, ChannelIdentity.customer_id == Customer.id)
+            .where(Customer.id.in_(ids), Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
+            .order_by(ChannelIdentity.id)
+        )
+        if filters.stage:
+            statement = statement.where(Customer.stage == filters.stage)
+        rows = db.session.execute(statement).all()
+    found: dict[int, FoundCustomer] = {}
+    handles: dict[int, list[tuple[str, str]]] = {}
+    for customer_id, name, stage, channel, handle in rows:
+        found.setdefault(customer_id, FoundCustomer(customer_id, name, stage))
+        handles.setdefault(customer_id, [])
+        if channel:
+            handles[customer_id].append((channel, handle))
     shown = [i for i in ids if i in found
              and (not filters.channel or any(channel == filters.channel for channel, _ in handles[i]))][:limit]
     for customer_id in shown:
-        found[customer_id].identities = [ShownIdentity(c, display_handle(c, h)) for c, h in handles[customer_id]]
+        found[customer_id].identities = [ShownIdentity(c, _display_handle(c, h)) for c, h in handles[customer_id]]
     return [CustomerMatch(found[i], notes.get(i)) for i in shown]
+
+
+@lru_cache(maxsize=4096)
+def _display_handle(channel: str, handle: str) -> str:
+    # phonenumbers takes ~50 us to format a number; the same customers come up again and again as you type.
+    from .identities import display_handle
+
+    return display_handle(channel, handle)
 
 
 def _handle_matches(fragment: str, limit: int) -> list[int]:
     if len(fragment) < 3:  # trigrams
         return []
-    return [row[0] for row in db.session.execute(
-        text("SELECT i.customer_id FROM identities_fts f JOIN channel_identities i ON i.id = f.rowid "
-             "WHERE identities_fts MATCH :match ORDER BY f.rowid DESC LIMIT :n"),
-        {"match": '"' + fragment.replace('"', '""') + '"', "n": limit * 3})]
+    return [row[0] for row in _driver().execute(
+        "SELECT i.customer_id FROM identities_fts f JOIN channel_identities i ON i.id = f.rowid "
+        "WHERE identities_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?",
+        ('"' + fragment.replace('"', '""') + '"', limit * 3))]
 
 
 # The SQLite FTS5 index -----------------------------------------------------------------------------------
@@ -517,7 +553,7 @@ JOIN messages m ON m.id = (f.rowid & {KEY_SHIFT - 1})
 JOIN conversations c ON c.id = m.conversation_id
 JOIN customers cu ON cu.id = c.customer_id
 WHERE messages_fts MATCH :match AND f.rowid >= :low AND f.rowid < :high
-  AND m.deleted_at IS NULL AND c.deleted_at IS NULL AND cu.deleted_at IS NULL
+  AND m.deleted_at IS NULL AND c.deleted_at IS NULL AND cu.deleted_at IS NULL AND cu.merged_into_id IS NULL
 ORDER BY f.rowid DESC
 LIMIT :window
 """
@@ -531,10 +567,7 @@ def hits_sql(parsed: ParsedQuery, filters: Filters, before: int | None = None, w
 
 def _fts_hits(parsed: ParsedQuery, filters: Filters, before: int | None, window: int) -> list[_Row]:
     sql, params = hits_sql(parsed, filters, before, window)
-    # Straight on the driver's connection (the session's, same transaction): SQLAlchemy's result rows cost
-    # more than the query for a window of small rows.
-    cursor = db.session.connection().connection.driver_connection.execute(sql, params)
-    return [_Row(*row) for row in cursor.fetchall()]
+    return [_Row(*row) for row in _driver().execute(sql, params).fetchall()]
 
 
 def _message_key(row: str) -> str:
@@ -709,7 +742,7 @@ def _like_hits(parsed: ParsedQuery, filters: Filters, before: int | None, window
         .join(Conversation, Conversation.id == Message.conversation_id)
         .join(Customer, Customer.id == Conversation.customer_id)
         .where(Message.deleted_at.is_(None), Conversation.deleted_at.is_(None), Customer.deleted_at.is_(None),
-               *[contains(t) for t in parsed.include])
+               Customer.merged_into_id.is_(None), *[contains(t) for t in parsed.include])
     )
     if parsed.exclude:
         statement = statement.where(not_(or_(*[contains(t) for t in parsed.exclude])))

@@ -439,3 +439,13 @@ def test_reindex_and_demo_data_commands(app, runner):
     assert result.exit_code == 0 and "Search index rebuilt" in result.output
     assert index_snapshot() == kept
     assert search("kak").thread_count > 0
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_results_show_times_as_everywhere_else(app, language):
+    from crm.formatting import local_time
+    from crm.searching.views import short_time_formatter
+
+    moments = [datetime(2026, 10, 31, 16, 30, tzinfo=timezone.utc), datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)]
+    with app.test_request_context(headers={"Accept-Language": language}):
+        assert [short_time_formatter()(m) for m in moments] == [local_time(m, "short") for m in moments]

@@ -1,6 +1,10 @@
-from flask import render_template, request
+from babel.dates import format_datetime
+from flask import render_template, request, url_for
+from flask_babel import get_locale, get_timezone
+from flask_babel import gettext as _
 
 from ..extensions import db
+from ..formatting import CHANNEL_LABELS, SIDE_LABELS, STAGE_LABELS
 from ..models import Tag, User
 from ..search import Filters, search, window_size
 from . import bp
@@ -40,8 +44,27 @@ def index():
     # Links keep the query and filters and change only the page, the window or the order.
     kept = {key: value for key, value in request.args.items() if value and key not in ("page", "before")}
     template = "search/_results.html" if request.headers.get("HX-Request") else "search/index.html"
-    return render_template(template, form=form, results=results, kept=kept,
-                           window=window_size())
+    return render_template(template, form=form, results=results, kept=kept, window=window_size(), labels=_labels(),
+                           short_time=short_time_formatter())
+
+
+def _labels() -> dict:
+    """Names translated and links built once for the page, not once per conversation and message shown:
+    with forty of each, Flask-Babel's and Werkzeug's lookups cost as much as the search."""
+    labels = {name: {key: str(label) for key, label in labels.items()}
+              for name, labels in (("channel", CHANNEL_LABELS), ("stage", STAGE_LABELS), ("side", SIDE_LABELS))}
+    labels["logged_by"] = _("logged by %(name)s")
+    # Both routes end in the id: /customers/<int:customer_id>, /conversations/<int:conversation_id>.
+    labels["customer_url"] = url_for("customers.show", customer_id=0)[:-1]
+    labels["conversation_url"] = url_for("conversations.show", conversation_id=0)[:-1]
+    return labels
+
+
+def short_time_formatter():
+    """local_time(value, "short") with the reader's language and the shop's zone looked up once for the
+    page, not for each of the forty times on it (Flask-Babel's lookups are most of local_time's cost)."""
+    locale, zone = get_locale(), get_timezone()
+    return lambda value: format_datetime(value, "short", tzinfo=zone, locale=locale) if value else ""
 
 
 @bp.get("/suggest")
@@ -49,4 +72,5 @@ def suggest():
     """What the top bar's search box shows as you type: a few customers and conversations."""
     query = request.args.get("q", "").strip()
     results = search(query, order="best", customers=SUGGESTIONS) if len(query) >= 2 else None
-    return render_template("search/_suggest.html", results=results, query=query, limit=SUGGESTIONS)
+    return render_template("search/_suggest.html", results=results, query=query, limit=SUGGESTIONS,
+                           short_time=short_time_formatter())
