@@ -2,6 +2,7 @@
 import re
 
 import phonenumbers
+from flask_babel import gettext
 
 CHANNELS = ("whatsapp", "instagram", "facebook", "tiktok", "x", "telegram", "email", "phone", "other")
 PHONE_CHANNELS = frozenset({"whatsapp", "phone"})
@@ -21,39 +22,39 @@ def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     text = raw.strip()
     digits = re.sub(r"\D", "", text)
     if not digits:
-        raise InvalidHandle("not a phone number")
+        raise InvalidHandle(gettext("not a phone number"))
     # People paste Indonesian numbers with the country code but without the plus.
     if not text.startswith("+") and not text.startswith("0") and digits.startswith("62"):
         text = "+" + digits
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as error:
-        raise InvalidHandle("not a phone number") from error
+        raise InvalidHandle(gettext("not a phone number")) from error
     if not phonenumbers.is_possible_number(number):
-        raise InvalidHandle("not a possible phone number")
+        raise InvalidHandle(gettext("not a possible phone number"))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalise_handle(channel: str, raw: str) -> str:
     """The stored, unique form of a handle on a channel; raises InvalidHandle with a reason."""
     if channel not in CHANNELS:
-        raise InvalidHandle("unknown channel")
+        raise InvalidHandle(gettext("unknown channel"))
     text = (raw or "").strip()
     if not text:
-        raise InvalidHandle("empty handle")
+        raise InvalidHandle(gettext("empty handle"))
     if channel in PHONE_CHANNELS:
         return normalise_phone(text)
     if channel == "email":
         text = text.lower()
         if not _EMAIL.match(text):
-            raise InvalidHandle("not an e-mail address")
+            raise InvalidHandle(gettext("not an e-mail address"))
         return text
     if channel in AT_HANDLE_CHANNELS:
         text = text.removeprefix("@").lower()
         if channel == "telegram" and re.fullmatch(r"\+?[\d\s\-()]{7,}", text):
             return normalise_phone(text)
         if not _HANDLE.match(text):
-            raise InvalidHandle("a handle has letters, digits, '.', '_' or '-' only")
+            raise InvalidHandle(gettext("a handle has letters, digits, '.', '_' or '-' only"))
         return text
     return " ".join(text.split()).lower()
 

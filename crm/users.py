@@ -3,6 +3,7 @@ import secrets
 import sys
 
 from flask import current_app, g, has_request_context, request
+from flask_babel import gettext
 
 from .extensions import db
 from .models import ROLES, User
@@ -43,11 +44,11 @@ def find_user_by_email(email: str) -> User | None:
 
 def create_user(*, name: str, email: str, password: str, role: str = "staff") -> User:
     if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        raise AccountError(gettext("role must be one of %(roles)s", roles=", ".join(ROLES)))
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(gettext("the password needs at least %(count)d characters", count=MIN_PASSWORD_LENGTH))
     if find_user_by_email(email):
-        raise AccountError("an account with this e-mail address exists already")
+        raise AccountError(gettext("an account with this e-mail address exists already"))
     user = User(name=name.strip(), email=email.strip().lower(), role=role, active=True, session_version=0)
     user.set_password(password)
     db.session.add(user)

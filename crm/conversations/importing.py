@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import insert
 
 from ..customers.services import IdentityInput, create_customer, find_identity, live_customers
@@ -131,19 +132,17 @@ def plan_chat(
     channel = channel or chat.channel or FORMAT_CHANNELS.get(chat.format, "other")
     sides = {**guess_sides(chat, channel, me), **(sides or {})}
     if strict and not any(side == "staff" for side in sides.values()) and len(chat.authors) > 1:
-        raise ImportProblem(
-            f"cannot tell which of {', '.join(chat.authors[:5])} is the shop: name the shop's side (--me NAME)"
-        )
+        raise ImportProblem(gettext("cannot tell which of %(names)s is the shop: name the shop's side (--me NAME)",
+                                    names=", ".join(chat.authors[:5])))
     author = customer_author(chat, sides)
     handle = chat.handles.get(author) if author else None
     if customer is not None:
         return ChatPlan(chat, channel, sides, customer, customer.display_name, "chosen", handle)
     name = (customer_name or author or chat.title or ("" if strict else chat.authors[0] if chat.authors else "")).strip()
     if not name:
-        raise ImportProblem(
-            f"cannot tell who the customer is among {', '.join(chat.authors[:5]) or 'no authors'}: "
-            "choose the customer (--customer NAME)"
-        )
+        raise ImportProblem(gettext(
+            "cannot tell who the customer is among %(names)s: choose the customer (--customer NAME)",
+            names=", ".join(chat.authors[:5]) or gettext("no authors")))
     found, matched_by = match_customer(name, channel, handle)
     return ChatPlan(chat, channel, sides, found, name, matched_by, handle)
 

@@ -117,7 +117,7 @@ def log():
 
 def _paste_plan(form: LogChatForm, preset: Customer | None):
     """Parse the pasted text and decide who is who, with the choices made in the preview applied."""
-    chat = parse_text(form.pasted.data)
+    chat = parse_text(form.pasted.data, source=_("pasted text"))
     sides = {}
     for index, author in enumerate(chat.authors):
         side = request.form.get(f"side-{index}")

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable, Iterator, Optional
 
+from flask_babel import gettext
+
 FORMATS = ("whatsapp", "telegram", "messenger", "instagram", "line", "plain")
 CHANNELS = {
     "whatsapp": "whatsapp",
@@ -45,7 +47,8 @@ class ParseError(ValueError):
         self.source = source
 
     def __str__(self) -> str:
-        where = " ".join(part for part in (self.source, None if self.line is None else f"line {self.line}") if part)
+        line = None if self.line is None else gettext("line %(line)d", line=self.line)
+        where = " ".join(part for part in (self.source, line) if part)
         return f"{where}: {self.message}" if where else self.message
 
 

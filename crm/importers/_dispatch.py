@@ -7,13 +7,14 @@ from contextlib import AbstractContextManager
 from itertools import islice
 from typing import Any, Callable, Iterable
 
+from flask_babel import gettext
+
 from . import line, meta, plain, telegram, whatsapp
 from ._common import FORMATS, ParsedChat, ParseError, first_nonempty_line, strip_marks
 
 OpenLines = Callable[[], AbstractContextManager[Iterable[str]]]
 
 HEAD_CHARS = 65536
-_NOT_A_CHAT = "this does not look like a chat export (expected e.g. '23/11/26 10.15 - Name: text')"
 
 
 def detect(head: str, name: str | None = None) -> str:
@@ -24,7 +25,7 @@ def detect(head: str, name: str | None = None) -> str:
             return meta_format(name)
         if telegram.looks_like(head):
             return "telegram"
-        raise ParseError("this JSON is not a Telegram, Messenger or Instagram chat export", line=1)
+        raise ParseError(gettext("this JSON is not a Telegram, Messenger or Instagram chat export"), line=1)
 
     def lines() -> Iterable[str]:
         return islice(io.StringIO(head, newline=None), 400)
@@ -34,8 +35,9 @@ def detect(head: str, name: str | None = None) -> str:
             return format
     found = first_nonempty_line(lines())
     if found is None:
-        raise ParseError("there is no chat here, it is empty")
-    raise ParseError(_NOT_A_CHAT, line=found[0])
+        raise ParseError(gettext("there is no chat here, it is empty"))
+    raise ParseError(gettext("this does not look like a chat export (expected e.g. '23/11/26 10.15 - Name: text')"),
+                     line=found[0])
 
 
 def meta_format(location: str | None) -> str:
@@ -46,11 +48,12 @@ def load_json(text: str, source: str) -> Any:
     try:
         return json.loads(text.lstrip("\ufeff"))
     except json.JSONDecodeError as err:
-        raise ParseError(f"this is not valid JSON ({err.msg})", line=err.lineno, source=source) from None
+        raise ParseError(gettext("this is not valid JSON (%(error)s)", error=err.msg), line=err.lineno,
+                         source=source) from None
     except ValueError as err:   # e.g. a number longer than Python's int conversion limit
-        raise ParseError(f"this JSON cannot be read ({err})", source=source) from None
+        raise ParseError(gettext("this JSON cannot be read (%(error)s)", error=err), source=source) from None
     except RecursionError:
-        raise ParseError("this JSON is nested too deeply to be a chat export", source=source) from None
+        raise ParseError(gettext("this JSON is nested too deeply to be a chat export"), source=source) from None
 
 
 def parse_decoded(format: str, open_lines: OpenLines, read_all: Callable[[], str], *, source: str,

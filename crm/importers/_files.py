@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
+from flask_babel import gettext
+
 from . import meta
 from ._common import ParsedChat, ParseError
 from ._dispatch import HEAD_CHARS, detect, load_json, meta_format, parse_decoded
@@ -64,11 +66,11 @@ def parse_entry(entry: Entry, format: str = "auto") -> Iterator[ParsedChat | Par
         is_zip = start[:4] in (b"PK\x03\x04", b"PK\x05\x06")
         if is_zip or (not entry.in_zip and entry.source.lower().endswith(".zip")):
             if entry.in_zip:
-                raise ParseError("a zip inside a zip is not read", source=entry.source)
+                raise ParseError(gettext("a zip inside a zip is not read"), source=entry.source)
             yield from parse_entries(_zip_entries(entry), format, entry.source)
             return
         if entry.source.lower().endswith((".html", ".htm")):
-            raise ParseError("HTML exports are not read: export the chat as JSON", source=entry.source)
+            raise ParseError(gettext("HTML exports are not read: export the chat as JSON"), source=entry.source)
         yield from _parse_file(entry, start, format)
     except ParseError as err:
         yield err
@@ -116,7 +118,7 @@ def _parse_thread(entries: list[Entry], source: str, format: str) -> Iterator[Pa
         try:
             data = load_json(_read_all(entry, "utf-8-sig"), entry.source)
             if not meta.is_thread(data):
-                raise ParseError("not a Messenger or Instagram thread: no \"participants\" and \"messages\"",
+                raise ParseError(gettext("not a Messenger or Instagram thread: no \"participants\" and \"messages\""),
                                  source=entry.source)
         except ParseError as err:
             yield err
@@ -135,7 +137,8 @@ def _zip_entries(archive_entry: Entry) -> list[Entry]:
         with archive_entry.open() as raw, zipfile.ZipFile(raw) as archive:
             members = sorted(info.filename for info in archive.infolist() if not info.is_dir())
     except (*_UNREADABLE, ValueError) as err:
-        raise ParseError(f"this zip cannot be read ({err})", source=archive_entry.source) from None
+        raise ParseError(gettext("this zip cannot be read (%(error)s)", error=err),
+                         source=archive_entry.source) from None
     chats = [name for name in members if _WHATSAPP_CHAT_FILE.fullmatch(_base(name)) and not _ignored_path(name)]
     zip_name = _base(archive_entry.source)
     return [
@@ -167,7 +170,7 @@ def _text(entry: Entry, encoding: str) -> Iterator[io.TextIOWrapper]:
     except ParseError:
         raise
     except _UNREADABLE as err:
-        raise ParseError(f"this file cannot be read ({err})", source=entry.source) from None
+        raise ParseError(gettext("this file cannot be read (%(error)s)", error=err), source=entry.source) from None
 
 
 def _read_all(entry: Entry, encoding: str) -> str:
@@ -180,7 +183,7 @@ def _read_start(entry: Entry) -> bytes:
         with entry.open() as raw:
             return raw.read(HEAD_CHARS)
     except _UNREADABLE as err:
-        raise ParseError(f"this file cannot be read ({err})", source=entry.source) from None
+        raise ParseError(gettext("this file cannot be read (%(error)s)", error=err), source=entry.source) from None
 
 
 def _ignored(name: str) -> bool:

@@ -11,6 +11,8 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Callable, Iterable, Iterator
 
+from flask_babel import gettext
+
 from ._common import ParsedChat, ParsedMessage, ParseError, chat_from_reader, strip_marks
 
 OpenLines = Callable[[], AbstractContextManager[Iterable[str]]]
@@ -130,7 +132,8 @@ def _records(lines: Iterable[str], source: str) -> Iterator[ParsedMessage | None
     if current is not None:
         yield _message(*current, body)
     if not seen_chat and first_odd_line is not None:
-        raise ParseError("expected a LINE date or 'HH:MM<TAB>Name<TAB>text'", line=first_odd_line, source=source)
+        raise ParseError(gettext("expected a LINE date or 'HH:MM<TAB>Name<TAB>text'"), line=first_odd_line,
+                         source=source)
 
 
 def parse(open_lines: OpenLines, *, source: str) -> ParsedChat:

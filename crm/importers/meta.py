@@ -10,6 +10,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from flask_babel import gettext
+
 from ._common import ParsedChat, ParsedMessage, ParseError, chat_from_reader
 
 _ATTACHMENT_KEYS = {"photos": "photo", "videos": "video", "audio_files": "audio", "files": "file", "gifs": "gif",
@@ -46,12 +48,13 @@ def parse_thread(parts: list[tuple[str, Any]], *, format: str, source: str) -> P
     participants: list[str] = []
     for name, data in parts:
         if not is_thread(data):
-            raise ParseError("not a Messenger or Instagram thread: no \"participants\" and \"messages\"", source=name)
+            raise ParseError(gettext("not a Messenger or Instagram thread: no \"participants\" and \"messages\""),
+                             source=name)
         title = title or _title(data)
         participants += [p for p in _participants(data) if p not in participants]
         for index, item in enumerate(data["messages"], 1):
             if not isinstance(item, dict):
-                raise ParseError(f"message {index} is not a JSON object", source=name)
+                raise ParseError(gettext("message %(index)d is not a JSON object", index=index), source=name)
             collected.append((_timestamp(item), index, item))
     # Files and messages are newest first; reversing keeps the order of equal timestamps.
     collected.reverse()

@@ -9,6 +9,8 @@ import re
 from contextlib import AbstractContextManager
 from typing import Callable, Iterable, Iterator
 
+from flask_babel import gettext
+
 from ._common import (
     ParsedChat,
     ParsedMessage,
@@ -47,7 +49,7 @@ def _records(lines: Iterable[str], source: str) -> Iterator[ParsedMessage | None
         found = speaker(line)
         if found is None:
             if current is None:
-                raise ParseError("expected 'Name: text' at the start", line=number, source=source)
+                raise ParseError(gettext("expected 'Name: text' at the start"), line=number, source=source)
             body.extend(blanks)
             body.append(line)
         else:
@@ -71,7 +73,7 @@ def parse(open_lines: OpenLines, *, source: str) -> ParsedChat:
 
     chat = chat_from_reader(read, format="plain", source=source, title=None)
     if chat.message_count == 0:
-        raise ParseError("there is no chat in this text, it is empty", source=source)
+        raise ParseError(gettext("there is no chat in this text, it is empty"), source=source)
     chat.handles = phone_handles(chat.authors)
     return chat
 

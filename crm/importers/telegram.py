@@ -9,6 +9,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext
+
 from ._common import ParsedChat, ParsedMessage, ParseError, chat_from_reader
 
 _FILE_KINDS = {
@@ -21,7 +23,7 @@ _OBJECT_KINDS = {"contact_information": "contact", "location_information": "loca
 
 def parse(data: Any, *, source: str) -> list[ParsedChat]:
     if not isinstance(data, dict):
-        raise ParseError("not a Telegram export: expected a JSON object", source=source)
+        raise ParseError(gettext("not a Telegram export: expected a JSON object"), source=source)
     chats = data.get("chats")
     if isinstance(chats, dict) and isinstance(chats.get("list"), list):
         phones = _contact_phones(data)
@@ -33,18 +35,18 @@ def parse(data: Any, *, source: str) -> list[ParsedChat]:
                 if parsed.message_count:
                     found.append(parsed)
         if not found:
-            raise ParseError("this Telegram export has no personal chats with messages", source=source)
+            raise ParseError(gettext("this Telegram export has no personal chats with messages"), source=source)
         return found
     if isinstance(data.get("messages"), list):
         return [_chat(data, source, _contact_phones(data))]
-    raise ParseError("not a Telegram export: no \"messages\" or \"chats\" list", source=source)
+    raise ParseError(gettext("not a Telegram export: no \"messages\" or \"chats\" list"), source=source)
 
 
 def _chat(chat: dict, source: str, phones: dict[str, str]) -> ParsedChat:
     records: list[ParsedMessage | None] = []
     for index, item in enumerate(chat["messages"], 1):
         if not isinstance(item, dict):
-            raise ParseError(f"message {index} is not a JSON object", source=source)
+            raise ParseError(gettext("message %(index)d is not a JSON object", index=index), source=source)
         records.append(_message(item, index) if item.get("type", "message") == "message" else None)
     title = chat.get("name") if isinstance(chat.get("name"), str) else None
     parsed = chat_from_reader(lambda: iter(records), format="telegram", source=source, title=title)

@@ -15,6 +15,8 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Callable, Iterable, Iterator, NamedTuple
 
+from flask_babel import gettext
+
 from ._common import CHANNELS, ParsedChat, ParsedMessage, ParseError, phone_handles, strip_marks
 
 OpenLines = Callable[[], AbstractContextManager[Iterable[str]]]
@@ -265,8 +267,9 @@ def parse(open_lines: OpenLines, *, source: str, title: str | None = None) -> Pa
             survey.add(*record)
     if not survey.seen_stamp:
         if survey.first_text_line is None:
-            raise ParseError("there is no chat in this file, it is empty", source=source)
-        raise ParseError("no date and time at the start of the line", line=survey.first_text_line, source=source)
+            raise ParseError(gettext("there is no chat in this file, it is empty"), source=source)
+        raise ParseError(gettext("no date and time at the start of the line"), line=survey.first_text_line,
+                         source=source)
     day_first = survey.month_first_votes <= survey.day_first_votes
 
     def read() -> Iterator[ParsedMessage]:

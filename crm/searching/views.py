@@ -7,6 +7,7 @@ from ..extensions import db
 from ..formatting import CHANNEL_LABELS, SIDE_LABELS, STAGE_LABELS
 from ..models import Tag, User
 from ..search import Filters, search, window_size
+from ..tagging import tag_title
 from . import bp
 from .forms import SearchForm
 
@@ -15,8 +16,10 @@ SUGGESTIONS = 5
 
 def _read_form() -> tuple[SearchForm, Filters]:
     form = SearchForm(request.args)
+    tags = db.session.execute(db.select(Tag.id, Tag.name, Tag.title)).all()
     form.set_choices(
-        db.session.execute(db.select(Tag.id, Tag.title).order_by(Tag.title)).all(),
+        # A starter tag nobody renamed shows its Indonesian title to an Indonesian reader, as everywhere else.
+        sorted(((tag.id, tag_title(tag)) for tag in tags), key=lambda choice: choice[1].casefold()),
         db.session.execute(db.select(User.id, User.name).order_by(User.name)).all(),
     )
     form.validate()  # a malformed date shows its error and filters nothing; nothing else can fail
