@@ -1,5 +1,6 @@
 """The channel report in a real browser: the owner enters a month's costs, the charts draw (under the strict CSP),
-a table downloads as CSV; staff see the same report without the cost entry."""
+a table downloads as CSV; staff see the same report without the cost entry; the top-bar buttons switch the report
+between Indonesian and English."""
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -116,4 +117,47 @@ def test_staff_see_the_charts_but_not_the_cost_entry(page, login, staff, make_cu
     assert weekly["painted"] > 2000 and revenue["painted"] > 2000, (weekly, revenue)
     response = page.goto("/reports/costs")
     assert response.status == 403
+    assert not violations, violations
+
+
+def test_the_report_switches_to_indonesian_and_back_with_the_top_bar_buttons(page, login, owner, staff, make_customer,
+                                                                             chat):
+    _a_shop(make_customer, chat, staff)
+    violations = _watch_csp(page)
+    login(owner.email)  # the browser asks for English (en-US)
+    page.get_by_role("link", name="Report").click()
+    page.get_by_label("Period").select_option("last_90")
+    page.get_by_role("button", name="Show").click()
+    charts_drawn = "() => window.Chart && Chart.getChart('chart-weekly') && Chart.getChart('chart-revenue')"
+    page.wait_for_function(charts_drawn)
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    page.get_by_role("button", name="Bahasa Indonesia").click()
+    expect(page.locator("html")).to_have_attribute("lang", "id")
+    expect(page.get_by_role("heading", name="Laporan kanal")).to_be_visible()
+    nav = page.locator("nav.mainnav")
+    for word in ("Hari ini", "Pelanggan", "Laporan", "Tempat sampah", "Cadangan"):
+        expect(nav.get_by_role("link", name=word, exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Catat chat")).to_be_visible()
+    expect(page.get_by_role("button", name="Bahasa Indonesia")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_label("Periode")).to_have_value("last_90")  # the period survived the switch
+    channels = page.locator("table[data-report-table=channels]")
+    expect(channels.locator("tfoot tr")).to_contain_text("Semua kanal")
+    expect(channels.locator("tr[data-key=whatsapp]")).to_contain_text("Rp 1.430.000")
+    expect(page.get_by_role("heading", name="Per tag kebutuhan")).to_be_visible()
+    page.wait_for_function(charts_drawn)
+    weekly, revenue = page.evaluate(CHARTS_DRAWN)
+    assert weekly["painted"] > 2000 and revenue["painted"] > 2000, (weekly, revenue)
+    page.screenshot(path=str(SCREENSHOTS / "report-id.png"), full_page=True)
+
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", name="Channel report")).to_be_visible()
+    expect(page.locator("nav.mainnav").get_by_role("link", name="Customers", exact=True)).to_be_visible()
+    expect(page.get_by_label("Period")).to_have_value("last_90")
+    expect(channels.locator("tr[data-key=whatsapp]")).to_contain_text("IDR 1,430,000")
+    page.wait_for_function(charts_drawn)
+    weekly, revenue = page.evaluate(CHARTS_DRAWN)
+    assert weekly["painted"] > 2000 and revenue["painted"] > 2000, (weekly, revenue)
+    page.screenshot(path=str(SCREENSHOTS / "report-en.png"), full_page=True)
     assert not violations, violations
