@@ -7,6 +7,7 @@ from flask import Flask, request
 from flask_login import current_user
 
 from . import translations_build
+from .form_messages import use_catalogue_for_form_errors
 from .extensions import babel, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +65,7 @@ def create_app(config=None) -> Flask:
 
     translations_build.register(app)
     _init_extensions(app)
+    use_catalogue_for_form_errors()
     _register_blueprints(app)
     _register_request_guards(app)
 

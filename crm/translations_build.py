@@ -17,7 +17,8 @@ from flask.cli import AppGroup
 
 SOURCE = Path(__file__).resolve().parent / "translations"
 PROJECT = SOURCE.parent.parent
-KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2), "_n": (1, 2)}
+KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2), "_n": (1, 2),
+            "lazy_ngettext": (1, 2), "_ln": (1, 2)}
 METHODS = [("crm/**.py", "python"), ("templates/**.html", "jinja2")]
 
 

@@ -233,3 +233,13 @@ def test_search_filters_show_starter_tags_in_the_readers_language(app, owner_cli
     db.session.commit()
     page = owner_client.get("/search?q=harga").get_data(as_text=True)
     assert ">Harga</option>" in page and ">Pengiriman</option>" in page and ">Price</option>" not in page
+
+
+def test_form_errors_are_in_indonesian_too(app, owner_client, owner):
+    from crm.extensions import db
+    from crm.models import User
+
+    db.session.get(User, owner.id).locale = "id"
+    db.session.commit()
+    page = owner_client.post("/customers/new", data={"display_name": "", "expected_value": "abc"}).get_data(as_text=True)
+    assert "Wajib diisi." in page and "This field is required." not in page
