@@ -449,3 +449,16 @@ def test_the_results_show_times_as_everywhere_else(app, language):
     moments = [datetime(2026, 10, 31, 16, 30, tzinfo=timezone.utc), datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)]
     with app.test_request_context(headers={"Accept-Language": language}):
         assert [short_time_formatter()(m) for m in moments] == [local_time(m, "short") for m in moments]
+
+
+def test_every_channel_side_and_stage_has_a_facet_code():
+    # A new channel or stage needs a code in crm.search.FACET_CODES (then `flask reindex`), or its filter finds nothing.
+    from crm.identities import CHANNELS
+    from crm.models import SIDES, STAGES
+    from crm.search import FACET_CODES
+
+    assert set(FACET_CODES["channel"]) == set(CHANNELS)
+    assert set(FACET_CODES["stage"]) == set(STAGES)
+    assert set(FACET_CODES["side"]) == set(SIDES)
+    for codes in FACET_CODES.values():
+        assert len(set(codes.values())) == len(codes) and 0 not in codes.values()
