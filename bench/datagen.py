@@ -237,10 +237,10 @@ def _next_id(conn: sqlite3.Connection, table: str) -> int:
     return (conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]) + 1
 
 
-def _users(conn: sqlite3.Connection, now: datetime) -> list[int]:
+def _users(conn: sqlite3.Connection, now: datetime, password: str) -> list[int]:
     from werkzeug.security import generate_password_hash
 
-    password = generate_password_hash(DEMO_PASSWORD)
+    password = generate_password_hash(password)
     people = [("Ani Owner", DEMO_OWNER_EMAIL, "owner")] + [
         (name, f"{name.split()[0].lower()}@demo.obrolan.id", "staff")
         for name in ("Budi Santoso", "Citra Lestari", "Dimas Pratama", "Eka Putri")
@@ -248,7 +248,10 @@ def _users(conn: sqlite3.Connection, now: datetime) -> list[int]:
     ids = []
     for name, email, role in people:
         row = conn.execute("SELECT id FROM users WHERE email = ?", (email,)).fetchone()
-        if row is None:
+        if row is not None:  # a second run: the password printed now must be the one that works
+            conn.execute("UPDATE users SET password_hash = ?, session_version = session_version + 1 WHERE id = ?",
+                         (password, row[0]))
+        else:
             cursor = conn.execute(
                 "INSERT INTO users (name, email, password_hash, role, active, session_version, created_at) "
                 "VALUES (?, ?, ?, ?, 1, 1, ?)", (name, email, password, role, _ts(now)),
@@ -270,7 +273,8 @@ def _tags(conn: sqlite3.Connection) -> dict[str, int]:
     return dict(conn.execute("SELECT name, id FROM tags"))
 
 
-def generate(conn: sqlite3.Connection, customers: int, messages: int, seed: int = SEED, progress=None) -> Counts:
+def generate(conn: sqlite3.Connection, customers: int, messages: int, seed: int = SEED, progress=None,
+             password: str = DEMO_PASSWORD) -> Counts:
     """Add a shop of `customers` customers and about `messages` messages to a migrated database."""
     started = time.perf_counter()
     rng = random.Random(seed)
@@ -289,7 +293,7 @@ def generate(conn: sqlite3.Connection, customers: int, messages: int, seed: int 
     # just as well, but SQLite 3.40's FTS5 writes a segment per row when a trigger writes it (~50 us a message).
     for statement in drop_statements():
         conn.execute(statement)
-    staff_ids = _users(conn, now)
+    staff_ids = _users(conn, now, password)
     counts.users = len(staff_ids)
     tag_ids = _tags(conn)
     counts.tags = len(tag_ids)

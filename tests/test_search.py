@@ -432,6 +432,9 @@ def test_reindex_and_demo_data_commands(app, runner):
     result = runner.invoke(args=["demo-data", "--customers", "30", "--messages", "400", "--seed", "7"])
     assert result.exit_code == 0, result.output
     assert "Added 30 customers" in result.output
+    password = result.output.strip().split()[-1]
+    assert password != "demo-password-123" and len(password) >= 12, "no fixed password in a shop's database"
+    assert app.test_client().login("owner@demo.obrolan.id", password).status_code == 302
     assert db.session.execute(db.select(db.func.count(Message.id))).scalar() >= 400
     assert db.session.execute(db.select(db.func.count()).select_from(Conversation)).scalar() > 10
     kept = index_snapshot()

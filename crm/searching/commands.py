@@ -1,3 +1,4 @@
+import secrets
 import sys
 import time
 
@@ -35,7 +36,10 @@ def demo_data_command(customers, messages, seed):
         raise click.ClickException("demo-data writes with SQLite's bulk INSERTs; use a SQLite database.")
     if str(PROJECT_ROOT) not in sys.path:
         sys.path.insert(0, str(PROJECT_ROOT))
-    from bench.datagen import DEMO_OWNER_EMAIL, DEMO_PASSWORD, SEED, generate
+    from bench.datagen import DEMO_OWNER_EMAIL, SEED, generate
+
+    # No fixed password in a database people may go on using: a new one each run, shown once.
+    password = secrets.token_urlsafe(12)
 
     db.session.remove()
     connection = db.engine.raw_connection()
@@ -43,9 +47,9 @@ def demo_data_command(customers, messages, seed):
         raw = connection.driver_connection
         raw.isolation_level = None  # generate() runs its own transaction
         counts = generate(raw, customers, messages, seed=SEED if seed is None else seed,
-                          progress=lambda line: click.echo(line, err=True))
+                          progress=lambda line: click.echo(line, err=True), password=password)
     finally:
         connection.close()
     click.echo(f"Added {counts.customers:,} customers, {counts.conversations:,} conversations and "
                f"{counts.messages:,} messages in {counts.seconds:.0f} s. "
-               f"Log in as {DEMO_OWNER_EMAIL} with the password {DEMO_PASSWORD}.")
+               f"Log in as {DEMO_OWNER_EMAIL} (or a staff member @demo.obrolan.id) with the password {password}")
