@@ -48,6 +48,11 @@ def test_every_sample_imports_with_the_expected_counts_once(runner, name):
         local = [t.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%dT%H:%M") for t in times]
         assert local == [expected["first"], expected["last"]]
 
+    for conversation in db.session.execute(db.select(Conversation)).scalars():
+        ordered = sorted(conversation.messages, key=lambda m: (m.sent_at, m.id))
+        assert (conversation.first_message_at, conversation.last_message_at, conversation.last_side) == (
+            ordered[0].sent_at, ordered[-1].sent_at, ordered[-1].side)
+
     again = _import(runner, path, *me)
     assert again["messages_imported"] == 0 and again["duplicates_skipped"] == expected["messages"]
     assert again["customers_matched"] == 1 and again["customers_created"] == 0

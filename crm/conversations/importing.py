@@ -12,7 +12,7 @@ from typing import Iterable, Iterator
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 
 from ..customers.services import IdentityInput, create_customer, find_identity, live_customers
 from ..extensions import db
@@ -260,6 +260,7 @@ def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummar
     gap = timedelta(hours=current_app.config["CONVERSATION_GAP_HOURS"])
     matcher = current_matcher()
     touched: dict[int, Conversation] = {}
+    spans: dict[int, list] = {}  # conversation id -> [first message time, last message time, last side]
     # The messages of a conversation this import creates are held until it ends, so its need tags go in first:
     # the search index carries each message's tags, and a tag added later re-indexes all of its messages.
     held: dict[int, list[dict]] = {}
@@ -295,8 +296,14 @@ def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummar
                     db.session.add(current)
                     db.session.flush()
                     held[current.id] = []
-            touched[current.id] = current
-            _extend_times(current, row)
+            if current.id not in touched:
+                touched[current.id] = current
+                spans[current.id] = [current.first_message_at, current.last_message_at, current.last_side]
+            span = spans[current.id]
+            if span[0] is None or row.sent_at < span[0]:
+                span[0] = row.sent_at
+            if span[1] is None or row.sent_at >= span[1]:
+                span[1], span[2] = row.sent_at, row.side
             message = {
                 "conversation_id": current.id, "sent_at": row.sent_at, "side": row.side,
                 "author_name": row.author, "body": row.body, "attachments": row.attachments,
@@ -317,6 +324,10 @@ def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummar
     for conversation_id, rows in held.items():
         _save_new_conversation(conversation_id, rows, matcher)
         tagged_before.add(conversation_id)
+    # Kept in plain lists while streaming: ORM attribute access per message cost more than the inserts.
+    for conversation_id, (first, last, last_side) in spans.items():
+        conversation = touched[conversation_id]
+        conversation.first_message_at, conversation.last_message_at, conversation.last_side = first, last, last_side
     db.session.flush()
     if current is not None:
         summary.last_conversation_id = current.id
@@ -339,13 +350,17 @@ def _save_new_conversation(conversation_id: int, rows: list[dict], matcher) -> N
             for key, match in matches.items()
         ])
     _insert_messages(rows)
-    for key, match in matches.items():
-        reason = db.session.execute(db.select(Message.id).where(
-            Message.fingerprint == customer_rows[match.message_index]["fingerprint"])).scalar_one()
-        db.session.execute(
-            db.update(tags).where(tags.c.conversation_id == conversation_id, tags.c.tag_id == int(key))
-            .values(reason_message_id=reason)
-        )
+    if not matches:
+        return
+    prints = [customer_rows[match.message_index]["fingerprint"] for match in matches.values()]
+    id_of = dict(db.session.execute(
+        db.select(Message.fingerprint, Message.id).where(Message.fingerprint.in_(prints))).all())
+    db.session.execute(
+        db.update(tags).where(tags.c.conversation_id == conversation_id, tags.c.tag_id == bindparam("tag"))
+        .values(reason_message_id=bindparam("reason")),
+        [{"tag": int(key), "reason": id_of[customer_rows[match.message_index]["fingerprint"]]}
+         for key, match in matches.items()],
+    )
 
 
 def _insert_messages(rows: list[dict]) -> None:
@@ -365,14 +380,6 @@ def need_tags_for(plan: ChatPlan) -> list[Tag]:
     bodies = [m.body for m in plan.chat.messages() if plan.sides.get(m.author, "customer") == "customer"]
     matches = current_matcher().first_matches(bodies)
     return [tag for tag in all_tags() if str(tag.id) in matches]
-
-
-def _extend_times(conversation: Conversation, row: _Row) -> None:
-    if conversation.first_message_at is None or row.sent_at < conversation.first_message_at:
-        conversation.first_message_at = row.sent_at
-    if conversation.last_message_at is None or row.sent_at >= conversation.last_message_at:
-        conversation.last_message_at = row.sent_at
-        conversation.last_side = row.side
 
 
 def preview_rows(plan: ChatPlan, limit: int = 300) -> list[ParsedMessage]:
