@@ -6,8 +6,8 @@ It streams messages in batches, so a 100,000-line export never sits in memory as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from flask import current_app
@@ -21,7 +21,7 @@ from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParsedChat, ParsedMessage, ParseError, parse_file, parse_path
 from ..models import Conversation, ConversationTag, Customer, Message, OurName, Tag, User
 from ..tagging import all_tags, current_matcher, tag_conversations
-from .services import _existing, fingerprint
+from .services import _existing, conversation_near, fingerprint
 
 BATCH = 2000
 MAX_HELD = 20_000
@@ -224,22 +224,6 @@ def _batches(rows: Iterator[_Row], size: int) -> Iterator[list[_Row]]:
         yield batch
 
 
-def _conversation_near(customer_id: int, channel: str, when: datetime) -> Conversation | None:
-    gap = timedelta(hours=current_app.config["CONVERSATION_GAP_HOURS"])
-    return db.session.execute(
-        db.select(Conversation)
-        .where(
-            Conversation.customer_id == customer_id,
-            Conversation.channel == channel,
-            Conversation.deleted_at.is_(None),
-            Conversation.last_message_at >= when - gap,
-            Conversation.first_message_at <= when + gap,
-        )
-        .order_by(Conversation.last_message_at.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-
-
 def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummary) -> None:
     """Add the chat's new messages; a gap longer than CONVERSATION_GAP_HOURS starts another conversation."""
     customer = plan.customer
@@ -290,7 +274,7 @@ def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummar
                     _save_new_conversation(current.id, held.pop(current.id), matcher)
                     tagged_before.add(current.id)
                     held_prints.clear()
-                current = _conversation_near(customer.id, plan.channel, row.sent_at)
+                current = conversation_near(customer.id, plan.channel, row.sent_at)
                 if current is None:
                     current = Conversation(customer_id=customer.id, channel=plan.channel, logged_by_id=logged_by_id)
                     db.session.add(current)

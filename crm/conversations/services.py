@@ -70,15 +70,17 @@ def _existing(prints: list[str]) -> dict[str, int]:
     return found
 
 
-def _conversation_for(customer: Customer, channel: str, first_new: datetime) -> Conversation | None:
+def conversation_near(customer_id: int, channel: str, when: datetime) -> Conversation | None:
+    """The live conversation on this channel whose messages are within CONVERSATION_GAP_HOURS of `when`."""
     gap = timedelta(hours=current_app.config["CONVERSATION_GAP_HOURS"])
     return db.session.execute(
         db.select(Conversation)
         .where(
-            Conversation.customer_id == customer.id,
+            Conversation.customer_id == customer_id,
             Conversation.channel == channel,
             Conversation.deleted_at.is_(None),
-            Conversation.last_message_at >= first_new - gap,
+            Conversation.last_message_at >= when - gap,
+            Conversation.first_message_at <= when + gap,
         )
         .order_by(Conversation.last_message_at.desc())
         .limit(1)
@@ -100,7 +102,7 @@ def log_chat(
         return LogResult(conversation)
     prints = _fingerprints(channel, customer.id, messages)
     existing = _existing(prints)
-    fresh = [(m, p) for m, p in zip(messages, prints) if p not in existing]
+    fresh = [(m, p) for m, p in zip(messages, prints, strict=False) if p not in existing]
     result = LogResult(conversation, duplicates=len(messages) - len(fresh))
     if not fresh:
         if result.conversation is None:
@@ -110,7 +112,7 @@ def log_chat(
         live_matches = [cid for cid in existing.values() if (c := db.session.get(Conversation, cid)) and not c.deleted_at]
         conversation = (
             db.session.get(Conversation, live_matches[-1]) if live_matches
-            else _conversation_for(customer, channel, fresh[0][0].sent_at)
+            else conversation_near(customer.id, channel, fresh[0][0].sent_at)
         )
     if conversation is None:
         conversation = Conversation(customer=customer, channel=channel, logged_by_id=logged_by_id)
@@ -161,6 +163,6 @@ def refingerprint(customer: Customer) -> None:
             [NewMessage(m.sent_at, m.side, m.body) for m in conversation.messages],
         )
         taken = _existing(prints)
-        for message, print_ in zip(conversation.messages, prints):
+        for message, print_ in zip(conversation.messages, prints, strict=False):
             message.fingerprint = None if taken.get(print_, conversation.id) != conversation.id else print_
     db.session.flush()

@@ -11,10 +11,10 @@ from ..customers.services import IdentityInput, create_customer, find_identity
 from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
+from ..importers import ParseError, parse_text
 from ..models import Customer, Message, utcnow
 from ..trash import TRASH_DAYS, move_to_trash
 from . import bp
-from ..importers import ParseError, parse_text
 from .forms import ImportForm, LogChatForm, MessagesForm
 from .importing import ImportProblem, ImportSummary, import_path, need_tags_for, plan_chat, preview_rows, save_chat
 from .services import NewMessage, get_conversation, log_chat
