@@ -71,7 +71,7 @@ def test_find_a_customer_by_part_of_the_phone_number_however_typed(owner_client,
 
 def test_the_list_shows_newest_activity_first_and_pages(app, owner_client, make_customer, chat):
     app.config["PER_PAGE"] = 2
-    old, quiet, busy = make_customer("Old"), make_customer("Quiet"), make_customer("Busy")
+    old, _quiet, busy = make_customer("Old"), make_customer("Quiet"), make_customer("Busy")
     chat(busy, [("customer", "halo")], start=datetime.now(timezone.utc) + timedelta(minutes=5))
     chat(old, [("customer", "lama")], start=datetime(2025, 1, 1, tzinfo=timezone.utc))
     first = owner_client.get("/customers/").get_data(as_text=True)
