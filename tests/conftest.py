@@ -15,6 +15,17 @@ from crm.users import create_user
 PASSWORD = "correct horse battery"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A skipped test is a failure: a missing fixture or tool must show up red, not quietly go unrun."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"skipped, which this suite counts as a failure: {reason}"
+
+
 class Client(FlaskClient):
     """A test client that sends the CSRF token like a browser would; `csrf=False` leaves it out."""
 

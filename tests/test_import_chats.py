@@ -7,8 +7,8 @@ import pytest
 from crm.extensions import db
 from crm.models import Conversation, Customer, Message, OurName
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
-EXPECTED = json.loads((SAMPLES / "EXPECTED.json").read_text()) if SAMPLES.exists() else {}
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
+EXPECTED = json.loads((SAMPLES / "EXPECTED.json").read_text())
 
 
 def _import(runner, path, *args, exit_code=0):
@@ -21,7 +21,6 @@ def _count(model):
     return db.session.execute(db.select(db.func.count()).select_from(model)).scalar()
 
 
-@pytest.mark.skipif(not EXPECTED, reason="shared/samples is not beside the checkout")
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_every_sample_imports_with_the_expected_counts_once(runner, name):
     expected = EXPECTED[name]
@@ -59,7 +58,6 @@ def test_every_sample_imports_with_the_expected_counts_once(runner, name):
     assert _count(Message) == expected["messages"]
 
 
-@pytest.mark.skipif(not EXPECTED, reason="shared/samples is not beside the checkout")
 def test_the_shop_names_are_remembered_per_channel(runner):
     _import(runner, SAMPLES / "whatsapp-android-id.txt", "--me", "Toko Batik Sari")
     db.session.execute(db.delete(Message))
@@ -70,7 +68,6 @@ def test_the_shop_names_are_remembered_per_channel(runner):
     assert _count(Customer) == 1, "matched by name"
 
 
-@pytest.mark.skipif(not EXPECTED, reason="shared/samples is not beside the checkout")
 def test_a_whole_folder_imports_in_one_go(runner, tmp_path):
     import shutil
 
@@ -132,7 +129,6 @@ def test_importing_again_after_the_customer_went_to_the_trash(runner, tmp_path, 
     assert new_message.conversation.customer_id == live.id and new_message.conversation.deleted_at is None
 
 
-@pytest.mark.skipif(not EXPECTED, reason="shared/samples is not beside the checkout")
 def test_imported_conversations_get_their_need_tags(runner):
     from crm.models import ConversationTag, Tag
 

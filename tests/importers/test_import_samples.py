@@ -8,11 +8,10 @@ import pytest
 
 from crm.importers import ParsedChat, ParseError, parse_path
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
-EXPECTED = json.loads((SAMPLES / "EXPECTED.json").read_text(encoding="utf-8")) if SAMPLES.is_dir() else {}
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
+EXPECTED = json.loads((SAMPLES / "EXPECTED.json").read_text(encoding="utf-8"))
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
-pytestmark = pytest.mark.skipif(not EXPECTED, reason=f"shared samples not found at {SAMPLES}")
 
 
 def local_minute(moment: datetime) -> str:
