@@ -1,9 +1,16 @@
-"""The app on a real SQLite file per test, built by the real migrations, and helpers that read as stories."""
+"""The app on a real SQLite file per test, built by the real migrations, and helpers that read as stories.
+
+Every test runs on a clock it sets: OBROLAN_TEST_NOW (an ISO time with its offset) or a fixed mid-month moment,
+so the suite behaves the same on the 1st of a month, on 31 December in Jakarta and on any other day.
+`make test-dates` runs the suite at the awkward moments.
+"""
+import os
 import re
 import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import time_machine
 from flask.testing import FlaskClient
 
 from crm import create_app
@@ -13,6 +20,27 @@ from crm.extensions import db
 from crm.users import create_user
 
 PASSWORD = "correct horse battery"
+TEST_NOW = datetime.fromisoformat(os.environ.get("OBROLAN_TEST_NOW") or "2026-06-17T10:00:00+07:00")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_clock():
+    """Session-wide fixtures (the migrated template database, the browser) run on the test clock too."""
+    with time_machine.travel(TEST_NOW, tick=True):
+        yield
+
+
+@pytest.fixture
+def test_now() -> datetime:
+    return TEST_NOW
+
+
+@pytest.fixture(autouse=True)
+def clock(session_clock):
+    """The test's clock, shared by every thread (the live server's too): it starts at TEST_NOW and runs on, so
+    timeouts still work; `clock.shift(timedelta(days=3))` or `clock.move_to(...)` jump it."""
+    with time_machine.travel(TEST_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.hookimpl(hookwrapper=True)
