@@ -3,7 +3,7 @@
     .venv/bin/python bench/queue.py                           # 50,000 customers, 1,000,000 messages
     .venv/bin/python bench/queue.py --customers 5000 --messages 100000 --requests 20
 
-The shop comes from bench/datagen.py (bulk INSERTs into a migrated SQLite file, cached in bench/.cache):
+The shop comes from crm/demo.py (bulk INSERTs into a migrated SQLite file, cached in bench/.cache):
 customers on several channels, conversations over two years with the recent months busier, need tags with
 their reason message, follow-ups around today (some done), sales, deleted and merged customers. This run
 works on a temporary copy, then adds what makes the queue busy today, also with plain INSERTs: a few
@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.datagen import DEMO_OWNER_EMAIL, DEMO_PASSWORD, cached_shop  # noqa: E402
+from bench.shops import DEMO_OWNER_EMAIL, DEMO_PASSWORD, cached_shop  # noqa: E402
 
 SEED = 4
 
@@ -137,7 +137,7 @@ def main() -> None:
 
         from crm import create_app
         from crm.extensions import db
-        from crm.prospects import follow_up_queue
+        from crm.today.queue import follow_up_queue
 
         app = create_app({"INSTANCE_PATH": tmp, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
                           "RATELIMIT_ENABLED": False})

@@ -3,13 +3,13 @@
     .venv/bin/python bench/search.py                                  # 50,000 customers, 1,000,000 messages
     .venv/bin/python bench/search.py --customers 5000 --messages 100000 --repeat 3
 
-The shop comes from bench/datagen.py, generated in a child process the first time and cached in
+The shop comes from crm/demo.py, generated in a child process the first time and cached in
 bench/.cache (its build figures, index build time included, are kept next to it). This run works on a
 temporary copy. It runs a fixed set of 50 searches (a very common word, rare words, two words, phrases,
 prefixes, phone fragments and handles, exclusions; with and without filters; best match and newest
 first) and times each one four ways:
 
-    raw    the statement the app runs over the index (crm.search.hits_sql), alone on a sqlite3 connection
+    raw    the statement the app runs over the index (crm.search.query.hits_sql), alone on a sqlite3 connection
     page   GET /search?q=... through the WSGI app (Flask's test client), logged in as the owner
     floor  GET /search with no query: the same page and layout, nothing searched
     like   the naive way: body LIKE '%word%' for each word, newest first, LIMIT 20
@@ -44,7 +44,7 @@ if (VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != VENV.res
     # `python bench/search.py` from any Python: run in the project's environment (make test builds it).
     os.execv(VENV / "bin" / "python", [str(VENV / "bin" / "python"), *sys.argv])
 
-from bench.datagen import DEMO_OWNER_EMAIL, DEMO_PASSWORD, cached_shop  # noqa: E402
+from bench.shops import DEMO_OWNER_EMAIL, DEMO_PASSWORD, cached_shop  # noqa: E402
 
 
 def queries(conn: sqlite3.Connection) -> list[dict]:
@@ -157,7 +157,7 @@ def main() -> None:
 
     # Generating in a child process keeps its memory out of this process's peak.
     started = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "bench" / "datagen.py"), "--customers", str(arguments.customers),
+    subprocess.run([sys.executable, str(ROOT / "bench" / "shops.py"), "--customers", str(arguments.customers),
                     "--messages", str(arguments.messages)], check=True, stdout=subprocess.DEVNULL)
     shop, facts = cached_shop(arguments.customers, arguments.messages)
     if time.perf_counter() - started > 5:
@@ -172,7 +172,7 @@ def main() -> None:
 def run(arguments, shop: Path, facts: dict, work: Path) -> None:
     from crm import create_app
     from crm.extensions import db
-    from crm.search import Filters, hits_sql, parse_query, window_size
+    from crm.search.query import Filters, hits_sql, parse_query, window_size
 
     path = work / "obrolan.sqlite"
     shutil.copy(shop, path)

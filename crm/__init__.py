@@ -7,8 +7,8 @@ from flask import Flask, request
 from flask_login import current_user
 
 from . import translations_build
-from .form_messages import use_catalogue_for_form_errors
 from .extensions import babel, csrf, db, login_manager, migrate
+from .form_messages import use_catalogue_for_form_errors
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +39,7 @@ DEFAULTS = {
 }
 
 # Endpoints a visitor may reach without logging in; everything else needs a login (tested over app.url_map).
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.setup", "static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.setup", "static", "favicon"})
 
 
 def create_app(config=None) -> Flask:
@@ -89,13 +89,13 @@ def _instance_secret_key(instance_path: str) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
+    from .auth.services import load_user, select_locale
     from .sqlite import configure_sqlite
-    from .users import load_user, select_locale
 
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
-    from .search import include_in_autogenerate
+    from .search.index import include_in_autogenerate
 
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
                      include_name=include_in_autogenerate)
@@ -108,27 +108,20 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .admin import bp as admin_bp
-    from .auth import bp as auth_bp
-    from .conversations import bp as conversations_bp
-    from .customers import bp as customers_bp
-    from .followups import bp as followups_bp
-    from .followups import tags_bp
-    from .followups.views import queue_page
-    from .reporting import bp as reports_bp
-    from .records import bp as records_bp
-    from .searching import bp as search_bp
+    from .admin import views as admin
+    from .auth import views as auth
+    from .conversations import views as conversations
+    from .customers import views as customers
+    from .needs import views as needs
+    from .reports import views as reports
+    from .search import views as search
+    from .today import views as today
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(customers_bp)
-    app.register_blueprint(conversations_bp)
-    app.register_blueprint(followups_bp)
-    app.register_blueprint(tags_bp)
-    app.register_blueprint(reports_bp)
-    app.register_blueprint(records_bp)
-    app.register_blueprint(search_bp)
-    app.add_url_rule("/", "home", queue_page)
+    for area in (auth, admin, customers, conversations, today, needs, reports, search):
+        app.register_blueprint(area.bp)
+    app.add_url_rule("/", "home", today.queue_page)
+    # Browsers and phones ask for /favicon.ico whatever the page says.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("icons/favicon.ico"))
 
 
 def _register_request_guards(app: Flask) -> None:

@@ -5,13 +5,13 @@ from datetime import date, datetime, timezone
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
-    JSON,
     String,
     Text,
     TypeDecorator,
@@ -135,7 +135,7 @@ class Conversation(db.Model):
     __table_args__ = (
         CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
         Index("ix_conversations_customer_last", "customer_id", "last_message_at"),
-        # "Waiting on us" (last_side = 'customer'), longest wait first: see crm.prospects. Covering, so
+        # "Waiting on us" (last_side = 'customer'), longest wait first: see crm.today.queue. Covering, so
         # counting thousands of waiting conversations never reads the table.
         Index("ix_conversations_waiting", "last_side", "last_message_at", "customer_id", "deleted_at"),
     )
@@ -265,7 +265,7 @@ class Sale(db.Model):
 
 class ChannelCost(db.Model):
     """What a channel cost the shop in one month, entered by the owner: the report's cost per won customer
-    and return on spend (crm.reports)."""
+    and return on spend (crm.reports.figures)."""
 
     __tablename__ = "channel_costs"
     __table_args__ = (
@@ -290,7 +290,7 @@ class ChannelCost(db.Model):
 
 
 class AuditEvent(db.Model):
-    """One line of the audit trail (crm.audit): only ever added, never changed or deleted."""
+    """One line of the audit trail (crm.admin.audit): only ever added, never changed or deleted."""
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_target", "target_type", "target_id"),)

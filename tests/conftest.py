@@ -14,10 +14,10 @@ import time_machine
 from flask.testing import FlaskClient
 
 from crm import create_app
+from crm.auth.services import create_user
 from crm.conversations.services import NewMessage, log_chat
 from crm.customers.services import IdentityInput, create_customer
 from crm.extensions import db
-from crm.users import create_user
 
 PASSWORD = "correct horse battery"
 TEST_NOW = datetime.fromisoformat(os.environ.get("OBROLAN_TEST_NOW") or "2026-06-17T10:00:00+07:00")

@@ -86,3 +86,13 @@ def test_database_defaults_to_a_file_in_the_instance_folder(tmp_path, monkeypatc
 def test_serve_command_is_there(app):
     result = app.test_cli_runner().invoke(args=["serve", "--help"])
     assert result.exit_code == 0 and "waitress" in result.output
+
+
+def test_every_page_has_an_icon_and_favicon_ico_is_served_without_login(client, owner_client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+    assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    page = owner_client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" href="/favicon.ico"' in page
+    for link in ("/static/icons/obrolan.svg", "/static/icons/obrolan-180.png"):
+        assert link in page and client.get(link).status_code == 200

@@ -3,12 +3,10 @@ import io
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
-
-from crm import audit
+from crm.admin import audit
+from crm.admin.trash import move_to_trash
 from crm.extensions import db
 from crm.models import AuditEvent, ChannelIdentity, Customer, User
-from crm.trash import move_to_trash
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
 ZIP = SAMPLES / "WhatsApp Chat - Rina.zip"

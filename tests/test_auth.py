@@ -1,8 +1,8 @@
 import re
 
+from crm.auth.services import find_user_by_email
 from crm.extensions import db
 from crm.models import User
-from crm.users import find_user_by_email
 
 PASSWORD = "correct horse battery"  # the one the fixtures use
 

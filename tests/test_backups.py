@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crm import PROJECT_ROOT, create_app
-from crm.backups import (
+from crm.admin.backups import (
     BackupError,
     RestoreRefused,
     backup_folder,

@@ -1,8 +1,7 @@
 """Hostile input never gives a 500; a refused form keeps what was typed."""
-from markupsafe import escape
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 
 HOSTILE = st.sampled_from([
     "<script>alert(1)</script>", "'; DROP TABLE customers; --", "\x00\x00nul", "\u202egnp.exe", "😊" * 500,
@@ -64,7 +63,8 @@ def test_login_form(app, email, password):
 
 def test_invalid_utf8_in_a_form_is_not_a_500(owner_client):
     token = owner_client.csrf_token().encode()
-    response = owner_client.post("/customers/new", data=b"csrf_token=" + token + b"&display_name=%ff%fe%00x&notes=%c3%28",
+    response = owner_client.post("/customers/new",
+                                 data=b"csrf_token=" + token + b"&display_name=%ff%fe%00x&notes=%c3%28",
                                  content_type="application/x-www-form-urlencoded")
     assert response.status_code in (302, 400)
     assert "form expired" not in response.get_data(as_text=True), "the token was accepted: the body was read"

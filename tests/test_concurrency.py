@@ -53,7 +53,7 @@ class Server:
                 return self
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(self.process.stderr.read().decode())
+                    raise RuntimeError(self.process.stderr.read().decode()) from None
                 time.sleep(0.1)
         raise RuntimeError("the server did not start")
 

@@ -58,8 +58,8 @@ def test_times_are_entered_and_shown_in_the_shop_zone_and_stored_in_utc(owner_cl
 def test_messages_without_a_time_are_logged_now_in_the_order_written(owner_client, make_customer):
     rina = make_customer("Rina")
     before = datetime.now(timezone.utc) - timedelta(seconds=1)
-    owner_client.post("/conversations/log", data={"customer_id": rina.id, "channel": "whatsapp",
-                                                  **_rows(("customer", "satu"), ("staff", "dua"), ("customer", "tiga"))})
+    rows = _rows(("customer", "satu"), ("staff", "dua"), ("customer", "tiga"))
+    owner_client.post("/conversations/log", data={"customer_id": rina.id, "channel": "whatsapp", **rows})
     messages = _messages()
     assert [m.body for m in messages] == ["satu", "dua", "tiga"]
     assert all(m.sent_at >= before for m in messages)
@@ -93,7 +93,8 @@ def test_add_row_without_javascript_keeps_the_rows(owner_client):
 def test_log_the_reply_on_a_thread(owner_client, make_customer, chat, staff):
     rina = make_customer("Rina")
     conversation = chat(rina, [("customer", "Resinya sudah ada?")])
-    response = owner_client.post(f"/conversations/{conversation.id}/messages", data=_rows(("staff", "Sudah kak: JNE123")))
+    response = owner_client.post(f"/conversations/{conversation.id}/messages",
+                                 data=_rows(("staff", "Sudah kak: JNE123")))
     assert response.status_code == 302
     conversation = db.session.get(Conversation, conversation.id)
     assert [m.body for m in conversation.messages] == ["Resinya sudah ada?", "Sudah kak: JNE123"]
@@ -120,7 +121,8 @@ def test_a_chat_days_later_starts_a_new_conversation(make_customer, chat):
     first = chat(rina, [("customer", "halo")], start=datetime(2026, 5, 1, tzinfo=timezone.utc))
     same = chat(rina, [("customer", "lagi")], start=datetime(2026, 5, 1, 5, tzinfo=timezone.utc))
     later = chat(rina, [("customer", "kak?")], start=datetime(2026, 5, 9, tzinfo=timezone.utc))
-    other_channel = chat(rina, [("customer", "dm")], channel="instagram", start=datetime(2026, 5, 9, tzinfo=timezone.utc))
+    other_channel = chat(rina, [("customer", "dm")], channel="instagram",
+                         start=datetime(2026, 5, 9, tzinfo=timezone.utc))
     assert first.id == same.id
     assert len({first.id, later.id, other_channel.id}) == 3
 

@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta, timezone
 
-from crm.customers.services import find_customers, merge_customers
 from crm.conversations.services import refingerprint
+from crm.customers.services import find_customers, merge_customers
 from crm.extensions import db
 from crm.models import ChannelIdentity, Conversation, Customer, FollowUp, Message
 
@@ -48,7 +48,8 @@ def test_one_identity_belongs_to_one_customer(owner_client, make_customer):
 def test_edit_adds_and_removes_handles(owner_client, make_customer):
     rina = make_customer("Rina", whatsapp="081234567890")
     form = _new_customer_form(display_name="Rina M.", stage="interested", expected_value="350000",
-                              **{"identities-0-channel": "tiktok", "identities-0-handle": "@rinam", "identities-1-handle": ""})
+                              **{"identities-0-channel": "tiktok", "identities-0-handle": "@rinam",
+                                 "identities-1-handle": ""})
     assert owner_client.post(f"/customers/{rina.id}/edit", data=form).status_code == 302
     rina = db.session.get(Customer, rina.id)
     assert rina.display_name == "Rina M." and rina.stage == "interested" and rina.expected_value == 350000

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from crm import exports
+from crm.admin import exports
 from crm.customers.services import merge_customers
 from crm.extensions import db
 from crm.models import utcnow

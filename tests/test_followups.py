@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crm.extensions import db
-from crm.followups.services import add_follow_up, due_at_for, snooze
 from crm.models import Customer, FollowUp, Sale
-from crm.prospects import shop_day
+from crm.today.queue import shop_day
+from crm.today.services import add_follow_up, due_at_for, snooze
 
 WIB = ZoneInfo("Asia/Jakarta")
 

@@ -161,9 +161,9 @@ def test_rupiah_reads_the_indonesian_way_in_indonesian(app):
 
 def test_a_users_language_sets_the_words_and_the_money_on_their_pages(app, owner_client, owner, make_customer):
     from crm.extensions import db
-    from crm.followups.services import record_sale
     from crm.models import User
-    from crm.prospects import shop_day
+    from crm.today.queue import shop_day
+    from crm.today.services import record_sale
 
     record_sale(make_customer("Rina", whatsapp="081211112001"), amount=1_250_000, sold_on=shop_day().today,
                 channel="whatsapp", created_by_id=owner.id)
@@ -241,5 +241,6 @@ def test_form_errors_are_in_indonesian_too(app, owner_client, owner):
 
     db.session.get(User, owner.id).locale = "id"
     db.session.commit()
-    page = owner_client.post("/customers/new", data={"display_name": "", "expected_value": "abc"}).get_data(as_text=True)
+    response = owner_client.post("/customers/new", data={"display_name": "", "expected_value": "abc"})
+    page = response.get_data(as_text=True)
     assert "Wajib diisi." in page and "This field is required." not in page

@@ -3,7 +3,8 @@ import pytest
 from crm.identities import InvalidHandle, display_handle, normalise_handle, phone_fragment_digits
 
 
-@pytest.mark.parametrize("raw", ["0812-3456-7890", "+62 812 3456 7890", "6281234567890", "(0812) 3456 7890", "+62-812-3456-7890"])
+@pytest.mark.parametrize("raw", ["0812-3456-7890", "+62 812 3456 7890", "6281234567890", "(0812) 3456 7890",
+                                 "+62-812-3456-7890"])
 def test_indonesian_numbers_written_any_way_are_one_identity(raw):
     assert normalise_handle("whatsapp", raw) == "+6281234567890"
 

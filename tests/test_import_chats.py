@@ -44,7 +44,8 @@ def test_every_sample_imports_with_the_expected_counts_once(runner, name):
     assert channels == {expected["channel"]}
     if "first" in expected:
         times = db.session.execute(db.select(db.func.min(Message.sent_at), db.func.max(Message.sent_at))).one()
-        local = [t.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%dT%H:%M") for t in times]
+        jakarta = __import__("zoneinfo").ZoneInfo("Asia/Jakarta")
+        local = [t.astimezone(jakarta).strftime("%Y-%m-%dT%H:%M") for t in times]
         assert local == [expected["first"], expected["last"]]
 
     for conversation in db.session.execute(db.select(Conversation)).scalars():
@@ -109,7 +110,7 @@ def test_an_unplaceable_chat_asks_for_the_shop_side(runner, tmp_path):
 
 
 def test_importing_again_after_the_customer_went_to_the_trash(runner, tmp_path, owner):
-    from crm.trash import move_to_trash
+    from crm.admin.trash import move_to_trash
 
     chat = tmp_path / "WhatsApp Chat with +62 812-3456-7890.txt"
     chat.write_text("23/11/26 10.15 - +62 812-3456-7890: halo\n23/11/26 10.16 - Sari: halo juga\n", encoding="utf-8")

@@ -2,8 +2,6 @@
 import io
 from pathlib import Path
 
-import pytest
-
 from crm.extensions import db
 from crm.models import Customer, Message
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from crm.needs import (
+from crm.needs.matching import (
     EXCERPT_WIDTH,
     STARTER_TAGS,
     WORD_MAX,

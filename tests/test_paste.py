@@ -15,7 +15,8 @@ def _form(**fields):
 
 
 def test_preview_shows_messages_sides_and_the_customer(owner_client):
-    page = owner_client.post("/conversations/log/preview", data=_form(), headers={"HX-Request": "true"}).get_data(as_text=True)
+    response = owner_client.post("/conversations/log/preview", data=_form(), headers={"HX-Request": "true"})
+    page = response.get_data(as_text=True)
     assert "3 messages" in page and "Dewi Lestari" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
     assert "Which name in the chat is the shop?" in page

@@ -6,9 +6,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event
 
 from crm.extensions import db
-from crm.followups.services import add_follow_up, record_sale
 from crm.models import Customer, FollowUp, Message, Tag
-from crm.prospects import (
+from crm.today.queue import (
     QueueFilters,
     follow_up_queue,
     hot_window_days,
@@ -18,7 +17,8 @@ from crm.prospects import (
     shop_day,
     waiting_since,
 )
-from crm.scoring import DECAY, HOT_THRESHOLD
+from crm.today.scoring import DECAY, HOT_THRESHOLD
+from crm.today.services import add_follow_up, record_sale
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -296,7 +296,7 @@ def test_tag_ids_in_filters_only_by_name(staff_client):
 
 
 def test_waiting_filter_sees_tags_removed_by_hand_as_gone(app, make_customer, chat, staff):
-    from crm.tagging import remove_tag_by_hand
+    from crm.needs.tagging import remove_tag_by_hand
 
     conversation = chat(make_customer("Rina"), [("customer", "ongkir?")], start=now() - timedelta(hours=1))
     shipping = db.session.execute(db.select(Tag).where(Tag.name == "shipping")).scalar_one()

@@ -12,9 +12,9 @@ import pytest
 
 from crm.conversations.services import NewMessage, log_chat
 from crm.extensions import db
-from crm.followups.services import record_sale
 from crm.models import ChannelCost, Customer, Tag, utcnow
-from crm.reports import (
+from crm.needs.tagging import remove_tag_by_hand, tags_of
+from crm.reports.figures import (
     CostEntry,
     FirstResponse,
     ResponseTimes,
@@ -24,7 +24,7 @@ from crm.reports import (
     period_for,
     save_month_costs,
 )
-from crm.tagging import remove_tag_by_hand, tags_of
+from crm.today.services import record_sale
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 UTC = timezone.utc

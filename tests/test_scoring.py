@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm.scoring import (
+from crm.today.scoring import (
     COMPLAINT_POINTS,
     HOT_THRESHOLD,
     INTENT_POINTS,

@@ -10,15 +10,13 @@ from markupsafe import Markup
 from crm.customers.services import add_identity, merge_customers
 from crm.extensions import db
 from crm.models import ChannelIdentity, Conversation, ConversationTag, Customer, Message, Tag
-from crm.search import (
+from crm.search.index import include_in_autogenerate, index_is_installed, rebuild_index
+from crm.search.query import (
     CLOSE,
     OPEN,
     Filters,
     Term,
-    include_in_autogenerate,
-    index_is_installed,
     parse_query,
-    rebuild_index,
     search,
     snippet,
 )
@@ -447,7 +445,7 @@ def test_reindex_and_demo_data_commands(app, runner):
 @pytest.mark.parametrize("language", ["en", "id"])
 def test_the_results_show_times_as_everywhere_else(app, language):
     from crm.formatting import local_time
-    from crm.searching.views import short_time_formatter
+    from crm.search.views import short_time_formatter
 
     moments = [datetime(2026, 10, 31, 16, 30, tzinfo=timezone.utc), datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)]
     with app.test_request_context(headers={"Accept-Language": language}):
@@ -455,10 +453,11 @@ def test_the_results_show_times_as_everywhere_else(app, language):
 
 
 def test_every_channel_side_and_stage_has_a_facet_code():
-    # A new channel or stage needs a code in crm.search.FACET_CODES (then `flask reindex`), or its filter finds nothing.
+    # A new channel or stage needs a code in crm.search.index.FACET_CODES (then `flask reindex`), or its filter
+    # finds nothing.
     from crm.identities import CHANNELS
     from crm.models import SIDES, STAGES
-    from crm.search import FACET_CODES
+    from crm.search.index import FACET_CODES
 
     assert set(FACET_CODES["channel"]) == set(CHANNELS)
     assert set(FACET_CODES["stage"]) == set(STAGES)

@@ -6,6 +6,8 @@ import pytest
 
 from crm import PUBLIC_ENDPOINTS
 
+PASSWORD = "correct horse battery"
+
 
 def _example_url(rule):
     return re.sub(r"<(?:int:)?[^>]+>", "1", rule.rule)
@@ -25,8 +27,8 @@ def test_every_route_but_login_setup_and_static_needs_login(app, client, owner):
         assert response.headers["Location"].startswith("/login"), rule.rule
 
 
-def test_public_pages_are_only_login_setup_and_static():
-    assert PUBLIC_ENDPOINTS == {"auth.login", "auth.setup", "static"}
+def test_public_pages_are_only_login_setup_static_and_the_favicon():
+    assert PUBLIC_ENDPOINTS == {"auth.login", "auth.setup", "static", "favicon"}
 
 
 def test_no_post_succeeds_without_a_csrf_token(app, owner_client):
@@ -55,7 +57,7 @@ def _owner_only_rules(app):
 
 def test_staff_get_403_on_every_owner_page(app, staff_client):
     rules = _owner_only_rules(app)
-    assert {r.endpoint for r in rules} >= {"auth.users", "auth.add_user", "auth.set_active", "auth.reset_password"}
+    assert {r.endpoint for r in rules} >= {"admin.users", "admin.add_user", "admin.set_active", "admin.reset_password"}
     for rule in rules:
         method = "GET" if "GET" in rule.methods else "POST"
         response = staff_client.open(_example_url(rule), method=method, data={} if method == "POST" else None)
@@ -67,15 +69,16 @@ def test_staff_do_not_see_the_staff_menu(staff_client):
     assert "/users" not in staff_client.get("/customers/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example",
+                                    "javascript:alert(1)"])
 def test_login_never_redirects_off_site(client, owner, target):
-    response = client.post(f"/login?next={target}", data={"email": owner.email, "password": "correct horse battery"})
+    response = client.post(f"/login?next={target}", data={"email": owner.email, "password": PASSWORD})
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
 
 
 def test_login_follows_a_local_next(client, owner):
-    response = client.post("/login?next=/customers/new", data={"email": owner.email, "password": "correct horse battery"})
+    response = client.post("/login?next=/customers/new", data={"email": owner.email, "password": PASSWORD})
     assert response.headers["Location"] == "/customers/new"
 
 

@@ -6,8 +6,8 @@ import pytest
 from crm.conversations.services import NewMessage, log_chat
 from crm.extensions import db
 from crm.models import ConversationTag, Message, Tag
-from crm.needs import STARTER_TAGS
-from crm.tagging import (
+from crm.needs.matching import STARTER_TAGS
+from crm.needs.tagging import (
     add_tag_by_hand,
     ensure_starter_tags,
     remove_tag_by_hand,

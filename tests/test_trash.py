@@ -3,11 +3,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from crm.admin.trash import TRASH_DAYS, ParentInTrash, empty_trash, move_to_trash, purge_expired, restore
 from crm.conversations.services import NewMessage, log_chat
 from crm.customers.services import find_customers, merge_customers
 from crm.extensions import db
 from crm.models import AuditEvent, ChannelIdentity, Conversation, Customer, FollowUp, Message
-from crm.trash import TRASH_DAYS, ParentInTrash, empty_trash, move_to_trash, purge_expired, restore
 
 START = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)
 

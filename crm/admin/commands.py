@@ -1,12 +1,17 @@
-"""`flask --app app backup [PATH]` and `flask --app app restore FILE`."""
+"""`flask --app app create-user`, `backup [PATH]`, `restore FILE` and `purge-trash`."""
+import sys
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .. import PROJECT_ROOT, audit
-from ..backups import (
+from .. import PROJECT_ROOT
+from ..auth.services import AccountError, create_user
+from ..extensions import db
+from ..models import ROLES
+from . import audit
+from .backups import (
     BackupError,
     RestoreRefused,
     backup_database,
@@ -16,7 +21,7 @@ from ..backups import (
     make_backup,
     restore_database,
 )
-from ..extensions import db
+from .trash import purge_expired
 
 
 @click.command("backup")
@@ -79,3 +84,36 @@ def restore_command(file, yes):
         audit.record("backup_restored", "backup", file.name,
                      {"replaced_kept_as": result.replaced_backup.name if result.replaced_backup else None})
         db.session.commit()
+
+
+@click.command("create-user")
+@click.option("--email", required=True, help="Login e-mail address.")
+@click.option("--name", required=True, help="Name shown to colleagues.")
+@click.option("--role", type=click.Choice(ROLES), default="staff", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
+@with_appcontext
+def create_user_command(email, name, role, password_stdin):
+    """Create an account (the first owner, or a staff member)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(name=name, email=email, password=password, role=role)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    audit.record("account_added", user, f"{user.name} <{user.email}>", {"role": user.role})
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.name} <{user.email}>.")
+
+
+@click.command("purge-trash")
+@with_appcontext
+def purge_trash_command():
+    """Delete for good what has been in the trash for more than 30 days (run daily; the trash page does it too)."""
+    counts = purge_expired()
+    db.session.commit()
+    click.echo(
+        f"Deleted for good: {counts['customer']} customers, {counts['conversation']} conversations, "
+        f"{counts['message']} messages."
+    )

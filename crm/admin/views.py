@@ -1,6 +1,9 @@
-from datetime import datetime, timezone
+"""The owner's pages for the shop's data and people: staff accounts, backups, exports, the trash and the
+audit trail (read only: it has no POST route)."""
+from datetime import date, datetime, timezone
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     current_app,
@@ -14,17 +17,95 @@ from flask import (
 )
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from .. import audit
 from ..auth import owner_required
-from ..backups import BackupError, backup_folder, find_backup, keep_count, list_backups, make_backup
-from ..exports import conversation_lines, customers_csv, in_chunks
+from ..auth.forms import NewPasswordForm, StaffForm
+from ..auth.services import AccountError, create_user
+from ..auth.views import account_label
 from ..extensions import db
 from ..formatting import shop_zone
-from . import bp
+from ..models import User
+from . import audit
+from .audit import ACTION_LABELS, TARGET_LABELS, AuditFilters, detail_lines, events, filter_choices
+from .backups import BackupError, backup_folder, find_backup, keep_count, list_backups, make_backup
+from .exports import conversation_lines, customers_csv, in_chunks
+from .trash import TRASH_DAYS, ParentInTrash, contents, describe, empty_trash, get_trashed, purge_expired, restore
+
+bp = Blueprint("admin", __name__)
+
+AUDIT_PER_PAGE = 50
 
 
-@bp.get("/backups")
+# Staff accounts -----------------------------------------------------------------------------------------------
+
+@bp.get("/users")
+@owner_required
+def users():
+    accounts = db.session.execute(db.select(User).order_by(User.active.desc(), User.name)).scalars().all()
+    return render_template("admin/staff.html", users=accounts, form=StaffForm())
+
+
+@bp.post("/users")
+@owner_required
+def add_user():
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(
+                name=form.name.data, email=form.email.data, password=form.password.data, role=form.role.data
+            )
+        except AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            audit.record("account_added", user, account_label(user), {"role": user.role})
+            db.session.commit()
+            flash(_("Account for %(name)s created.", name=user.name), "success")
+            return redirect(url_for("admin.users"))
+    accounts = db.session.execute(db.select(User).order_by(User.active.desc(), User.name)).scalars().all()
+    return render_template("admin/staff.html", users=accounts, form=form), 400
+
+
+def _other_user(user_id: int) -> User:
+    user = db.get_or_404(User, user_id)
+    if user.id == current_user.id:
+        abort(400, _("You cannot change your own account here."))
+    return user
+
+
+@bp.post("/users/<int:user_id>/active")
+@owner_required
+def set_active(user_id: int):
+    user = _other_user(user_id)
+    user.active = request.form.get("active") == "1"
+    user.session_version += 1
+    audit.record("account_reactivated" if user.active else "account_deactivated", user, account_label(user))
+    db.session.commit()
+    if user.active:
+        flash(_("%(name)s can log in again.", name=user.name), "success")
+    else:
+        flash(_("%(name)s is deactivated and logged out everywhere.", name=user.name), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@owner_required
+def reset_password(user_id: int):
+    user = _other_user(user_id)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        user.set_password(form.password.data)
+        audit.record("password_reset", user, account_label(user))
+        db.session.commit()
+        flash(_("New password set for %(name)s.", name=user.name), "success")
+        return redirect(url_for("admin.users"))
+    return render_template("auth/reset_password.html", form=form, user=user)
+
+
+# Backups and exports ------------------------------------------------------------------------------------------
+
+
+@bp.get("/admin/backups")
 @owner_required
 def backups():
     files = list_backups(backup_folder(current_app))
@@ -33,7 +114,7 @@ def backups():
                            sqlite=db.engine.dialect.name == "sqlite")
 
 
-@bp.post("/backups")
+@bp.post("/admin/backups")
 @owner_required
 def back_up_now():
     try:
@@ -47,7 +128,7 @@ def back_up_now():
     return redirect(url_for("admin.backups"))
 
 
-@bp.get("/backups/<name>")
+@bp.get("/admin/backups/<name>")
 @owner_required
 def download_backup(name):
     path = find_backup(backup_folder(current_app), name)
@@ -71,7 +152,7 @@ def _attachment(pieces, mimetype: str, filename: str) -> Response:
     return response
 
 
-@bp.get("/export/customers.csv")
+@bp.get("/admin/export/customers.csv")
 @owner_required
 def export_customers():
     # Excel with Indonesian regional settings splits columns on ";", with English ones on ",".
@@ -80,8 +161,72 @@ def export_customers():
                        _download_name("customers", "csv"))
 
 
-@bp.get("/export/conversations.jsonl")
+@bp.get("/admin/export/conversations.jsonl")
 @owner_required
 def export_conversations():
     return _attachment(conversation_lines(), "application/x-ndjson; charset=utf-8",
                        _download_name("conversations", "jsonl"))
+
+
+# Trash and audit trail ----------------------------------------------------------------------------------------
+
+
+@bp.get("/trash")
+@owner_required
+def trash():
+    # What has been in the trash for 30 days goes now; usually there is nothing and this is one indexed look.
+    if any(purge_expired().values()):
+        db.session.commit()
+    return render_template("admin/trash.html", trash=contents(), days=TRASH_DAYS)
+
+
+@bp.post("/trash/<kind>/<int:item_id>/restore")
+@owner_required
+def restore_item(kind: str, item_id: int):
+    item = get_trashed(kind, item_id)
+    if item is None:
+        abort(404)
+    try:
+        restore(item)
+    except ParentInTrash as error:
+        flash(_("%(what)s is in the trash too: restore it first.", what=describe(error.parent)), "error")
+        return redirect(url_for("admin.trash"))
+    db.session.commit()
+    flash(_("%(what)s is back.", what=describe(item)), "success")
+    return redirect(url_for("admin.trash"))
+
+
+@bp.post("/trash/empty")
+@owner_required
+def empty():
+    counts = empty_trash()
+    db.session.commit()
+    flash(_("The trash is empty: %(count)d items were deleted for good.", count=sum(counts.values())), "success")
+    return redirect(url_for("admin.trash"))
+
+
+def _day(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, "").strip())
+    except ValueError:
+        return None
+
+
+@bp.get("/audit")
+@owner_required
+def audit_trail():
+    """Read only: the trail can be filtered and paged, never changed (there is no POST route here)."""
+    filters = AuditFilters(
+        user=request.args.get("user", "").strip(),
+        action=request.args.get("action", "").strip(),
+        target_type=request.args.get("target_type", "").strip(),
+        date_from=_day("from"),
+        date_to=_day("to"),
+        target_id=request.args.get("target_id", type=int),
+    )
+    page = db.paginate(events(filters), per_page=AUDIT_PER_PAGE, max_per_page=AUDIT_PER_PAGE)
+    return render_template(
+        "admin/audit.html", page=page, filters=filters, choices=filter_choices(), detail_lines=detail_lines,
+        ACTION_LABELS=ACTION_LABELS, TARGET_LABELS=TARGET_LABELS,
+        shop_timezone=current_app.config["SHOP_TIMEZONE"],
+    )

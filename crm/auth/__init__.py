@@ -1,10 +1,8 @@
-"""Login, logout, first-run setup, and the owner's management of staff accounts."""
+"""Login, logout, first-run setup, your own password and language; `owner_required` for the owner's pages."""
 from functools import wraps
 
-from flask import Blueprint, abort
+from flask import abort
 from flask_login import current_user
-
-bp = Blueprint("auth", __name__)
 
 
 def owner_required(view):
@@ -16,6 +14,3 @@ def owner_required(view):
 
     wrapped.owner_only = True
     return wrapped
-
-
-from . import language, views  # noqa: E402,F401  (routes attach to bp)

@@ -4,7 +4,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from ..users import MIN_PASSWORD_LENGTH
+from .services import MIN_PASSWORD_LENGTH
 
 
 def _password_field(label):
@@ -38,4 +38,5 @@ class SetupForm(AccountForm):
 
 
 class StaffForm(AccountForm):
-    role = SelectField(_l("Role"), choices=[SelectChoice("staff", _l("Staff")), SelectChoice("owner", _l("Owner"))], default="staff")
+    role = SelectField(_l("Role"), choices=[SelectChoice("staff", _l("Staff")), SelectChoice("owner", _l("Owner"))],
+                       default="staff")

@@ -1,17 +1,18 @@
 import hmac
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import audit
+from ..admin import audit
 from ..extensions import db
 from ..models import User
 from ..security import failed_login, limiter, login_email
-from ..users import AccountError, create_user, find_user_by_email, no_user_exists, setup_token
-from . import bp, owner_required
-from .forms import LoginForm, NewPasswordForm, OwnPasswordForm, SetupForm, StaffForm
+from .forms import LoginForm, OwnPasswordForm, SetupForm
+from .services import create_user, find_user_by_email, no_user_exists, setup_token
+
+bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
@@ -20,6 +21,10 @@ def _safe_next(target: str | None) -> str:
         if "\\" not in target:
             return target
     return url_for("home")
+
+
+def account_label(user: User) -> str:
+    return f"{user.name} <{user.email}>"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -60,79 +65,12 @@ def setup():
             form.token.errors.append(_("This is not the token printed on the server console."))
         else:
             user = create_user(name=form.name.data, email=form.email.data, password=form.password.data, role="owner")
-            audit.record("account_added", user, _account(user), {"role": user.role}, user=user)
+            audit.record("account_added", user, account_label(user), {"role": user.role}, user=user)
             db.session.commit()
             login_user(user)
             flash(_("Welcome! Your owner account is ready."), "success")
             return redirect(url_for("home"))
     return render_template("auth/setup.html", form=form)
-
-
-@bp.get("/users")
-@owner_required
-def users():
-    accounts = db.session.execute(db.select(User).order_by(User.active.desc(), User.name)).scalars().all()
-    return render_template("auth/users.html", users=accounts, form=StaffForm())
-
-
-@bp.post("/users")
-@owner_required
-def add_user():
-    form = StaffForm()
-    if form.validate_on_submit():
-        try:
-            user = create_user(
-                name=form.name.data, email=form.email.data, password=form.password.data, role=form.role.data
-            )
-        except AccountError as error:
-            form.email.errors.append(str(error))
-        else:
-            audit.record("account_added", user, _account(user), {"role": user.role})
-            db.session.commit()
-            flash(_("Account for %(name)s created.", name=user.name), "success")
-            return redirect(url_for("auth.users"))
-    accounts = db.session.execute(db.select(User).order_by(User.active.desc(), User.name)).scalars().all()
-    return render_template("auth/users.html", users=accounts, form=form), 400
-
-
-def _account(user: User) -> str:
-    return f"{user.name} <{user.email}>"
-
-
-def _other_user(user_id: int) -> User:
-    user = db.get_or_404(User, user_id)
-    if user.id == current_user.id:
-        abort(400, _("You cannot change your own account here."))
-    return user
-
-
-@bp.post("/users/<int:user_id>/active")
-@owner_required
-def set_active(user_id: int):
-    user = _other_user(user_id)
-    user.active = request.form.get("active") == "1"
-    user.session_version += 1
-    audit.record("account_reactivated" if user.active else "account_deactivated", user, _account(user))
-    db.session.commit()
-    if user.active:
-        flash(_("%(name)s can log in again.", name=user.name), "success")
-    else:
-        flash(_("%(name)s is deactivated and logged out everywhere.", name=user.name), "success")
-    return redirect(url_for("auth.users"))
-
-
-@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
-@owner_required
-def reset_password(user_id: int):
-    user = _other_user(user_id)
-    form = NewPasswordForm()
-    if form.validate_on_submit():
-        user.set_password(form.password.data)
-        audit.record("password_reset", user, _account(user))
-        db.session.commit()
-        flash(_("New password set for %(name)s.", name=user.name), "success")
-        return redirect(url_for("auth.users"))
-    return render_template("auth/reset_password.html", form=form, user=user)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -142,10 +80,20 @@ def change_own_password():
     if form.validate_on_submit():
         if current_user.check_password(form.current.data):
             current_user.set_password(form.password.data)
-            audit.record("password_changed", current_user._get_current_object(), _account(current_user))
+            audit.record("password_changed", current_user._get_current_object(), account_label(current_user))
             db.session.commit()
-            login_user(current_user._get_current_object())  # the session version changed: keep this session, end the others
+            # The session version changed: keep this session, end the others.
+            login_user(current_user._get_current_object())
             flash(_("Your password is changed."), "success")
             return redirect(url_for("home"))
         form.current.errors.append(_("This is not your current password."))
     return render_template("auth/reset_password.html", form=form, user=current_user)
+
+
+@bp.post("/account/language")
+def set_language():
+    language = request.form.get("language", "")
+    if language in current_app.config["LANGUAGES"]:
+        current_user.locale = language
+        db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))

@@ -1,6 +1,2 @@
-"""Conversations: logging a chat message by message, and reading a thread."""
-from flask import Blueprint
-
-bp = Blueprint("conversations", __name__, url_prefix="/conversations")
-
-from . import views  # noqa: E402,F401  (routes attach to bp)
+"""Conversations: Log chat (typed or pasted, with its preview), the thread, the Import page and `import-chat`;
+saving parsed chats (importing.py) once, whoever logs them."""

@@ -25,7 +25,8 @@ class MessageEntryForm(FlaskForm):
     class Meta:
         csrf = False  # a row of the outer form, which carries the token
 
-    side = RadioField(_l("Who wrote it"), choices=[SelectChoice(side, label) for side, label in SIDE_LABELS.items()], default="customer")
+    side = RadioField(_l("Who wrote it"), choices=[SelectChoice(side, label) for side, label in SIDE_LABELS.items()],
+                      default="customer")
     body = TextAreaField(_l("Message"), validators=[Optional(), Length(max=MAX_MESSAGE_LENGTH)])
     sent_at = DateTimeLocalField(
         _l("Time (empty: now)"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
@@ -59,6 +60,7 @@ class ImportForm(FlaskForm):
         SelectChoice("telegram", "Telegram"), SelectChoice("messenger", "Facebook Messenger"),
         SelectChoice("instagram", "Instagram"), SelectChoice("line", "LINE"), SelectChoice("plain", _l("Name: text")),
     ])
-    channel = SelectField(_l("Channel"), default="", choices=[SelectChoice("", _l("From the format"))] + channel_choices())
+    channel = SelectField(_l("Channel"), default="",
+                          choices=[SelectChoice("", _l("From the format"))] + channel_choices())
     me = StringField(_l("The shop's names in these chats, comma-separated"), validators=[Optional(), Length(max=500)])
     dry_run = BooleanField(_l("Only check: count, save nothing"))

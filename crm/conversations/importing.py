@@ -20,7 +20,7 @@ from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParsedChat, ParsedMessage, ParseError, parse_file, parse_path
 from ..models import Conversation, ConversationTag, Customer, Message, OurName, Tag, User
-from ..tagging import all_tags, current_matcher, tag_conversations
+from ..needs.tagging import all_tags, current_matcher, tag_conversations
 from .services import _existing, conversation_near, fingerprint
 
 BATCH = 2000
@@ -138,7 +138,8 @@ def plan_chat(
     handle = chat.handles.get(author) if author else None
     if customer is not None:
         return ChatPlan(chat, channel, sides, customer, customer.display_name, "chosen", handle)
-    name = (customer_name or author or chat.title or ("" if strict else chat.authors[0] if chat.authors else "")).strip()
+    fallback = "" if strict or not chat.authors else chat.authors[0]
+    name = (customer_name or author or chat.title or fallback).strip()
     if not name:
         raise ImportProblem(gettext(
             "cannot tell who the customer is among %(names)s: choose the customer (--customer NAME)",

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 
 from flask import abort, current_app
 
-from .. import audit
+from ..admin import audit
 from ..extensions import db
 from ..models import Conversation, Customer, Message
-from ..tagging import tag_conversation
+from ..needs.tagging import tag_conversation
 
 FINGERPRINT_BATCH = 500
 
@@ -109,7 +109,8 @@ def log_chat(
             result.conversation = db.session.get(Conversation, next(iter(existing.values())))
         return result
     if conversation is None:
-        live_matches = [cid for cid in existing.values() if (c := db.session.get(Conversation, cid)) and not c.deleted_at]
+        live_matches = [cid for cid in existing.values()
+                        if (c := db.session.get(Conversation, cid)) and not c.deleted_at]
         conversation = (
             db.session.get(Conversation, live_matches[-1]) if live_matches
             else conversation_near(customer.id, channel, fresh[0][0].sent_at)

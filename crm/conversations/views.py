@@ -2,22 +2,23 @@
 import tempfile
 from pathlib import Path
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit
+from ..admin import audit
+from ..admin.trash import TRASH_DAYS, move_to_trash
 from ..customers.services import IdentityInput, create_customer, find_identity
 from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParseError, parse_text
 from ..models import Customer, Message, utcnow
-from ..trash import TRASH_DAYS, move_to_trash
-from . import bp
 from .forms import ImportForm, LogChatForm, MessagesForm
 from .importing import ImportProblem, ImportSummary, import_path, need_tags_for, plan_chat, preview_rows, save_chat
 from .services import NewMessage, get_conversation, log_chat
+
+bp = Blueprint("conversations", __name__, url_prefix="/conversations")
 
 
 def _new_messages(form: MessagesForm) -> list[NewMessage]:
@@ -197,7 +198,8 @@ def import_chats():
             db.session.commit()
     elif request.method == "POST":
         return render_template("conversations/import.html", form=form, summary=None), 400
-    template = "conversations/_import_summary.html" if request.headers.get("HX-Request") else "conversations/import.html"
+    partial = request.headers.get("HX-Request")
+    template = "conversations/_import_summary.html" if partial else "conversations/import.html"
     return render_template(template, form=form, summary=summary)
 
 

@@ -24,7 +24,8 @@ class CustomerForm(FlaskForm):
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=20_000)])
     assigned_to_id = SelectField(_l("Assigned to"), coerce=int, default=0)
-    stage = SelectField(_l("Pipeline stage"), choices=[SelectChoice(stage, label) for stage, label in STAGE_LABELS.items()], default="none")
+    stage = SelectField(_l("Pipeline stage"), default="none",
+                        choices=[SelectChoice(stage, label) for stage, label in STAGE_LABELS.items()])
     expected_value = IntegerField(
         _l("Expected value (Rp)"), validators=[Optional(), NumberRange(min=0, max=10**12)]
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import abort, redirect, url_for
 from sqlalchemy import func, or_
 
-from .. import audit
+from ..admin import audit
 from ..extensions import db
 from ..identities import InvalidHandle, normalise_handle, phone_fragment_digits
 from ..models import ChannelIdentity, Conversation, Customer, FollowUp, Sale, User, utcnow

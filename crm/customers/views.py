@@ -1,12 +1,11 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
+from ..admin.trash import TRASH_DAYS, move_to_trash
 from ..extensions import db
 from ..identities import InvalidHandle
 from ..models import ChannelIdentity, Conversation, Customer, User
-from ..trash import TRASH_DAYS, move_to_trash
-from . import bp
 from .forms import CustomerForm, MergeForm
 from .services import (
     IdentityTaken,
@@ -22,6 +21,8 @@ from .services import (
     record_customer_edit,
     remove_channel_identity,
 )
+
+bp = Blueprint("customers", __name__, url_prefix="/customers")
 
 
 def _staff_choices():
@@ -127,7 +128,8 @@ def edit(customer_id: int):
             return redirect(url_for("customers.show", customer_id=customer.id))
         db.session.rollback()
         customer = get_customer(customer_id)
-    return render_template("customers/form.html", form=form, customer=customer), 400 if request.method == "POST" else 200
+    status = 400 if request.method == "POST" else 200
+    return render_template("customers/form.html", form=form, customer=customer), status
 
 
 @bp.post("/<int:customer_id>/identities/<int:identity_id>/remove")

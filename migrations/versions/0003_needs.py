@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-26 12:00:00
 
-The starter tags come from crm.needs (pure data, no app, no database), so a new shop starts with the
+The starter tags come from crm.needs.matching (pure data, no app, no database), so a new shop starts with the
 current starter set; a shop that already has a tag of the same name keeps its own. Downgrade removes
 only starter tags nobody edited.
 
@@ -13,9 +13,8 @@ only starter tags nobody edited.
 deleted_at in it too, counting them never reads the table. "New prospects this week" counts customers
 by created_at.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'
@@ -24,7 +23,7 @@ depends_on = None
 
 
 def _starter_rows():
-    from crm.needs import STARTER_TAGS
+    from crm.needs.matching import STARTER_TAGS
 
     return [
         {"name": t.name, "title": t.title_en, "colour": t.colour, "kind": t.kind, "keywords": "\n".join(t.keywords)}

@@ -5,11 +5,10 @@ Revises: 0004
 Create Date: 2026-11-28 09:00:00
 
 One row per channel and month (month is the 1st of that month); the channel report spreads a month's cost
-evenly over its days, so any period gets its share (crm/reports.py).
+evenly over its days, so any period gets its share (crm/reports/figures.py).
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005'
 down_revision = '0004'

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from crm.extensions import db
-from crm.followups.services import add_follow_up
-from crm.prospects import shop_day
+from crm.today.queue import shop_day
+from crm.today.services import add_follow_up
 
 SCREENSHOTS = Path(os.environ.get("OBROLAN_SCREENSHOTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 GAMIS = "Kak, harga gamis ukuran L berapa? bisa COD ke Bandung?"

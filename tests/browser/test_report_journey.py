@@ -8,8 +8,8 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from crm.extensions import db
-from crm.followups.services import record_sale
 from crm.formatting import shop_zone
+from crm.today.services import record_sale
 
 SCREENSHOTS = Path(os.environ.get("OBROLAN_SCREENSHOTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 

@@ -1,0 +1,254 @@
+"""The audit trail: who created, changed, merged, deleted, restored, exported or backed up what, and when.
+
+`record()` adds an event in the caller's transaction and flushes, like every service function: the view
+or command commits once, so a change that is rolled back leaves no event behind. Events are only ever
+added: no function here (and no route anywhere) changes or deletes one.
+
+An event's `summary` names the target in the data's own words ("Rina", "rina@tokosari.id", a file name);
+the sentence around it ("Moved to the trash") comes from ACTION_LABELS at display time, in the reader's
+language. `details` is optional JSON, e.g. {"changed": {"stage": ["new_lead", "won"]}} for an edit.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask import has_request_context
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..extensions import db
+from ..formatting import CHANNEL_LABELS, SIDE_LABELS, STAGE_LABELS, local_time, shop_zone
+from ..models import AuditEvent, User
+
+# Well-known actions and how they read on the audit page; another area may record its own action names
+# (they are shown as written until a label is added here).
+ACTION_LABELS = {
+    "create": _l("Created"),
+    "edit": _l("Changed"),
+    "merge": _l("Merged"),
+    "identity_removed": _l("Removed a number or handle"),
+    "log_chat": _l("Logged a chat"),
+    "import": _l("Imported chats"),
+    "delete": _l("Moved to the trash"),
+    "restore": _l("Restored from the trash"),
+    "empty_trash": _l("Emptied the trash"),
+    "purge": _l("Deleted for good after 30 days"),
+    "account_added": _l("Added an account"),
+    "account_deactivated": _l("Deactivated an account"),
+    "account_reactivated": _l("Reactivated an account"),
+    "password_reset": _l("Set a new password"),
+    "password_changed": _l("Changed own password"),
+    "export": _l("Exported"),
+    "backup": _l("Made a backup"),
+    "backup_restored": _l("Restored a backup"),
+}
+TARGET_LABELS = {
+    "customer": _l("Customer"),
+    "conversation": _l("Conversation"),
+    "message": _l("Message"),
+    "user": _l("Account"),
+    "trash": _l("Trash"),
+    "import": _l("Import"),
+    "export": _l("Export"),
+    "backup": _l("Backup"),
+}
+# The keys of `details` as they read on the audit page; other keys are shown as written.
+DETAIL_LABELS = {
+    "changed": _l("Changed"),
+    "display_name": _l("Name"),
+    "notes": _l("Notes"),
+    "assigned_to": _l("Assigned to"),
+    "stage": _l("Stage"),
+    "expected_value": _l("Expected value"),
+    "handles": _l("Numbers and handles"),
+    "handle": _l("Number or handle"),
+    "merged_name": _l("Merged away"),
+    "merged_id": _l("Merged customer id"),
+    "messages": _l("Messages"),
+    "pasted": _l("Pasted"),
+    "channel": _l("Channel"),
+    "customer_id": _l("Customer id"),
+    "conversation_id": _l("Conversation id"),
+    "sent_at": _l("Sent at"),
+    "side": _l("Side"),
+    "role": _l("Role"),
+    "customer": _l("Customers"),
+    "conversation": _l("Conversations"),
+    "message": _l("Messages"),
+    "files": _l("Files"),
+    "conversations": _l("Conversations"),
+    "messages_imported": _l("Messages imported"),
+    "duplicates_skipped": _l("Duplicates skipped"),
+    "customers_created": _l("Customers created"),
+    "customers_matched": _l("Customers matched"),
+    "system_lines_skipped": _l("System lines skipped"),
+    "errors": _l("Errors"),
+}
+SUMMARY_LENGTH = 300
+IMPORT_ERRORS_KEPT = 20
+_CURRENT_USER = object()
+
+
+def record(action: str, target, summary: str, details: dict | None = None, *, user=_CURRENT_USER) -> AuditEvent:
+    """Add one event. `target` is a model instance (its type and id are taken), a (type, id) pair, a type
+    name alone ("import", "backup"), or None. The user is whoever is logged in (None from the CLI);
+    pass user= to say otherwise (user=None for something the system did by itself)."""
+    if user is _CURRENT_USER:
+        user = acting_user()
+    target_type, target_id = _target(target)
+    event = AuditEvent(
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        summary=" ".join(str(summary).split())[:SUMMARY_LENGTH],
+        details=_jsonable(details) if details is not None else None,
+        user_id=user.id if user is not None else None,
+        user_name=user.name if user is not None else "",
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def acting_user() -> User | None:
+    if has_request_context() and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
+def _target(target) -> tuple[str, int | None]:
+    if target is None:
+        return "", None
+    if isinstance(target, str):
+        return target, None
+    if isinstance(target, tuple):
+        kind, target_id = target
+        return kind, target_id
+    return type(target).__name__.lower(), target.id
+
+
+def _jsonable(details: dict) -> dict:
+    # Times and other values become text now, so what is stored is exactly what the page will show.
+    def default(value):
+        if isinstance(value, (datetime, date)):
+            return value.isoformat()
+        return str(value)
+
+    return json.loads(json.dumps(details, default=default, ensure_ascii=False))
+
+
+def changes(before: dict, after: dict) -> dict:
+    """{field: [before, after]} for each field that differs: the details of an edit."""
+    return {key: [before.get(key), after.get(key)] for key in after if before.get(key) != after.get(key)}
+
+
+def import_details(summary) -> dict:
+    """An import's figures (crm.conversations.importing.ImportSummary), with the first few file errors."""
+    details = summary.as_dict()
+    details["errors"] = details.get("errors", [])[:IMPORT_ERRORS_KEPT]
+    return details
+
+
+def detail_lines(details: dict | None) -> list[tuple[str, str]]:
+    """An event's details as (label, text) lines for the page; a change reads "before → after"."""
+    lines = []
+    for key, value in (details or {}).items():
+        if key == "changed" and isinstance(value, dict):
+            for name, pair in value.items():
+                before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+                lines.append((str(DETAIL_LABELS.get(name, name)), f"{_text(name, before)} → {_text(name, after)}"))
+        else:
+            lines.append((str(DETAIL_LABELS.get(key, key)), _text(key, value)))
+    return lines
+
+
+def _text(key: str, value) -> str:
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, list):
+        return ", ".join(_text(key, item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{name}: {_text(name, item)}" for name, item in value.items())
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    labels = {"stage": STAGE_LABELS, "channel": CHANNEL_LABELS, "side": SIDE_LABELS}.get(key)
+    if labels and value in labels:
+        return str(labels[value])
+    if key.endswith("_at") and isinstance(value, str):
+        try:
+            return local_time(datetime.fromisoformat(value), "short")
+        except ValueError:
+            pass
+    return str(value)
+
+
+# Reading the trail -------------------------------------------------------------------------------------
+
+
+@dataclass
+class AuditFilters:
+    user: str = ""  # a user id, "system" for events without a user, or "" for everybody
+    action: str = ""
+    target_type: str = ""
+    date_from: date | None = None  # in the shop's time zone, both ends included
+    date_to: date | None = None
+    target_id: int | None = None
+
+
+def events(filters: AuditFilters):
+    """A select of events matching the filters, newest first (for db.paginate)."""
+    statement = db.select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    if filters.user == "system":
+        statement = statement.where(AuditEvent.user_id.is_(None))
+    elif filters.user.isdigit():
+        statement = statement.where(AuditEvent.user_id == int(filters.user))
+    if filters.action:
+        statement = statement.where(AuditEvent.action == filters.action)
+    if filters.target_type:
+        statement = statement.where(AuditEvent.target_type == filters.target_type)
+        if filters.target_id is not None:
+            statement = statement.where(AuditEvent.target_id == filters.target_id)
+    if filters.date_from:
+        statement = statement.where(AuditEvent.created_at >= _shop_midnight(filters.date_from))
+    if filters.date_to:
+        statement = statement.where(AuditEvent.created_at < _shop_midnight(filters.date_to + timedelta(days=1)))
+    return statement
+
+
+def _shop_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=shop_zone())
+
+
+def filter_choices() -> dict:
+    """What the filters can be set to: the users, actions and target types found in the trail."""
+    users = db.session.execute(
+        db.select(AuditEvent.user_id, db.func.max(AuditEvent.user_name))
+        .where(AuditEvent.user_id.is_not(None))
+        .group_by(AuditEvent.user_id)
+    ).all()
+    current_names = dict(db.session.execute(db.select(User.id, User.name)).all())
+    actions = db.session.execute(db.select(AuditEvent.action).distinct()).scalars().all()
+    target_types = db.session.execute(
+        db.select(AuditEvent.target_type).where(AuditEvent.target_type != "").distinct()
+    ).scalars().all()
+    return {
+        "users": sorted(((str(uid), current_names.get(uid, name)) for uid, name in users),
+                        key=lambda user: user[1].casefold()),
+        "actions": sorted(actions, key=lambda a: str(ACTION_LABELS.get(a, a)).casefold()),
+        "target_types": sorted(target_types, key=lambda t: str(TARGET_LABELS.get(t, t)).casefold()),
+    }
+
+
+def last_events(action: str, target_type: str, target_ids: list[int]) -> dict[int, AuditEvent]:
+    """The latest event of one action for each target, e.g. who moved each item to the trash."""
+    if not target_ids:
+        return {}
+    rows = db.session.execute(
+        db.select(AuditEvent)
+        .where(AuditEvent.action == action, AuditEvent.target_type == target_type,
+               AuditEvent.target_id.in_(target_ids))
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    ).scalars()
+    return {event.target_id: event for event in rows}

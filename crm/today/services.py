@@ -1,0 +1,102 @@
+"""Follow-ups, pipeline stage and sales. Functions add and flush; the view commits once."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from flask import abort
+
+from ..extensions import db
+from ..formatting import shop_zone
+from ..models import STAGES, Conversation, Customer, FollowUp, Sale, utcnow
+from .queue import ShopDay, latest_conversations, shop_day
+
+# Quick choices: in how many days ("next week" is a week from today, not next Monday).
+QUICK_DAYS = {"1d": 1, "3d": 3, "7d": 7}
+
+
+def get_follow_up(follow_up_id: int) -> FollowUp:
+    follow_up = db.get_or_404(FollowUp, follow_up_id)
+    if follow_up.customer.deleted_at or follow_up.customer.merged_into_id:
+        abort(404)
+    return follow_up
+
+
+def due_at_for(when: str, day: ShopDay, picked: date | None = None, at: time | None = None,
+               keep_time: time | None = None) -> tuple[datetime, bool]:
+    """(due_at, has_time) for a quick choice ("1d", "3d", "7d") or a picked date with an optional time.
+
+    A date without a time is stored as that day's 00:00 in the shop's zone: due all day."""
+    if when in QUICK_DAYS:
+        target, at = day.today + timedelta(days=QUICK_DAYS[when]), keep_time
+    elif when == "date" and picked is not None:
+        target, at = picked, at or keep_time
+    else:
+        raise ValueError(f"unknown follow-up time {when!r}")
+    return datetime.combine(target, at or time(0), tzinfo=shop_zone()), at is not None
+
+
+def add_follow_up(customer: Customer, *, due_at: datetime, has_time: bool, note: str = "",
+                  assigned_to_id: int | None = None, conversation: Conversation | None = None,
+                  created_by_id: int | None = None) -> FollowUp:
+    follow_up = FollowUp(
+        customer_id=customer.id, conversation_id=conversation.id if conversation else None, due_at=due_at,
+        has_time=has_time, note=" ".join((note or "").split())[:500], assigned_to_id=assigned_to_id,
+        created_by_id=created_by_id,
+    )
+    db.session.add(follow_up)
+    db.session.flush()
+    return follow_up
+
+
+def mark_done(follow_up: FollowUp) -> None:
+    if follow_up.done_at is None:
+        follow_up.done_at = utcnow()
+    db.session.flush()
+
+
+def snooze(follow_up: FollowUp, when: str, picked: date | None = None, day: ShopDay | None = None) -> None:
+    """Move the due date from today (not from the old date: a week-old follow-up snoozed a day is due
+    tomorrow); a timed follow-up keeps its time of day."""
+    day = day or shop_day()
+    kept = follow_up.due_at.astimezone(shop_zone()).time() if follow_up.has_time else None
+    follow_up.due_at, follow_up.has_time = due_at_for(when, day, picked, keep_time=kept)
+    db.session.flush()
+
+
+def open_follow_ups(customer: Customer) -> list[FollowUp]:
+    return list(db.session.execute(
+        db.select(FollowUp).where(FollowUp.customer_id == customer.id, FollowUp.done_at.is_(None))
+        .order_by(FollowUp.due_at, FollowUp.id)
+    ).scalars())
+
+
+def set_stage(customer: Customer, stage: str, expected_value: int | None) -> None:
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}")
+    customer.stage = stage
+    customer.expected_value = expected_value
+    db.session.flush()
+
+
+def record_sale(customer: Customer, *, amount: int, sold_on: date, channel: str,
+                created_by_id: int | None = None) -> Sale:
+    """A sale makes the customer won; the channel is where the sale came from, for the channel report."""
+    sale = Sale(customer_id=customer.id, amount=amount, sold_on=sold_on, channel=channel, created_by_id=created_by_id)
+    db.session.add(sale)
+    customer.stage = "won"
+    db.session.flush()
+    return sale
+
+
+def sales_of(customer: Customer) -> list[Sale]:
+    return list(db.session.execute(
+        db.select(Sale).where(Sale.customer_id == customer.id).order_by(Sale.sold_on.desc(), Sale.id.desc())
+    ).scalars())
+
+
+def default_sale_channel(customer: Customer) -> str:
+    """The channel of the customer's latest conversation, else their first handle's, else "other"."""
+    latest = latest_conversations([customer.id]).get(customer.id)
+    if latest:
+        return latest.channel
+    return customer.identities[0].channel if customer.identities else "other"
