@@ -69,8 +69,9 @@ def create_app(config=None) -> Flask:
     _register_blueprints(app)
     _register_request_guards(app)
 
-    from . import cli, errors, formatting, security
+    from . import cli, errors, formatting, kept, security
 
+    kept.install(app)
     security.register(app)
     cli.register(app)
     errors.register(app)

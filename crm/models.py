@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -88,9 +89,27 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
 
+def _live_customer_index(name: str, *columns) -> Index:
+    """An index over live customers only (the lists never show the others): queries name the same condition."""
+    live = text("deleted_at IS NULL AND merged_into_id IS NULL")
+    return Index(name, *columns, sqlite_where=live, postgresql_where=live)
+
+
 class Customer(db.Model):
     __tablename__ = "customers"
-    __table_args__ = (CheckConstraint(f"stage IN {_in(STAGES)}", name="stage"),)
+    __table_args__ = (
+        CheckConstraint(f"stage IN {_in(STAGES)}", name="stage"),
+        # Every order and filter of the customer list, and Today's hot prospects (crm.customers.listing).
+        _live_customer_index("ix_customers_live_activity", "last_activity_at", "id"),
+        _live_customer_index("ix_customers_live_score", "score", "id"),
+        _live_customer_index("ix_customers_live_name", "display_name", "id"),
+        _live_customer_index("ix_customers_live_expected_value", "expected_value", "id"),
+        _live_customer_index("ix_customers_live_created", "created_at", "id"),
+        _live_customer_index("ix_customers_live_stage", "stage", "last_activity_at"),
+        _live_customer_index("ix_customers_live_assigned", "assigned_to_id", "last_activity_at"),
+        _live_customer_index("ix_customers_live_waiting", "waiting_since"),
+        _live_customer_index("ix_customers_live_first_contact", "first_contact_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))
@@ -103,6 +122,16 @@ class Customer(db.Model):
     # Set when merged away: the row stays so links and history still resolve to the surviving customer.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    # Kept from their conversations, messages, tags and follow-ups by crm.customers.kept (one place, at every
+    # commit); never written anywhere else. Lists order and filter by them without reading any conversation.
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # else created_at
+    first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first message of their first chat
+    first_conversation_id: Mapped[int | None] = mapped_column(Integer)  # that chat (its channel, who logged it)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # their oldest open wait
+    score: Mapped[int] = mapped_column(Integer, default=0)  # the prospect score, as of now
+    # When the score next changes by itself (a signal ages past a step, a follow-up falls due); refreshed then.
+    score_changes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
     identities: Mapped[list[ChannelIdentity]] = relationship(
@@ -130,14 +159,19 @@ class ChannelIdentity(db.Model):
         return display_handle(self.channel, self.handle)
 
 
+NO_REPLY = ("thanks", "marked", "needed")
+
+
 class Conversation(db.Model):
     __tablename__ = "conversations"
     __table_args__ = (
         CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
         Index("ix_conversations_customer_last", "customer_id", "last_message_at"),
-        # "Waiting on us" (last_side = 'customer'), longest wait first: see crm.today.queue. Covering, so
-        # counting thousands of waiting conversations never reads the table.
-        Index("ix_conversations_waiting", "last_side", "last_message_at", "customer_id", "deleted_at"),
+        # "Waiting on us" (waiting_since set), longest wait first: see crm.today.queue. Covering, so counting
+        # thousands of waiting conversations never reads the table.
+        Index("ix_conversations_waiting", "waiting_since", "customer_id", "deleted_at"),
+        # Chats that ended with the customer's thanks, cleared by themselves: listed under Today's waiting.
+        Index("ix_conversations_no_reply", "no_reply", "last_message_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -149,6 +183,14 @@ class Conversation(db.Model):
     last_side: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Kept with the times above by crm.kept, from the live messages:
+    # the first customer message we have not answered, unless no reply is needed (crm.today.waits).
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why no reply is needed: "thanks" (it ended with the customer's thanks, found by itself), "marked"
+    # (someone said so); "needed" is someone saying a reply is needed after all. Set by hand, it holds until
+    # the conversation's last message changes (no_reply_through).
+    no_reply: Mapped[str | None] = mapped_column(String(10))
+    no_reply_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship(back_populates="conversations")
     logged_by: Mapped[User | None] = relationship()
@@ -254,7 +296,7 @@ class Sale(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int | None] = mapped_column(Integer)  # None: the shop did not know the amount
     sold_on: Mapped[date] = mapped_column(Date, index=True)
     channel: Mapped[str] = mapped_column(String(20))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -305,3 +347,62 @@ class AuditEvent(db.Model):
     target_id: Mapped[int | None] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(String(300), default="")
     details: Mapped[dict | None] = mapped_column(JSON)
+
+
+# The channel report's daily figures (crm.reports.daily), kept in step with the conversations they come from.
+# A first response's wait is counted in one of these steps (upper bounds, minutes); the report's median is
+# read from them, so it is exact where the waits fall on a step and within one step otherwise.
+WAIT_STEPS = (
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 70, 80, 90, 105, 120, 150, 180, 210,
+    240, 300, 360, 420, 480, 540, 600, 720, 900, 1080, 1260, 1440, 1800, 2160, 2880, 3600, 4320, 5760, 7200, 10080,
+    14400, 20160, 30240, 43200,
+)
+WAIT_COLUMNS = tuple(f"w{index:02d}" for index in range(len(WAIT_STEPS) + 1))  # the last: longer than 30 days
+
+
+class ConversationFigures(db.Model):
+    """What one live conversation adds to one day of the report, and under which keys it was added, so a
+    change to the conversation takes exactly that back out of the daily rows before adding the new figures."""
+
+    __tablename__ = "conversation_figures"
+
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # the shop's day
+    channel: Mapped[str] = mapped_column(String(20))
+    staff_id: Mapped[int] = mapped_column(Integer)  # who logged it; 0 when not recorded
+    tag_ids: Mapped[str] = mapped_column(String(200), default="")  # its live need tags, "3 5"
+    started: Mapped[int] = mapped_column(Integer, default=0)
+    customer_messages: Mapped[int] = mapped_column(Integer, default=0)
+    unanswered: Mapped[int] = mapped_column(Integer, default=0)
+    waits: Mapped[str] = mapped_column(Text, default="")  # seconds of each answered first response, "1800 60"
+
+
+class _DailyFigures:
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    conversations: Mapped[int] = mapped_column(Integer, default=0)
+    customer_messages: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    unanswered: Mapped[int] = mapped_column(Integer, default=0)
+    wait_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+for _name in WAIT_COLUMNS:
+    setattr(_DailyFigures, _name, mapped_column(Integer, default=0, nullable=False))
+
+
+class DailyFigures(_DailyFigures, db.Model):
+    """One shop day of one channel and one staff member (0: not recorded): the sums of conversation_figures."""
+
+    __tablename__ = "daily_figures"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class DailyTagFigures(_DailyFigures, db.Model):
+    """One shop day of one need tag: the sums of the conversation_figures carrying it."""
+
+    __tablename__ = "daily_tag_figures"
+
+    tag_id: Mapped[int] = mapped_column(Integer, primary_key=True)

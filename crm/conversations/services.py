@@ -138,21 +138,12 @@ def log_chat(
 
 
 def refresh_conversation_times(conversation: Conversation) -> None:
-    first, last = db.session.execute(
-        db.select(db.func.min(Message.sent_at), db.func.max(Message.sent_at)).where(
-            Message.conversation_id == conversation.id, Message.deleted_at.is_(None)
-        )
-    ).one()
-    last_side = db.session.execute(
-        db.select(Message.side)
-        .where(Message.conversation_id == conversation.id, Message.deleted_at.is_(None))
-        .order_by(Message.sent_at.desc(), Message.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    conversation.first_message_at = first
-    conversation.last_message_at = last
-    conversation.last_side = last_side
+    """First and last message times, who wrote last and the wait, from the live messages, now (crm.kept
+    does it again before the commit, with whatever else changed)."""
+    from ..kept import refresh_conversations
+
     db.session.flush()
+    refresh_conversations([conversation.id])
 
 
 def refingerprint(customer: Customer) -> None:

@@ -137,6 +137,14 @@ def overdue_at(due_at: datetime, has_time: bool, day: ShopDay) -> bool:
     return due_at < day.now and (has_time or due_at < day.start)
 
 
+def overdue_from(due_at: datetime, has_time: bool) -> datetime:
+    """The first moment `overdue_at` holds: just after its time, or the shop's midnight after its day."""
+    if has_time:
+        return due_at + timedelta(microseconds=1)
+    day = due_at.astimezone(shop_zone()).date() + timedelta(days=1)
+    return datetime.combine(day, time(0), tzinfo=shop_zone())
+
+
 def _open_follow_ups(filters: QueueFilters):
     statement = (
         db.select(FollowUp)
@@ -231,7 +239,14 @@ def hot_window_days() -> int:
 
 def prospect_scores(customers: Iterable, day: ShopDay) -> dict[int, Score]:
     """Scores of the given customers (anything with .id and .stage: Customer, or a row of the two), in a
-    fixed number of queries for all of them, whatever their number.
+    fixed number of queries for all of them, whatever their number."""
+    signals, _falls_due = prospect_signals(customers, day)
+    return {customer_id: prospect_score(s) for customer_id, s in signals.items()}
+
+
+def prospect_signals(customers: Iterable, day: ShopDay) -> tuple[dict[int, Signals], dict[int, list[datetime]]]:
+    """What the score of each customer is made of, and when their open follow-ups that are not overdue yet
+    will be (so crm.kept knows when a score changes by itself).
 
     Signals older than the formula's longest decay are worth nothing, so only conversations active since
     then are read: a customer with years of history costs what one with a week of it does. Each query is
@@ -239,11 +254,11 @@ def prospect_scores(customers: Iterable, day: ShopDay) -> dict[int, Score]:
     customers = list(customers)
     ids = [c.id for c in customers]
     if not ids:
-        return {}
+        return {}, {}
     since = day.now - timedelta(days=SIGNAL_DAYS)
     conversations = [row for row in db.session.execute(
-        db.select(Conversation.id, Conversation.customer_id, Conversation.last_message_at, Conversation.last_side,
-                  Conversation.deleted_at)
+        db.select(Conversation.id, Conversation.customer_id, Conversation.last_message_at,
+                  Conversation.waiting_since, Conversation.deleted_at)
         .where(Conversation.customer_id.in_(ids), Conversation.last_message_at >= since)
     ) if row.deleted_at is None]
     customer_of = {row.id: row.customer_id for row in conversations}
@@ -273,29 +288,31 @@ def prospect_scores(customers: Iterable, day: ShopDay) -> dict[int, Score]:
         customer_id = customer_of[conversation_id]
         last_customer[customer_id] = max(at, last_customer.get(customer_id, at))
 
-    first_unanswered = waiting_since(row.id for row in conversations if row.last_side == "customer")
     waiting: dict[int, datetime] = {}
-    for conversation_id, at in first_unanswered.items():
-        customer_id = customer_of[conversation_id]
-        waiting[customer_id] = min(at, waiting.get(customer_id, at))
+    for row in conversations:
+        if row.waiting_since is not None:
+            waiting[row.customer_id] = min(row.waiting_since, waiting.get(row.customer_id, row.waiting_since))
 
     overdue: dict[int, datetime] = {}
+    falls_due: dict[int, list[datetime]] = {}
     follow_ups = db.session.execute(
-        db.select(FollowUp.customer_id, FollowUp.due_at, FollowUp.has_time, FollowUp.done_at)
-        .where(FollowUp.customer_id.in_(ids))
+        db.select(FollowUp.customer_id, FollowUp.due_at, FollowUp.has_time)
+        .where(FollowUp.customer_id.in_(ids), FollowUp.done_at.is_(None))
     )
-    for customer_id, due_at, has_time, done_at in follow_ups:
-        if done_at is None and overdue_at(due_at, has_time, day):
+    for customer_id, due_at, has_time in follow_ups:
+        if overdue_at(due_at, has_time, day):
             overdue[customer_id] = min(due_at, overdue.get(customer_id, due_at))
+        else:
+            falls_due.setdefault(customer_id, []).append(overdue_from(due_at, has_time))
 
     return {
-        c.id: prospect_score(Signals(
+        c.id: Signals(
             now=day.now, stage=c.stage, intent_tags=intents.get(c.id, {}),
             last_customer_message_at=last_customer.get(c.id),
             waiting_on_us_since=waiting.get(c.id), overdue_follow_up_since=overdue.get(c.id),
-        ))
+        )
         for c in customers
-    }
+    }, falls_due
 
 
 def _in_batches(ids: Iterable[int], statement_for, size: int = 900):
