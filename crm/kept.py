@@ -37,8 +37,8 @@ from sqlalchemy.orm.util import identity_key
 
 from .extensions import db
 from .models import (
-    ConversationFigures,
     Conversation,
+    ConversationFigures,
     ConversationTag,
     Customer,
     DailyFigures,
@@ -165,12 +165,15 @@ def refresh_conversations(conversation_ids: Iterable[int]) -> set[int]:
             said = messages.get(row.id, [])
             last = said[-1][0] if said else None
             state = wait_state(open_wait(said), last, row.no_reply, row.no_reply_through)
+            live = row.deleted_at is None and row.customer_deleted_at is None and row.merged_into_id is None
             kept = {"first_message_at": said[0][0] if said else None, "last_message_at": last,
-                    "last_side": said[-1][1] if said else None, "waiting_since": state.waiting_since,
+                    "last_side": said[-1][1] if said else None,
+                    # Only a live conversation of a live customer waits: lists count waits from the index alone.
+                    "waiting_since": state.waiting_since if live else None,
                     "no_reply": state.no_reply, "no_reply_through": state.no_reply_through}
             if any(kept[name] != getattr(row, name) for name in CONVERSATION_COLUMNS):
                 changes.append({"id_": row.id, **kept})
-            if row.deleted_at is None and row.customer_deleted_at is None and row.merged_into_id is None:
+            if live:
                 counted[row.id] = (row.channel, row.logged_by_id or 0, tags.get(row.id, []))
         _write(Conversation, CONVERSATION_COLUMNS, changes)
         daily.refresh(counted, {cid: [(sent_at, side) for sent_at, side, _ in said]
@@ -216,7 +219,7 @@ def refresh_customers(customer_ids: Iterable[int], now: datetime | None = None) 
             seen, opened = activity.get(customer.id), first.get(customer.id)
             customer_signals = signals[customer.id]
             kept = {
-                "last_activity_at": max(filter(None, (seen.last if seen else None, customer.created_at))),
+                "last_activity_at": seen.last if seen and seen.last else customer.created_at,
                 "first_contact_at": opened.first_message_at if opened else None,
                 "first_conversation_id": opened.id if opened else None,
                 "waiting_since": seen.waiting if seen else None,
@@ -237,6 +240,13 @@ def refresh_due(now: datetime | None = None) -> int:
     if ids:
         refresh_customers(ids, now)
     return len(ids)
+
+
+def fresh_scores(now: datetime | None = None) -> None:
+    """For a page that reads kept scores: bring the due ones up to date and commit that, before reading on
+    (committing later would expire everything the page has loaded)."""
+    if refresh_due(now):
+        db.session.commit()
 
 
 def _write(model, columns: tuple[str, ...], changes: list[dict]) -> None:
@@ -292,11 +302,13 @@ def _snapshot() -> dict:
 
 
 def drift() -> list[str]:
-    """What differs between the kept columns and a rebuild from the rows themselves; [] when nothing does."""
+    """What differs between the kept columns and a rebuild from the rows themselves; [] when nothing does.
+    Scores whose moment to change has come count as kept once `refresh_due` has run, as readers see them."""
     settle()
-    before = _snapshot()
     nested = db.session.begin_nested()
     try:
+        refresh_due()
+        before = _snapshot()
         rebuild_all()
         after = _snapshot()
     finally:

@@ -30,6 +30,8 @@ ACTION_LABELS = {
     "merge": _l("Merged"),
     "identity_removed": _l("Removed a number or handle"),
     "log_chat": _l("Logged a chat"),
+    "no_reply_needed": _l("No reply needed"),
+    "reply_needed": _l("Reply needed after all"),
     "import": _l("Imported chats"),
     "delete": _l("Moved to the trash"),
     "restore": _l("Restored from the trash"),
@@ -56,6 +58,8 @@ TARGET_LABELS = {
 }
 # The keys of `details` as they read on the audit page; other keys are shown as written.
 DETAIL_LABELS = {
+    "last_message": _l("Last message"),
+    "was": _l("Before"),
     "changed": _l("Changed"),
     "display_name": _l("Name"),
     "notes": _l("Notes"),

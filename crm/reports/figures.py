@@ -352,6 +352,19 @@ def _sales(period: Period) -> list[_Sale]:
     return [_Sale(*row) for row in rows]
 
 
+def won_customers(first_day: date, last_day: date, conditions=()) -> tuple[int, int]:
+    """Customers with a sale between these days (both included) and the sum of those sales (amounts not
+    known count as a sale, adding nothing): the one count of "won" that Today and this report show.
+    `conditions` narrow the customers (Today's filters)."""
+    won, revenue = db.session.execute(
+        db.select(func.count(func.distinct(Sale.customer_id)), func.coalesce(func.sum(Sale.amount), 0))
+        .join(Customer, Customer.id == Sale.customer_id)
+        .where(Sale.sold_on >= first_day, Sale.sold_on <= last_day, Customer.deleted_at.is_(None),
+               Customer.merged_into_id.is_(None), *conditions)
+    ).one()
+    return won, revenue
+
+
 def _need_tags(conversation_ids: Iterable[int]) -> dict[int, list[int]]:
     ids = sorted(set(conversation_ids))
     tags: dict[int, list[int]] = defaultdict(list)

@@ -14,11 +14,11 @@ from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..formatting import STAGE_LABELS, to_local
-from ..models import Conversation, Customer, FollowUp, Tag, User
+from ..models import Conversation, ConversationTag, Customer, FollowUp, Tag, User
 from ..needs.forms import ConversationTagForm
 from ..needs.tagging import ShownTag, all_tags, removed_tags_of, tag_title, tags_of
 from .forms import FollowUpForm, SnoozeForm, StageForm
-from .queue import is_waiting_on_us, prospect_scores, shop_day, waiting_since
+from .queue import oldest_wait, prospect_scores, shop_day, waiting_window_start
 from .scoring import Reason, Score
 from .services import default_sale_channel, open_follow_ups, sales_of
 
@@ -67,6 +67,17 @@ def waited(since: datetime | None) -> str:
     return format_timedelta(shop_day().now - since, threshold=1.1)
 
 
+def wait_text(since: datetime | None) -> str:
+    """"Waiting on us for 2 hours"; a wait older than Today's window says since when: "since 3 Jan 2025"."""
+    if since is None:
+        return ""
+    day = shop_day()
+    if since < waiting_window_start(day):
+        return _("Waiting on us since %(date)s (%(time)s)", date=format_date(to_local(since).date(), "medium"),
+                 time=waited(since))
+    return _("Waiting on us for %(time)s", time=waited(since))
+
+
 def due_text(follow_up: FollowUp) -> str:
     local = to_local(follow_up.due_at)
     day = shop_day()
@@ -104,33 +115,38 @@ class CustomerPanel:
     snooze_form: SnoozeForm
     tags: dict[int, list[ShownTag]]
     needs: list[Tag]
-    waiting: dict[int, datetime]
+    oldest_wait: Conversation | None
 
 
 def customer_panel(customer: Customer, conversations: list[Conversation] = ()) -> CustomerPanel:
-    """Score and reasons, stage and sales, open follow-ups and the quick-add form, tags of the shown chats."""
+    """Score and reasons, stage and sales, open follow-ups and the quick-add form, tags of the shown chats,
+    every tag the customer's chats carry, and their oldest open wait."""
     day = shop_day()
     score = prospect_scores([customer], day)[customer.id]
     sales = sales_of(customer)
     stage_form = StageForm(formdata=None, obj=customer, channel=default_sale_channel(customer), sold_on=day.today,
-                           needs_sale=not sales)
-    live_ids = db.session.execute(
-        db.select(Conversation.id).where(Conversation.customer_id == customer.id, Conversation.deleted_at.is_(None))
-    ).scalars().all()
-    all_tags_by_conversation = tags_of(live_ids)
-    needs: dict[int, Tag] = {}
-    for shown in (s for rows in all_tags_by_conversation.values() for s in rows):
-        needs.setdefault(shown.tag.id, shown.tag)
-    waiting_ids = db.session.execute(
-        db.select(Conversation.id).where(Conversation.customer_id == customer.id, is_waiting_on_us())
-    ).scalars().all()
+                           needs_sale=customer.stage != "won")
+    needs = db.session.execute(
+        db.select(Tag).where(Tag.id.in_(
+            db.select(ConversationTag.tag_id).join(Conversation, Conversation.id == ConversationTag.conversation_id)
+            .where(Conversation.customer_id == customer.id, Conversation.deleted_at.is_(None),
+                   ConversationTag.removed_at.is_(None))))
+    ).scalars()
     return CustomerPanel(
         score=score, stage_form=stage_form, sales=sales, follow_ups=open_follow_ups(customer),
         follow_up_form=follow_up_form(customer), snooze_form=SnoozeForm(formdata=None, next=request.full_path),
-        tags={c.id: all_tags_by_conversation.get(c.id, []) for c in conversations},
-        needs=sorted(needs.values(), key=lambda t: (t.kind != "need", tag_title(t))),
-        waiting=waiting_since(waiting_ids),
+        tags=tags_of(c.id for c in conversations),
+        needs=sorted(needs, key=lambda t: (t.kind != "need", tag_title(t))),
+        oldest_wait=oldest_wait(customer.id),
     )
+
+
+def no_signal_text(panel_needs: list[Tag]) -> str:
+    """Why a score has no reasons, in words that agree with the tags shown under it."""
+    if panel_needs:
+        return _("No recent signals: the needs below were asked about more than 30 days ago, and nothing else "
+                 "counts yet.")
+    return _("No signals yet: no need tags, no recent messages.")
 
 
 @dataclass
@@ -138,7 +154,6 @@ class ConversationPanel:
     tags: list[ShownTag]
     removed: list[Tag]
     add_form: ConversationTagForm
-    waiting_since: datetime | None
     follow_up_form: FollowUpForm
     score: Score
 
@@ -151,7 +166,6 @@ def conversation_panel(conversation: Conversation) -> ConversationPanel:
     add_form.tag_id.choices = [SelectChoice(t.id, tag_title(t)) for t in all_tags() if t.id not in have]
     return ConversationPanel(
         tags=shown, removed=removed_tags_of(conversation.id), add_form=add_form,
-        waiting_since=waiting_since([conversation.id]).get(conversation.id),
         follow_up_form=follow_up_form(conversation.customer, conversation),
         score=prospect_scores([conversation.customer], day)[conversation.customer.id],
     )
@@ -161,6 +175,12 @@ QUEUE_SECTIONS = {
     "overdue": (_l("Overdue"), _l("Follow-ups past their date, oldest first.")),
     "today": (_l("Due today"), _l("Follow-ups for today.")),
     "waiting": (_l("Waiting on us"), _l("The customer wrote last and nobody logged a reply; longest wait first.")),
+    "older": (_l("Waiting on us for longer"),
+              _l("Waits that started before the days Today shows, oldest first: answer them, or say no reply is "
+                 "needed.")),
+    "thanks": (_l("Ended with thanks"),
+               _l("The customer's last messages only thanked us or said OK, so no reply is needed; if one needs "
+                  "an answer after all, say so.")),
     "hot": (_l("Hot prospects without a follow-up"),
             _l("Warm customers we answered, with nothing planned: set a follow-up before they go cold.")),
 }
@@ -174,6 +194,8 @@ def register(blueprint) -> None:
     """The template filters and globals these pages draw with, for every page of the app."""
     blueprint.add_app_template_filter(reason_text, "reason_text")
     blueprint.add_app_template_filter(waited, "waited")
+    blueprint.add_app_template_filter(wait_text, "wait_text")
+    blueprint.add_app_template_global(no_signal_text, "no_signal_text")
     blueprint.add_app_template_filter(due_text, "due_text")
     blueprint.add_app_template_filter(format_day, "format_day")
     blueprint.add_app_template_global(customer_panel, "customer_panel")

@@ -21,24 +21,30 @@ from typing import Iterable
 
 from ..needs.matching import normalise
 
-# Words that thank or acknowledge (after folding: lower case, no accents, repeated letters squeezed).
-THANKS = frozenset("""
+
+def _squeezed(word: str) -> str:
+    """"makasiih" -> "makasih", "okee" -> "oke", "kakk" -> "kak" (stretched letters on a phone); the
+    word lists hold the squeezed forms."""
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+# Words that thank or acknowledge (compared folded: lower case, no accents, repeated letters squeezed).
+THANKS = frozenset(_squeezed(word) for word in """
 makasih makasi maksih mksh mks mkasih makacih makaci kasih terima terimakasih trims trimakasih tq tks thx thanks
 thank thankyou ty tysm nuhun matur suwun nuwun hatur
 ok oke okey okay okeh okee oky okk okok okai oce sip siap siyap sipp baik baiklah noted noted2 mantap mantul
-alright great cool perfect done roger gotcha
+alright great cool perfect roger gotcha samasama
 """.split())
 # Words that may go with them without asking anything.
-FILLERS = frozenset("""
+FILLERS = frozenset(_squeezed(word) for word in """
 kak ka kk kakak sis sist gan min mimin admin mbak mba mas bu ibu pak bang bro dek teh cici bunda ya yaa iya yah
-deh dong ok2 oke2 banyak sekali sangat juga lagi aja ya2 yg sudah udah udh sdh sama semua nya you u so much very
-lot a for it all noted nggih njih hehe hehehe wkwk wkwkwk haha hihi xixi amin aamiin yes yup got sama2 sama-sama
+deh dong banyak sekali sangat juga lagi aja yg semua nya you u so much very
+lot a for it all noted nggih njih hehe hehehe wkwk wkwkwk haha hihi xixi amin aamiin yes yup got
 """.split())
 # Emoji that thank or agree; skin tones and joiners are stripped before the check.
 THANKS_EMOJI = frozenset("🙏👍👌🤝❤💕💖💗🥰😊☺🙂😁😀😄🤗✨🌸💐👏🫶")
 _OTHER_EMOJI_PARTS = re.compile("[\U0001F3FB-\U0001F3FF\u200d\ufe0f]")
 _WORD = re.compile(r"[^\W\d_]+|\d+")
-_SQUEEZE = re.compile(r"(.)\1{2,}")
 LONGEST_THANKS = 80  # characters: a longer message says something more
 
 
@@ -49,18 +55,15 @@ def is_thanks(body: str) -> bool:
         return False
     text = _OTHER_EMOJI_PARTS.sub("", text)
     emoji = [ch for ch in text if ch in THANKS_EMOJI]
-    words = [_SQUEEZE.sub(r"\1\1", word) for word in _WORD.findall(normalise(text))]
-    if any(not (word in THANKS or word in FILLERS or _squeezed(word) in THANKS) for word in words):
+    folded = re.sub(r"\bsama(?:-sama|2| sama)\b", "samasama", normalise(text))  # "you're welcome"
+    folded = re.sub(r"(?<=[^\W\d_])2\b", "", folded)  # "oke2", "sip2": the word twice; a lone 2 is a number
+    words = [_squeezed(word) for word in _WORD.findall(folded)]
+    if any(not (word in THANKS or word in FILLERS) for word in words):
         return False
     leftover = re.sub(r"[\w\s.,!~:;()'\"*+\-]", "", "".join(ch for ch in text if ch not in THANKS_EMOJI))
     if leftover:  # another symbol or emoji (😡, 📦, a price): not just thanks
         return False
-    return bool(emoji) or any(word in THANKS or _squeezed(word) in THANKS for word in words)
-
-
-def _squeezed(word: str) -> str:
-    """"makasiih" -> "makasih", "okee" -> "oke", "sipp" -> "sip" (stretched letters on a phone)."""
-    return re.sub(r"(.)\1+", r"\1", word)
+    return bool(emoji) or any(word in THANKS for word in words)
 
 
 @dataclass(frozen=True)
