@@ -501,6 +501,11 @@ def demo_data_command(customers, messages, seed):
                           progress=lambda line: click.echo(line, err=True), password=password)
     finally:
         connection.close()
+    from .kept import rebuild_all
+
+    # What lists keep (last activity, waits, scores, the report's days), as an import would have kept it.
+    rebuild_all(progress=lambda line: click.echo(line, err=True))
+    db.session.commit()
     click.echo(f"Added {counts.customers:,} customers, {counts.conversations:,} conversations and "
                f"{counts.messages:,} messages in {counts.seconds:.0f} s. "
                f"Log in as {DEMO_OWNER_EMAIL} (or a staff member @demo.obrolan.id) with the password {password}")

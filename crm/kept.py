@@ -134,9 +134,9 @@ def install(app) -> None:
 # --- conversations -------------------------------------------------------------------------------------
 
 
-def refresh_conversations(conversation_ids: Iterable[int]) -> set[int]:
+def refresh_conversations(conversation_ids: Iterable[int], sums=None) -> set[int]:
     """Times, waits and report figures of these conversations, from their live messages; returns their
-    customers (whose kept columns follow from them)."""
+    customers (whose kept columns follow from them). `sums`: see crm.reports.daily.refresh."""
     from .reports import daily
     from .today.waits import open_wait, wait_state
 
@@ -177,7 +177,7 @@ def refresh_conversations(conversation_ids: Iterable[int]) -> set[int]:
                 counted[row.id] = (row.channel, row.logged_by_id or 0, tags.get(row.id, []))
         _write(Conversation, CONVERSATION_COLUMNS, changes)
         daily.refresh(counted, {cid: [(sent_at, side) for sent_at, side, _ in said]
-                                for cid, said in messages.items() if cid in counted}, batch)
+                                for cid, said in messages.items() if cid in counted}, batch, sums)
     return customers
 
 
@@ -270,14 +270,19 @@ def _write(model, columns: tuple[str, ...], changes: list[dict]) -> None:
 
 def rebuild_all(progress=None) -> dict[str, int]:
     """Recompute every kept column and the report's daily figures from scratch."""
+    from .reports import daily
+
     db.session.flush()
     for model in (ConversationFigures, DailyFigures, DailyTagFigures):
         db.session.execute(db.delete(model.__table__))
     conversation_ids = db.session.execute(db.select(Conversation.id).order_by(Conversation.id)).scalars().all()
-    for start in range(0, len(conversation_ids), BATCH * 4):
-        refresh_conversations(conversation_ids[start : start + BATCH * 4])
+    sums = daily.new_sums()
+    step = BATCH * 20
+    for start in range(0, len(conversation_ids), step):
+        refresh_conversations(conversation_ids[start : start + step], sums)
         if progress:
-            progress(f"{min(start + BATCH * 4, len(conversation_ids)):,} conversations kept")
+            progress(f"{min(start + step, len(conversation_ids)):,} conversations kept")
+    daily.write_sums(sums)
     customer_ids = db.session.execute(db.select(Customer.id).order_by(Customer.id)).scalars().all()
     refresh_customers(customer_ids)
     for key in (_CONVERSATIONS, _CUSTOMERS, _CHATS_OF):

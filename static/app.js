@@ -9,8 +9,16 @@
   });
 
   document.addEventListener("submit", (event) => {
-    const question = event.target.dataset?.confirm;
+    const question = event.submitter?.dataset?.confirm || event.target.dataset?.confirm;
     if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  // Customer list: the box in the header picks (or unpicks) every row of the page.
+  document.addEventListener("change", (event) => {
+    if (!event.target.matches("[data-pick-all]")) return;
+    document.querySelectorAll('input[name="ids"][form="bulk"]').forEach((box) => {
+      box.checked = event.target.checked;
+    });
   });
 
   // Customer picker on "Log chat": choosing a search result fills the hidden customer_id.
@@ -94,7 +102,7 @@ document.addEventListener("htmx:xhr:progress", (event) => {
 // Follow-up queue: filters apply as soon as a choice changes (the Filter button stays for no-JS).
 document.addEventListener("change", (event) => {
   const form = event.target.closest("form[data-autosubmit]");
-  if (form && event.target.matches("select")) form.requestSubmit();
+  if (form && event.target.matches("select, input[type=checkbox]")) form.requestSubmit();
 });
 
 // Pipeline form: the sale fields matter when the stage is "won"; without JS they are always shown.

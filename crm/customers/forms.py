@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -34,3 +34,38 @@ class CustomerForm(FlaskForm):
 
 class MergeForm(FlaskForm):
     other_id = IntegerField(_l("Customer to merge into this one"), validators=[DataRequired()])
+
+
+class CustomerListForm(FlaskForm):
+    """The list's search, filters and order, read from the URL: a list is a page to bookmark."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Name, phone number or @handle"), validators=[Optional(), Length(max=200)])
+    stage = SelectField(_l("Stage"), default="")
+    channel = SelectField(_l("Channel"), default="")
+    tag = SelectField(_l("Need tag"), default="")
+    assigned = SelectField(_l("Assigned to"), default="")
+    quiet = SelectField(_l("No contact for"), default="")
+    won = SelectField(_l("Won"), default="")
+    waiting = BooleanField(_l("Waiting on us"))
+    follow_up = BooleanField(_l("Has an open follow-up"))
+    sort = SelectField(_l("Order by"), default="activity")
+    dir = SelectField(default="", choices=[SelectChoice("", ""), SelectChoice("asc", _l("ascending")),
+                                           SelectChoice("desc", _l("descending"))])
+
+    def chosen(self, field) -> str:
+        """The value if it is one of the choices; anything else typed into the URL is no filter."""
+        value = field.data or ""
+        return value if value in {str(choice.value) for choice in field.choices} else ""
+
+
+class BulkForm(FlaskForm):
+    """What to do with the customers picked on a page (their ids come as `ids`)."""
+
+    assign_to = SelectField(_l("Assign to"), coerce=int, default=0)
+    stage = SelectField(_l("Stage"), default="")
+    tag_id = SelectField(_l("Tag"), coerce=int, default=0)
+    when = SelectField(_l("Follow up"), default="1d")
+    next = HiddenField()

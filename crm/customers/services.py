@@ -4,10 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import abort, redirect, url_for
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 
 from ..admin import audit
 from ..extensions import db
+from ..kept import mark_customers
 from ..identities import InvalidHandle, normalise_handle, phone_fragment_digits
 from ..models import ChannelIdentity, Conversation, Customer, FollowUp, Sale, User, utcnow
 
@@ -38,20 +39,8 @@ def get_customer(customer_id: int) -> Customer:
     return customer
 
 
-def last_activity():
-    """When a customer last wrote or was written to; their creation time before any chat."""
-    latest_chat = (
-        db.select(func.max(Conversation.last_message_at))
-        .where(Conversation.customer_id == Customer.id, Conversation.deleted_at.is_(None))
-        .correlate(Customer)
-        .scalar_subquery()
-    )
-    return func.coalesce(latest_chat, Customer.created_at)
-
-
 def customers_by_activity():
-    activity = last_activity().label("last_activity")
-    return live_customers().add_columns(activity).order_by(activity.desc(), Customer.id.desc())
+    return live_customers().order_by(Customer.last_activity_at.desc(), Customer.id.desc())
 
 
 def find_identity(channel: str, raw_handle: str) -> ChannelIdentity | None:
@@ -137,20 +126,23 @@ def remove_channel_identity(identity: ChannelIdentity) -> None:
 
 def find_customers(query: str, limit: int = 10) -> list[Customer]:
     """Customers whose name or any handle contains what was typed; phone fragments match any way they are written."""
-    text = " ".join(query.split())
-    if not text:
+    if not " ".join(query.split()):
         return []
+    statement = customers_by_activity().where(name_or_handle_matches(query)).limit(limit)
+    return list(db.session.execute(statement).scalars())
+
+
+def name_or_handle_matches(query: str):
+    """The condition: the name or a handle contains the text (a phone number however it is typed)."""
+    text = " ".join(query.split())
     conditions = [Customer.display_name.ilike(f"%{_escape_like(text)}%", escape="\\")]
     handle_text = text.removeprefix("@").lower()
     handle_match = ChannelIdentity.handle.ilike(f"%{_escape_like(handle_text)}%", escape="\\")
     digits = phone_fragment_digits(text)
     if digits:
         handle_match = or_(handle_match, ChannelIdentity.handle.like(f"+%{digits}%"))
-    conditions.append(
-        Customer.id.in_(db.select(ChannelIdentity.customer_id).where(handle_match))
-    )
-    statement = customers_by_activity().where(or_(*conditions)).limit(limit)
-    return list(db.session.execute(statement).scalars())
+    conditions.append(Customer.id.in_(db.select(ChannelIdentity.customer_id).where(handle_match)))
+    return or_(*conditions)
 
 
 def _escape_like(text: str) -> str:
@@ -170,6 +162,7 @@ def merge_customers(survivor: Customer, merged: Customer) -> Customer:
         db.session.execute(
             db.update(model).where(model.customer_id == merged.id).values(customer_id=survivor.id)
         )
+    mark_customers([survivor.id, merged.id])  # UPDATEs bypass the session's own marking
     if merged.notes.strip():
         joined = f"{survivor.notes.rstrip()}\n\n{merged.display_name}: {merged.notes.strip()}".strip()
         survivor.notes = joined

@@ -87,11 +87,17 @@ def _measures(row) -> list[int]:
     return values
 
 
+def new_sums() -> tuple[dict, dict]:
+    """Deltas to the daily rows, by (day, channel, staff) and by (day, tag): `refresh` adds to them."""
+    return defaultdict(lambda: [0] * len(MEASURES)), defaultdict(lambda: [0] * len(MEASURES))
+
+
 def refresh(counted: dict[int, tuple[str, int, list[int]]], messages: dict[int, list[tuple[datetime, str]]],
-            conversation_ids: Iterable[int]) -> None:
+            conversation_ids: Iterable[int], sums: tuple[dict, dict] | None = None) -> None:
     """Replace the figures of these conversations. `counted` holds the ones that count (live, of a live
     customer) with their channel, staff member and live tag ids; `messages` their live messages in order.
-    Conversations not in `counted` add nothing any more."""
+    Conversations not in `counted` add nothing any more. With `sums` (from `new_sums`), the daily rows are
+    not written but the deltas added there, for `write_sums` to write once (a rebuild)."""
     ids = list(conversation_ids)
     if not ids:
         return
@@ -102,8 +108,7 @@ def refresh(counted: dict[int, tuple[str, int, list[int]]], messages: dict[int, 
     new = [row for conversation_id, (channel, staff_id, tag_ids) in counted.items()
            for row in conversation_rows(conversation_id, channel, staff_id, tag_ids,
                                         messages.get(conversation_id, []), zone)]
-    by_key: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(MEASURES))
-    by_tag: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(MEASURES))
+    by_key, by_tag = sums or new_sums()
     for rows, sign in ((old, -1), (new, 1)):
         for row in rows:
             values = _measures(row)
@@ -115,6 +120,12 @@ def refresh(counted: dict[int, tuple[str, int, list[int]]], messages: dict[int, 
         db.session.execute(db.delete(table).where(table.c.conversation_id.in_(ids)))
     if new:
         db.session.execute(db.insert(table), new)
+    if sums is None:
+        write_sums((by_key, by_tag))
+
+
+def write_sums(sums: tuple[dict, dict]) -> None:
+    by_key, by_tag = sums
     _add(DailyFigures.__table__, ("day", "channel", "staff_id"), by_key)
     _add(DailyTagFigures.__table__, ("day", "tag_id"), by_tag)
 
