@@ -64,8 +64,12 @@ class CustomerListForm(FlaskForm):
 class BulkForm(FlaskForm):
     """What to do with the customers picked on a page (their ids come as `ids`)."""
 
-    assign_to = SelectField(_l("Assign to"), coerce=int, default=0)
-    stage = SelectField(_l("Stage"), default="")
-    tag_id = SelectField(_l("Tag"), coerce=int, default=0)
-    when = SelectField(_l("Follow up"), default="1d")
+    # Only the field of the action chosen matters; the view checks that one against its choices.
+    assign_to = SelectField(_l("Assign to"), coerce=int, default=0, validate_choice=False)
+    stage = SelectField(_l("Stage"), default="none", validate_choice=False)
+    tag_id = SelectField(_l("Tag"), coerce=int, default=0, validate_choice=False)
+    when = SelectField(_l("Follow up"), default="1d", validate_choice=False)
     next = HiddenField()
+
+    def chose(self, field) -> bool:
+        return field.data in {choice.value for choice in field.choices}

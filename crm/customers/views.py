@@ -118,7 +118,8 @@ def bulk():
     back = _safe_next(form.next.data or "") if form.next.data else url_for("customers.index")
     action = request.form.get("action", "")
     ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
-    if not form.validate_on_submit() or action not in BULK_ACTIONS:
+    field = {"assign": form.assign_to, "stage": form.stage, "tag": form.tag_id, "follow_up": form.when}.get(action)
+    if not form.validate_on_submit() or action not in BULK_ACTIONS or (field is not None and not form.chose(field)):
         abort(400)
     if not ids:
         flash(_("Pick the customers first: tick their boxes."), "error")
