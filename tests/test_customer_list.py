@@ -81,8 +81,8 @@ def test_assigned_to_me_and_to_someone(shop, staff_client, owner, staff):
 
 
 def test_a_tag_removed_by_hand_does_not_count(shop, staff_client, owner):
-    from crm.needs.tagging import remove_tag_by_hand
     from crm.models import Conversation
+    from crm.needs.tagging import remove_tag_by_hand
 
     price = db.session.execute(db.select(Tag).where(Tag.name == "price")).scalar_one()
     conversation = db.session.execute(db.select(Conversation).where(Conversation.customer_id == shop["rina"].id)

@@ -16,7 +16,7 @@ from ..importers import ParseError, parse_text
 from ..models import Customer, Message, utcnow
 from .forms import ImportForm, LogChatForm, MessagesForm
 from .importing import ImportProblem, ImportSummary, import_path, need_tags_for, plan_chat, preview_rows, save_chat
-from .services import NewMessage, get_conversation, log_chat
+from .services import NewMessage, get_conversation, log_chat, thread_window
 
 bp = Blueprint("conversations", __name__, url_prefix="/conversations")
 
@@ -203,12 +203,23 @@ def import_chats():
     return render_template(template, form=form, summary=summary)
 
 
+def _window(conversation):
+    """The messages the thread page shows: the newest, or around the message named in the URL."""
+    def message_in_url(name):
+        message_id = request.args.get(name, type=int)
+        message = db.session.get(Message, message_id) if message_id else None
+        return message if message is not None and message.conversation_id == conversation.id else None
+
+    return thread_window(conversation, before=message_in_url("before"), start=message_in_url("from"))
+
+
 @bp.get("/<int:conversation_id>")
 def show(conversation_id: int):
     conversation = get_conversation(conversation_id)
     form = MessagesForm()
     _alternate_sides(form, first="staff")
-    return render_template("conversations/show.html", conversation=conversation, form=form)
+    return render_template("conversations/show.html", conversation=conversation, form=form,
+                           window=_window(conversation))
 
 
 @bp.post("/<int:conversation_id>/delete")
@@ -252,4 +263,5 @@ def add_messages(conversation_id: int):
             return redirect(url_for("conversations.show", conversation_id=conversation.id, _anchor="latest"))
         form.messages.errors.append(_("Write at least one message."))
     status = 200 if "add_row" in request.form else 400
-    return render_template("conversations/show.html", conversation=conversation, form=form), status
+    return render_template("conversations/show.html", conversation=conversation, form=form,
+                           window=thread_window(conversation)), status

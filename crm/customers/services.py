@@ -8,8 +8,8 @@ from sqlalchemy import or_
 
 from ..admin import audit
 from ..extensions import db
-from ..kept import mark_customers
 from ..identities import InvalidHandle, normalise_handle, phone_fragment_digits
+from ..kept import mark_customers
 from ..models import ChannelIdentity, Conversation, Customer, FollowUp, Sale, User, utcnow
 
 

@@ -6,6 +6,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..admin.trash import TRASH_DAYS, move_to_trash
 from ..auth.views import _safe_next
+from ..conversations.services import last_messages_of
 from ..extensions import db
 from ..formatting import CHANNEL_LABELS, STAGE_LABELS
 from ..identities import InvalidHandle
@@ -276,7 +277,8 @@ def show(customer_id: int):
         .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc()),
         per_page=10,
     )
-    return render_template("customers/show.html", customer=customer, conversations=conversations)
+    return render_template("customers/show.html", customer=customer, conversations=conversations,
+                           recent=last_messages_of(conversations.items))
 
 
 @bp.route("/<int:customer_id>/merge", methods=["GET", "POST"])

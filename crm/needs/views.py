@@ -140,7 +140,10 @@ def add_to_conversation(conversation_id: int):
         messages = MessagesForm(formdata=None)
         for entry in messages.messages:
             entry.form.side.data = "staff"
-        return render_template("conversations/show.html", conversation=conversation, form=messages), 400
+        from ..conversations.services import thread_window
+
+        return render_template("conversations/show.html", conversation=conversation, form=messages,
+                               window=thread_window(conversation)), 400
     tag = db.session.get(Tag, form.tag_id.data)
     add_tag_by_hand(conversation, tag, current_user.id)
     db.session.commit()

@@ -275,14 +275,20 @@ def prospect_signals(customers: Iterable, day: ShopDay) -> tuple[dict[int, Signa
                 asked[name] = asked_at
 
     last_customer: dict[int, datetime] = {}
+    other = db.aliased(Conversation)
+    # Per conversation, one step back along (conversation_id, sent_at) to its last customer message: a long
+    # thread costs what a short one does.
+    latest = (
+        db.select(Message.sent_at)
+        .where(Message.conversation_id == other.id, Message.side == "customer", live(Message.deleted_at))
+        .order_by(Message.sent_at.desc()).limit(1).correlate(other).scalar_subquery()
+    )
     for conversation_id, at in _in_batches(customer_of, lambda batch: (
-        db.select(Message.conversation_id, func.max(Message.sent_at))
-        .where(Message.conversation_id.in_(batch), Message.sent_at >= since, Message.side == "customer",
-               live(Message.deleted_at))
-        .group_by(Message.conversation_id)
+        db.select(other.id, latest).where(other.id.in_(batch))
     )):
-        customer_id = customer_of[conversation_id]
-        last_customer[customer_id] = max(at, last_customer.get(customer_id, at))
+        if at is not None and at >= since:
+            customer_id = customer_of[conversation_id]
+            last_customer[customer_id] = max(at, last_customer.get(customer_id, at))
 
     waiting: dict[int, datetime] = {}
     for row in conversations:
