@@ -159,11 +159,13 @@ def _live_messages(conversation_id: int):
 
 
 def _after(message: Message):
-    return db.or_(Message.sent_at > message.sent_at, db.and_(Message.sent_at == message.sent_at, Message.id > message.id))
+    return db.or_(Message.sent_at > message.sent_at,
+                  db.and_(Message.sent_at == message.sent_at, Message.id > message.id))
 
 
 def _before(message: Message):
-    return db.or_(Message.sent_at < message.sent_at, db.and_(Message.sent_at == message.sent_at, Message.id < message.id))
+    return db.or_(Message.sent_at < message.sent_at,
+                  db.and_(Message.sent_at == message.sent_at, Message.id < message.id))
 
 
 def thread_window(conversation: Conversation, *, before: Message | None = None, start: Message | None = None,
