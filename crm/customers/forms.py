@@ -29,7 +29,30 @@ class IdentityForm(FlaskForm):
     handle = StringField(_l("Number, @handle or e-mail"), validators=[Optional(), Length(max=200)])
 
 
-class CustomerForm(FlaskForm):
+class SaleFields:
+    """What becoming won asks for: the amount, or that it is not known. (Money is typed as a plain number
+    for now; the shared money parser will read "1.250.000" and "185rb" here too.)"""
+
+    amount = IntegerField(_l("Sale amount (Rp)"), validators=[Optional(), NumberRange(min=0, max=10**12)])
+    amount_unknown = BooleanField(_l("Amount not known"))
+
+    def sale_asked(self) -> bool:
+        """Won chosen now: a sale must come with it (its amount, or "not known")."""
+        return self.stage.data == "won" and self.needs_sale
+
+    def check_sale(self) -> bool:
+        if self.sale_asked() and self.amount.data is None and not self.amount_unknown.data \
+                and not self.amount.errors:
+            self.amount.errors.append(_l("How much did they buy for? Or tick “Amount not known”."))
+            return False
+        return True
+
+    @property
+    def wants_sale(self) -> bool:
+        return self.amount.data is not None or (self.sale_asked() and bool(self.amount_unknown.data))
+
+
+class CustomerForm(SaleFields, FlaskForm):
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=20_000)])
     assigned_to_id = SelectField(_l("Assigned to"), coerce=int, default=0)
@@ -39,6 +62,14 @@ class CustomerForm(FlaskForm):
         _l("Expected value (Rp)"), validators=[Optional(), NumberRange(min=0, max=10**12)]
     )
     identities = FieldList(FormField(IdentityForm), min_entries=2)
+
+    def __init__(self, *args, needs_sale: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.needs_sale = needs_sale  # choosing won now (a new customer, or one who was not won)
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        return self.check_sale() and ok
 
 
 class MergeForm(FlaskForm):

@@ -200,6 +200,15 @@ def _apply_identities(customer: Customer, form: CustomerForm) -> bool:
     return ok
 
 
+def _record_sale_if_won(customer: Customer, form: CustomerForm) -> None:
+    """Won chosen on this form: the sale, today, through the customer's channel (its amount, or not known)."""
+    from ..today.services import default_sale_channel, record_sale
+
+    if form.wants_sale:
+        record_sale(customer, amount=form.amount.data, sold_on=shop_day().today,
+                    channel=default_sale_channel(customer), created_by_id=current_user.id)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     form = CustomerForm(display_name=request.args.get("name", ""))
@@ -212,6 +221,7 @@ def new():
         customer.stage = form.stage.data
         customer.expected_value = form.expected_value.data
         if _apply_identities(customer, form):
+            _record_sale_if_won(customer, form)
             record_customer_created(customer)
             db.session.commit()
             flash(_("Customer %(name)s added.", name=customer.display_name), "success")
@@ -224,7 +234,8 @@ def new():
 def edit(customer_id: int):
     customer = get_customer(customer_id)
     # The identity rows are for adding handles; the existing ones are listed with their own remove buttons.
-    form = CustomerForm(obj=customer, identities=[], assigned_to_id=customer.assigned_to_id or 0)
+    form = CustomerForm(obj=customer, identities=[], assigned_to_id=customer.assigned_to_id or 0,
+                        needs_sale=customer.stage != "won")
     form.assigned_to_id.choices = _staff_choices()
     if form.validate_on_submit():
         before = audited_fields(customer)
@@ -234,6 +245,7 @@ def edit(customer_id: int):
         customer.stage = form.stage.data
         customer.expected_value = form.expected_value.data
         if _apply_identities(customer, form):
+            _record_sale_if_won(customer, form)
             record_customer_edit(customer, before)
             db.session.commit()
             flash(_("Saved."), "success")

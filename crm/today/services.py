@@ -112,9 +112,10 @@ def set_stage(customer: Customer, stage: str, expected_value: int | None) -> Non
     db.session.flush()
 
 
-def record_sale(customer: Customer, *, amount: int, sold_on: date, channel: str,
+def record_sale(customer: Customer, *, amount: int | None, sold_on: date, channel: str,
                 created_by_id: int | None = None) -> Sale:
-    """A sale makes the customer won; the channel is where the sale came from, for the channel report."""
+    """A sale makes the customer won; the channel is where the sale came from, for the channel report.
+    `amount` None: the shop does not know it (still a sale: Today and the report count the customer won)."""
     sale = Sale(customer_id=customer.id, amount=amount, sold_on=sold_on, channel=channel, created_by_id=created_by_id)
     db.session.add(sale)
     customer.stage = "won"

@@ -5,7 +5,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..auth.views import _safe_next
 from ..conversations.services import NewMessage, get_conversation, log_chat
-from ..customers.services import get_customer
+from ..customers.services import audited_fields, get_customer, record_customer_edit
 from ..extensions import db
 from ..identities import CHANNELS
 from ..kept import fresh_scores
@@ -33,7 +33,6 @@ from .services import (
     no_reply_needed,
     record_sale,
     reply_needed,
-    sales_of,
     set_stage,
     snooze,
 )
@@ -221,19 +220,20 @@ def mark_reply_needed(conversation_id: int):
 def pipeline(customer_id: int):
     """Stage and expected value; a sale (amount, date, channel) when they buy, which makes them won."""
     customer = get_customer(customer_id)
-    has_sales = bool(sales_of(customer))
     if request.method == "GET":
         form = customer_panel(customer).stage_form
         return render_template("today/pipeline_form.html", form=form, customer=customer)
-    form = StageForm(needs_sale=not has_sales and customer.stage != "won")
+    form = StageForm(needs_sale=customer.stage != "won")
     if form.validate_on_submit():
+        before = audited_fields(customer)
         set_stage(customer, form.stage.data, form.expected_value.data)
-        if form.amount.data is not None:
+        if form.wants_sale:
             record_sale(customer, amount=form.amount.data, sold_on=form.sold_on.data, channel=form.channel.data,
                         created_by_id=current_user.id)
             flash(_("Sale recorded: %(name)s is won.", name=customer.display_name), "success")
         else:
             flash(_("Saved."), "success")
+        record_customer_edit(customer, before)
         db.session.commit()
         return redirect(url_for("customers.show", customer_id=customer.id))
     return render_template("today/pipeline_form.html", form=form, customer=customer), 400
