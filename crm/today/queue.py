@@ -188,15 +188,17 @@ def is_waiting_on_us():
     return Conversation.waiting_since.is_not(None)
 
 
-def waiting_on_us(day: ShopDay, filters: QueueFilters = NO_FILTERS, older: bool = False):
-    """Open waits that started within the window, longest first; or those that started before it."""
+def waiting_on_us(day: ShopDay, filters: QueueFilters = NO_FILTERS, older: bool = False, with_customer=True):
+    """Open waits that started within the window, longest first; or those that started before it. Only
+    live conversations of live customers wait, so counting them needs no customer unless a filter does."""
     start = waiting_window_start(day)
     statement = (
         db.select(Conversation)
-        .join(Customer, Customer.id == Conversation.customer_id)
         .where(Conversation.waiting_since < start if older else Conversation.waiting_since >= start)
         .order_by(Conversation.waiting_since, Conversation.id)
     )
+    if with_customer or filters.user_id:
+        statement = statement.join(Customer, Customer.id == Conversation.customer_id)
     return _conversation_filters(statement, filters)
 
 
@@ -348,9 +350,9 @@ class QueueRow:
     customer: Customer
     conversation: Conversation | None = None
     follow_up: FollowUp | None = None
-    score: Score | None = None
-    tags: list = field(default_factory=list)
-    last_message: Message | None = None
+    score: int | None = None  # the customer's kept score
+    tags: list = field(default_factory=list)  # Tag
+    last_message: Message | None = None  # or a row with side, body and sent_at
     waiting_since: datetime | None = None
 
 
@@ -386,11 +388,9 @@ def waiting_rows(conversations: list[Conversation], section: str = "waiting") ->
     return [QueueRow(section, c.customer, conversation=c) for c in conversations]
 
 
-def fill_rows(rows: list[QueueRow], day: ShopDay, scores: dict[int, Score] | None = None) -> list[QueueRow]:
-    """Conversation, need tags, last message, waiting time and score for each row: a fixed number of
-    queries for all rows together."""
-    from ..needs.tagging import tags_of
-
+def fill_rows(rows: list[QueueRow], day: ShopDay) -> list[QueueRow]:
+    """Conversation, need tags and last message for each row: a fixed number of queries for all rows
+    together, read as plain rows where the page only shows them. The score is the customer's kept one."""
     wanted = {row.follow_up.conversation_id for row in rows
               if row.conversation is None and row.follow_up and row.follow_up.conversation_id}
     linked = {c.id: c for c in db.session.execute(
@@ -404,17 +404,34 @@ def fill_rows(rows: list[QueueRow], day: ShopDay, scores: dict[int, Score] | Non
         if row.conversation is None:
             row.conversation = latest.get(row.customer.id)
     conversation_ids = {row.conversation.id for row in rows if row.conversation}
-    tags = tags_of(conversation_ids)
-    last = last_messages(conversation_ids)
-    missing_scores = [row.customer for row in rows if not scores or row.customer.id not in scores]
-    scores = {**(scores or {}), **prospect_scores({c.id: c for c in missing_scores}.values(), day)}
+    tags = tag_chips(conversation_ids)
+    last = last_messages(conversation_ids, plain=True)
     for row in rows:
         if row.conversation:
             row.tags = tags.get(row.conversation.id, [])
             row.last_message = last.get(row.conversation.id)
             row.waiting_since = row.conversation.waiting_since
-        row.score = scores.get(row.customer.id)
+        row.score = row.customer.score
     return rows
+
+
+def tag_chips(conversation_ids: Iterable[int]) -> dict[int, list[Tag]]:
+    """The live tags of each conversation, needs first, then by title, for chips: pairs of ids read plainly,
+    the shop's few tags once."""
+    ids = list(conversation_ids)
+    if not ids:
+        return {}
+    tags = {tag.id: tag for tag in db.session.execute(db.select(Tag)).scalars()}
+    found: dict[int, list[Tag]] = {}
+    for conversation_id, tag_id in db.session.execute(
+        db.select(ConversationTag.conversation_id, ConversationTag.tag_id)
+        .where(ConversationTag.conversation_id.in_(ids), ConversationTag.removed_at.is_(None))
+    ):
+        if tag_id in tags:
+            found.setdefault(conversation_id, []).append(tags[tag_id])
+    for chips in found.values():
+        chips.sort(key=lambda tag: (tag.kind != "need", tag.title))
+    return found
 
 
 def latest_conversations(customer_ids: Iterable[int]) -> dict[int, Conversation]:
@@ -434,9 +451,10 @@ def latest_conversations(customer_ids: Iterable[int]) -> dict[int, Conversation]
     return {c.customer_id: c for c in conversations}
 
 
-def last_messages(conversation_ids: Iterable[int]) -> dict[int, Message]:
+def last_messages(conversation_ids: Iterable[int], plain: bool = False) -> dict[int, Message]:
     """Each conversation's last live message: one step back along (conversation_id, sent_at), so a
-    conversation of 50,000 messages costs what one of five does."""
+    conversation of 50,000 messages costs what one of five does. `plain`: rows with conversation_id, side,
+    body and sent_at only (a page that just shows them)."""
     ids = list(conversation_ids)
     if not ids:
         return {}
@@ -446,9 +464,12 @@ def last_messages(conversation_ids: Iterable[int]) -> dict[int, Message]:
         .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)
         .correlate(other).scalar_subquery()
     )
-    messages = db.session.execute(
-        db.select(Message).where(Message.id.in_(db.select(latest).where(other.id.in_(ids))))
-    ).scalars()
+    chosen = Message.id.in_(db.select(latest).where(other.id.in_(ids)))
+    if plain:
+        rows = db.session.execute(
+            db.select(Message.conversation_id, Message.side, Message.body, Message.sent_at).where(chosen))
+        return {row.conversation_id: row for row in rows}
+    messages = db.session.execute(db.select(Message).where(chosen)).scalars()
     return {m.conversation_id: m for m in messages}
 
 
@@ -484,9 +505,10 @@ def follow_up_queue(filters: QueueFilters = NO_FILTERS, now: datetime | None = N
         "hot": [QueueRow("hot", customer) for customer in found["hot"]],
     }
     fill_rows([row for section in rows.values() for row in section], day)
-    totals = {name: len(rows[name]) if len(rows[name]) < limit else count(statements[name]) for name in SECTIONS}
+    counted = {**statements, "waiting": waiting_on_us(day, filters, with_customer=False)}
+    totals = {name: len(rows[name]) if len(rows[name]) < limit else count(counted[name]) for name in SECTIONS}
     sections = {name: Section(name, rows[name], totals[name]) for name in SECTIONS}
-    older_count, oldest = _count_and_oldest(waiting_on_us(day, filters, older=True))
+    older_count, oldest = _count_and_oldest(waiting_on_us(day, filters, older=True, with_customer=False))
     numbers = today_numbers(day, filters, due=totals["overdue"] + totals["today"], waiting=totals["waiting"])
     return Queue(day, filters, sections, numbers, older_waits=older_count, oldest_wait=oldest,
                  thanks=count(ended_with_thanks(day, filters)))

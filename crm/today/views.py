@@ -12,7 +12,7 @@ from ..kept import fresh_scores
 from ..models import Tag, User, utcnow
 from ..needs.tagging import all_tags
 from . import display
-from .display import customer_panel, due_text, follow_up_form, staff_choices
+from .display import RowTexts, customer_panel, due_text, follow_up_form, staff_choices
 from .forms import FollowUpForm, NextForm, QuickReplyForm, SnoozeForm, StageForm
 from .queue import (
     PAGED_SECTIONS,
@@ -64,8 +64,7 @@ def _page_context() -> dict:
     """The filter choices, and the forms each row posts, which lead back to this very page."""
     here = request.full_path.rstrip("?")
     return {
-        "snooze_form": SnoozeForm(formdata=None, next=here), "next_form": NextForm(formdata=None, next=here),
-        "reply_form": QuickReplyForm(formdata=None, next=here), "args": request.args, "choices": _filter_choices(),
+        "T": RowTexts(here), "args": request.args, "choices": _filter_choices(),
         "filter_args": {key: request.args[key] for key in ("staff", "channel", "tag") if request.args.get(key)},
     }
 

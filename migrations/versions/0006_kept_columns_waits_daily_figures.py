@@ -60,6 +60,10 @@ def upgrade():
     op.create_index(op.f('ix_customers_score_changes_at'), 'customers', ['score_changes_at'], unique=False)
     for name, columns in LIVE_INDEXES.items():
         op.create_index(name, 'customers', columns, unique=False, sqlite_where=LIVE, postgresql_where=LIVE)
+    # Over the trash only: over every customer, the planner took it for "deleted_at IS NULL" and read them all.
+    op.drop_index('ix_customers_deleted_at', table_name='customers')
+    op.create_index('ix_customers_deleted_at', 'customers', ['deleted_at'], unique=False,
+                    sqlite_where=sa.text('deleted_at IS NOT NULL'), postgresql_where=sa.text('deleted_at IS NOT NULL'))
 
     op.add_column('conversations', sa.Column('waiting_since', sa.DateTime(), nullable=True))
     op.add_column('conversations', sa.Column('no_reply', sa.String(length=10), nullable=True))
@@ -136,6 +140,8 @@ def downgrade():
 
     for name in LIVE_INDEXES:
         op.drop_index(name, table_name='customers')
+    op.drop_index('ix_customers_deleted_at', table_name='customers')
+    op.create_index('ix_customers_deleted_at', 'customers', ['deleted_at'], unique=False)
     op.drop_index(op.f('ix_customers_score_changes_at'), table_name='customers')
     for name in ('score_changes_at', 'score', 'waiting_since', 'first_conversation_id', 'first_contact_at',
                  'last_activity_at'):
