@@ -14,6 +14,7 @@ from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParseError, parse_text
 from ..models import Customer, Message, utcnow
+from ..today.display import PageTexts
 from .forms import ImportForm, LogChatForm, MessagesForm
 from .importing import ImportProblem, ImportSummary, import_path, need_tags_for, plan_chat, preview_rows, save_chat
 from .services import NewMessage, get_conversation, log_chat, thread_window
@@ -219,7 +220,7 @@ def show(conversation_id: int):
     form = MessagesForm()
     _alternate_sides(form, first="staff")
     return render_template("conversations/show.html", conversation=conversation, form=form,
-                           window=_window(conversation))
+                           window=_window(conversation), T=PageTexts())
 
 
 @bp.post("/<int:conversation_id>/delete")
@@ -264,4 +265,4 @@ def add_messages(conversation_id: int):
         form.messages.errors.append(_("Write at least one message."))
     status = 200 if "add_row" in request.form else 400
     return render_template("conversations/show.html", conversation=conversation, form=form,
-                           window=thread_window(conversation)), status
+                           window=thread_window(conversation), T=PageTexts()), status

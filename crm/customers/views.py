@@ -8,12 +8,13 @@ from ..admin.trash import TRASH_DAYS, move_to_trash
 from ..auth.views import _safe_next
 from ..conversations.services import last_messages_of
 from ..extensions import db
-from ..formatting import CHANNEL_LABELS, STAGE_LABELS
+from ..formatting import CHANNEL_LABELS, STAGE_LABELS, url_pattern
 from ..identities import InvalidHandle
 from ..kept import fresh_scores
 from ..models import ChannelIdentity, Conversation, Customer, Tag, User
 from ..needs.tagging import all_tags, tag_title
 from ..reports.forms import period_choices
+from ..today.display import PageTexts
 from ..today.forms import when_choices
 from ..today.queue import shop_day
 from ..today.services import due_at_for
@@ -60,15 +61,17 @@ def _list_form() -> tuple[CustomerListForm, ListFilters]:
     anything = SelectChoice("", _("Any"))
     users = db.session.execute(db.select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
     tags = all_tags()
-    form.stage.choices = [anything] + [SelectChoice(*item) for item in STAGE_LABELS.items()]
-    form.channel.choices = [anything] + [SelectChoice(*item) for item in CHANNEL_LABELS.items()]
+    # Labels made strings once: each lazy one would be translated again for every option drawn.
+    form.stage.choices = [anything] + [SelectChoice(key, str(label)) for key, label in STAGE_LABELS.items()]
+    form.channel.choices = [anything] + [SelectChoice(key, str(label)) for key, label in CHANNEL_LABELS.items()]
     form.tag.choices = [anything] + [SelectChoice(tag.name, tag_title(tag)) for tag in tags]
     form.assigned.choices = [anything, SelectChoice("me", _("Me")), SelectChoice("none", _("Nobody"))] + [
         SelectChoice(str(user.id), user.name) for user in users]
     form.quiet.choices = [anything] + [
         SelectChoice(str(days), ngettext("%(num)d day", "%(num)d days", days)) for days in QUIET_DAYS]
-    form.won.choices = [anything] + [choice for choice in period_choices() if choice.value in WON_PERIODS]
-    form.sort.choices = [SelectChoice(key, label) for key, (label, _column, _natural) in SORTS.items()]
+    form.won.choices = [anything] + [SelectChoice(choice.value, str(choice.label)) for choice in period_choices()
+                                     if choice.value in WON_PERIODS]
+    form.sort.choices = [SelectChoice(key, str(label)) for key, (label, _column, _natural) in SORTS.items()]
     form.validate()
     assigned = form.chosen(form.assigned)
     sort = form.chosen(form.sort) or "activity"
@@ -97,16 +100,19 @@ def index():
     form, filters = _list_form()
     page = db.paginate(customer_list(filters), per_page=current_app.config["PER_PAGE"], error_out=False)
     template = "customers/_results.html" if request.headers.get("HX-Request") else "customers/index.html"
+    texts = PageTexts()
+    texts.customer_url = url_pattern("customers.show", customer_id=0)
+    texts.words["pick"] = _("Pick %(name)s")
     return render_template(
         template, form=form, filters=filters, page=page, customers=page.items, list_args=_list_args(),
-        bulk_form=_bulk_form(), sorts=SORTS, query=filters.query,
+        bulk_form=_bulk_form(), sorts=SORTS, query=filters.query, T=texts,
     )
 
 
 def _bulk_form(formdata=None) -> BulkForm:
     form = BulkForm(formdata=formdata) if formdata is not None else BulkForm(formdata=None)
     form.assign_to.choices = _staff_choices()
-    form.stage.choices = [SelectChoice(*item) for item in STAGE_LABELS.items()]
+    form.stage.choices = [SelectChoice(key, str(label)) for key, label in STAGE_LABELS.items()]
     form.tag_id.choices = [SelectChoice(tag.id, tag_title(tag)) for tag in all_tags()]
     form.when.choices = [choice for choice in when_choices() if choice.value != "date"]
     return form
@@ -290,7 +296,7 @@ def show(customer_id: int):
         per_page=10,
     )
     return render_template("customers/show.html", customer=customer, conversations=conversations,
-                           recent=last_messages_of(conversations.items))
+                           recent=last_messages_of(conversations.items), T=PageTexts())
 
 
 @bp.route("/<int:customer_id>/merge", methods=["GET", "POST"])

@@ -171,18 +171,18 @@ def conversation_panel(conversation: Conversation) -> ConversationPanel:
     )
 
 
-class RowTexts:
-    """What the rows of Today say, in the reader's language, with every lookup done once for the page: with
-    80 rows, Flask-Babel's and Werkzeug's lookups per row cost more than the queue's queries."""
+class PageTexts:
+    """Names, times, money and waits in the reader's language with every lookup done once for the page:
+    with dozens of rows, Flask-Babel's and Werkzeug's lookups per row cost more than the page's queries."""
 
-    def __init__(self, here: str):
+    def __init__(self):
         from babel.dates import format_date as babel_date
         from babel.dates import format_time as babel_time
         from babel.dates import format_timedelta as babel_timedelta
         from flask_babel import get_locale, get_timezone
         from flask_wtf.csrf import generate_csrf
 
-        from ..formatting import page_labels, short_time_formatter, url_pattern
+        from ..formatting import page_labels, short_time_formatter
 
         locale, zone = get_locale(), get_timezone()
         self.day = shop_day()
@@ -191,37 +191,32 @@ class RowTexts:
         self._date = lambda value: babel_date(value, "medium", locale=locale)
         self._time = lambda value: babel_time(value, "short", tzinfo=zone, locale=locale)
         self._delta = lambda value: babel_timedelta(value, threshold=1.1, locale=locale)
+        self._indonesian = str(locale) == "id"
         self.labels = page_labels()
         self.tags = _titles()
         self.csrf = generate_csrf()
-        self.next = here
         self.me = current_user.id
         self.hot = HOT_THRESHOLD
-        self.url = {
-            "customer": url_pattern("customers.show", customer_id=0),
-            "conversation": url_pattern("conversations.show", conversation_id=0),
-            "reply": url_pattern("today.reply", conversation_id=0),
-            "no_reply": url_pattern("today.mark_no_reply", conversation_id=0),
-            "reply_needed": url_pattern("today.mark_reply_needed", conversation_id=0),
-            "snooze": url_pattern("today.snooze_follow_up", follow_up_id=0),
-            "done": url_pattern("today.done", follow_up_id=0),
-            "follow_up": url_for("today.add"),
-        }
         self.words = {
-            "due": _("Due %(when)s"), "open": _("Open"), "log_reply": _("Log reply"),
-            "reply_to": _("Our reply to %(name)s"),
-            "what_we_answered": _("What we answered"), "save_reply": _("Save reply"), "snooze": _("Snooze:"),
-            "plus_1d": _("+1 day"), "plus_3d": _("+3 days"), "pick": _("pick"), "done": _("Done"),
-            "no_conversation": _("No conversation logged yet."), "follow_up": _("Follow up:"), "1d": _("1 day"),
-            "3d": _("3 days"), "7d": _("next week"), "pick_date": _("pick a date"),
-            "no_reply_needed": _("No reply needed"),
-            "ended_with_thanks": _("No reply needed: the chat ended with thanks."),
-            "marked": _("No reply needed (said by hand)."), "reply_needed": _("Reply needed after all"),
-            "undo": _("Undo"), "for": _("Waiting on us for %(time)s"),
-            "since": _("Waiting on us since %(date)s (%(time)s)"),
-            "today": _("today"), "tomorrow": _("tomorrow"), "yesterday": _("yesterday"),
-            "score": _("Prospect score: open the customer for its reasons"),
+            "for": _("Waiting on us for %(time)s"), "since": _("Waiting on us since %(date)s (%(time)s)"),
         }
+
+    @property
+    def message_words(self) -> dict:
+        """For templates/conversations/_messages.html."""
+        if not hasattr(self, "_message_words"):
+            delete = url_for("conversations.delete_message", conversation_id=987654321, message_id=987654322)
+            self._message_words = {
+                "delete_url": delete.replace("%", "%%").replace("987654321", "%d").replace("987654322", "%d"),
+                "delete": _("Delete"), "confirm": _("Move this message to the trash?"),
+            }
+        return self._message_words
+
+    def rupiah(self, amount: int | None) -> str:
+        """crm.formatting.rupiah, for a row."""
+        if amount is None:
+            return ""
+        return "Rp " + f"{amount:,}".replace(",", ".") if self._indonesian else f"IDR {amount:,}"
 
     def waited(self, since: datetime) -> str:
         return self._delta(self.day.now - since)
@@ -233,6 +228,39 @@ class RowTexts:
         if since < self.window_start:
             return self.words["since"] % {"date": self._date(to_local(since).date()), "time": self.waited(since)}
         return self.words["for"] % {"time": self.waited(since)}
+
+
+class RowTexts(PageTexts):
+    """What the rows of Today say and link to (up to 80 rows)."""
+
+    def __init__(self, here: str):
+        from ..formatting import url_pattern
+
+        super().__init__()
+        self.next = here
+        self.url = {
+            "customer": url_pattern("customers.show", customer_id=0),
+            "conversation": url_pattern("conversations.show", conversation_id=0),
+            "reply": url_pattern("today.reply", conversation_id=0),
+            "no_reply": url_pattern("today.mark_no_reply", conversation_id=0),
+            "reply_needed": url_pattern("today.mark_reply_needed", conversation_id=0),
+            "snooze": url_pattern("today.snooze_follow_up", follow_up_id=0),
+            "done": url_pattern("today.done", follow_up_id=0),
+            "follow_up": url_for("today.add"),
+        }
+        self.words.update({
+            "due": _("Due %(when)s"), "open": _("Open"), "log_reply": _("Log reply"),
+            "reply_to": _("Our reply to %(name)s"),
+            "what_we_answered": _("What we answered"), "save_reply": _("Save reply"), "snooze": _("Snooze:"),
+            "plus_1d": _("+1 day"), "plus_3d": _("+3 days"), "pick": _("pick"), "done": _("Done"),
+            "no_conversation": _("No conversation logged yet."), "follow_up": _("Follow up:"), "1d": _("1 day"),
+            "3d": _("3 days"), "7d": _("next week"), "pick_date": _("pick a date"),
+            "no_reply_needed": _("No reply needed"),
+            "ended_with_thanks": _("No reply needed: the chat ended with thanks."),
+            "marked": _("No reply needed (said by hand)."), "reply_needed": _("Reply needed after all"),
+            "undo": _("Undo"), "today": _("today"), "tomorrow": _("tomorrow"), "yesterday": _("yesterday"),
+            "score": _("Prospect score: open the customer for its reasons"),
+        })
 
     def due(self, follow_up: FollowUp) -> str:
         """due_text, for a row."""
