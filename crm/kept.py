@@ -5,14 +5,16 @@ Kept, and only ever written here:
 - a conversation's first and last message times, who wrote last, and its wait: `waiting_since` (the first
   customer message we have not answered, unless no reply is needed) and `no_reply` (crm.today.waits);
 - a customer's last activity, first contact (and that conversation), oldest open wait, prospect score and when
-  that score next changes by itself (`score_changes_at`);
+  that score next changes by itself (`score_changes_at`), and the channels and tags the customer list filters
+  by (`customer_facets`, live customers only);
 - the report's daily figures (crm.reports.daily).
 
 How they stay right:
 
-- Every change made through the ORM to a message, a conversation, a conversation's tag, a follow-up or a
-  customer marks what it affects (a session event after each flush). The few writes that bypass the ORM (an
-  import's bulk inserts, a merge's UPDATEs) mark what they touch with `mark_conversations` / `mark_customers`.
+- Every change made through the ORM to a message, a conversation, a conversation's tag, a follow-up, a
+  customer, a handle or a tag marks what it affects (a session event after each flush). The few writes that
+  bypass the ORM (an import's bulk inserts, a merge's UPDATEs) mark what they touch with `mark_conversations` /
+  `mark_customers`.
 - Before a transaction commits, `settle()` recomputes all that is marked from the rows themselves, in the same
   transaction: a change and what is kept from it commit together or not at all. Code that reads kept columns
   in the transaction that changed their inputs calls `settle()` first.
@@ -37,19 +39,24 @@ from sqlalchemy.orm.util import identity_key
 
 from .extensions import db
 from .models import (
+    ChannelIdentity,
     Conversation,
     ConversationFigures,
     ConversationTag,
     Customer,
+    CustomerFacet,
     DailyFigures,
     DailyTagFigures,
     FollowUp,
     Message,
+    Tag,
     utcnow,
 )
 
 BATCH = 500
-_CONVERSATIONS, _CUSTOMERS, _CHATS_OF = "kept_conversations", "kept_customers", "kept_chats_of"
+_CONVERSATIONS, _CUSTOMERS, _CHATS_OF, _TAGS_GONE = ("kept_conversations", "kept_customers", "kept_chats_of",
+                                                     "kept_tags_gone")
+_PENDING = (_CONVERSATIONS, _CUSTOMERS, _CHATS_OF, _TAGS_GONE)
 CONVERSATION_COLUMNS = ("first_message_at", "last_message_at", "last_side", "waiting_since", "no_reply",
                         "no_reply_through")
 CUSTOMER_COLUMNS = ("last_activity_at", "first_contact_at", "first_conversation_id", "waiting_since", "score",
@@ -80,26 +87,28 @@ def _values(obj, name: str) -> list:
 
 def _after_flush(session, _flush_context) -> None:
     conversations, customers = _pending(session, _CONVERSATIONS), _pending(session, _CUSTOMERS)
-    chats_of = _pending(session, _CHATS_OF)
+    chats_of, tags_gone = _pending(session, _CHATS_OF), _pending(session, _TAGS_GONE)
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, (Message, ConversationTag)):
             conversations.update(_values(obj, "conversation_id"))
         elif isinstance(obj, Conversation):
             conversations.add(obj.id)
             customers.update(_values(obj, "customer_id"))
-        elif isinstance(obj, FollowUp):
+        elif isinstance(obj, (FollowUp, ChannelIdentity)):
             customers.update(_values(obj, "customer_id"))
         elif isinstance(obj, Customer):
             customers.add(obj.id)
             state = inspect(obj)
             if state.attrs.deleted_at.history.has_changes() or state.attrs.merged_into_id.history.has_changes():
                 chats_of.add(obj.id)  # its conversations stop or start counting in the report
-    for key in (_CONVERSATIONS, _CUSTOMERS, _CHATS_OF):
+        elif isinstance(obj, Tag) and obj in session.deleted:
+            tags_gone.add(obj.id)  # the database took its rows off conversations: no flush event for those
+    for key in _PENDING:
         session.info[key].discard(None)
 
 
 def _forget(session, *_args) -> None:
-    for key in (_CONVERSATIONS, _CUSTOMERS, _CHATS_OF):
+    for key in _PENDING:
         session.info.pop(key, None)
 
 
@@ -107,13 +116,20 @@ def settle(session=None) -> None:
     """Recompute what is marked, in the current transaction (also run by itself before every commit)."""
     session = session or db.session
     session.flush()
-    while any(session.info.get(key) for key in (_CONVERSATIONS, _CUSTOMERS, _CHATS_OF)):
+    while any(session.info.get(key) for key in _PENDING):
         chats_of = session.info.pop(_CHATS_OF, set())
+        tags_gone = session.info.pop(_TAGS_GONE, set())
         conversations = session.info.pop(_CONVERSATIONS, set())
         customers = session.info.pop(_CUSTOMERS, set())
         if chats_of:
             conversations.update(session.execute(
                 db.select(Conversation.id).where(Conversation.customer_id.in_(list(chats_of)))).scalars())
+        for tag_id in tags_gone:  # rare (a tag deleted): the conversations that counted it, found by a scan
+            conversations.update(session.execute(
+                db.select(ConversationFigures.conversation_id).distinct()
+                .where((" " + ConversationFigures.tag_ids + " ").contains(f" {tag_id} "))).scalars())
+            customers.update(session.execute(
+                db.select(CustomerFacet.customer_id).where(CustomerFacet.facet == f"tag:{tag_id}")).scalars())
         if conversations:
             customers.update(refresh_conversations(conversations))
         if customers:
@@ -214,6 +230,7 @@ def refresh_customers(customer_ids: Iterable[int], now: datetime | None = None) 
         first = {row.customer_id: row for row in db.session.execute(
             db.select(ranked.c.customer_id, ranked.c.id, ranked.c.first_message_at).where(ranked.c.rank == 1))}
         signals, falls_due = prospect_signals(customers, day)
+        _refresh_facets(sorted(live_ids(batch)), batch)
         changes = []
         for customer in customers:
             seen, opened = activity.get(customer.id), first.get(customer.id)
@@ -229,6 +246,51 @@ def refresh_customers(customer_ids: Iterable[int], now: datetime | None = None) 
             if any(kept[name] != getattr(customer, name) for name in CUSTOMER_COLUMNS):
                 changes.append({"id_": customer.id, **kept})
         _write(Customer, CUSTOMER_COLUMNS, changes)
+
+
+def live_ids(customer_ids: list[int]) -> set[int]:
+    return set(db.session.execute(
+        db.select(Customer.id).where(Customer.id.in_(customer_ids), Customer.deleted_at.is_(None),
+                                     Customer.merged_into_id.is_(None))).scalars())
+
+
+def customer_facets(customer_ids: list[int]) -> dict[int, set[str]]:
+    """The facets these (live) customers should have: their channels and the tags of their live chats."""
+    found: dict[int, set[str]] = {customer_id: set() for customer_id in customer_ids}
+    live = (Conversation.customer_id.in_(customer_ids), Conversation.deleted_at.is_(None))
+    for customer_id, channel in chain(
+        db.session.execute(db.select(ChannelIdentity.customer_id, ChannelIdentity.channel).distinct()
+                           .where(ChannelIdentity.customer_id.in_(customer_ids))),
+        db.session.execute(db.select(Conversation.customer_id, Conversation.channel).distinct().where(*live)),
+    ):
+        found[customer_id].add(f"channel:{channel}")
+    for customer_id, tag_id in db.session.execute(
+        db.select(Conversation.customer_id, ConversationTag.tag_id).distinct()
+        .join(ConversationTag, ConversationTag.conversation_id == Conversation.id)
+        .where(*live, ConversationTag.removed_at.is_(None))
+    ):
+        found[customer_id].add(f"tag:{tag_id}")
+    return found
+
+
+def _refresh_facets(live_customer_ids: list[int], batch: list[int] | None = None) -> None:
+    """Bring customer_facets in line for a batch: the live ones get theirs, the others none."""
+    table = CustomerFacet.__table__
+    wanted = customer_facets(live_customer_ids) if live_customer_ids else {}
+    batch = batch if batch is not None else live_customer_ids
+    have: dict[int, set[str]] = defaultdict(set)
+    for facet, customer_id in db.session.execute(
+            db.select(table.c.facet, table.c.customer_id).where(table.c.customer_id.in_(batch))):
+        have[customer_id].add(facet)
+    gone = [(facet, customer_id) for customer_id, facets in have.items()
+            for facet in facets - wanted.get(customer_id, set())]
+    new = [{"facet": facet, "customer_id": customer_id} for customer_id, facets in wanted.items()
+           for facet in facets - have.get(customer_id, set())]
+    for start in range(0, len(gone), 300):
+        db.session.execute(db.delete(table).where(
+            db.tuple_(table.c.facet, table.c.customer_id).in_(gone[start : start + 300])))
+    if new:
+        db.session.execute(db.insert(table), new)
 
 
 def refresh_due(now: datetime | None = None) -> int:
@@ -273,7 +335,7 @@ def rebuild_all(progress=None) -> dict[str, int]:
     from .reports import daily
 
     db.session.flush()
-    for model in (ConversationFigures, DailyFigures, DailyTagFigures):
+    for model in (ConversationFigures, DailyFigures, DailyTagFigures, CustomerFacet):
         db.session.execute(db.delete(model.__table__))
     conversation_ids = db.session.execute(db.select(Conversation.id).order_by(Conversation.id)).scalars().all()
     sums = daily.new_sums()
@@ -285,7 +347,7 @@ def rebuild_all(progress=None) -> dict[str, int]:
     daily.write_sums(sums)
     customer_ids = db.session.execute(db.select(Customer.id).order_by(Customer.id)).scalars().all()
     refresh_customers(customer_ids)
-    for key in (_CONVERSATIONS, _CUSTOMERS, _CHATS_OF):
+    for key in _PENDING:
         db.session.info.pop(key, None)
     return {"conversations": len(conversation_ids), "customers": len(customer_ids)}
 
@@ -296,6 +358,8 @@ def _snapshot() -> dict:
             db.select(Conversation.id, *(getattr(Conversation, n) for n in CONVERSATION_COLUMNS)))},
         "customers": {row.id: tuple(row[1:]) for row in db.session.execute(
             db.select(Customer.id, *(getattr(Customer, n) for n in CUSTOMER_COLUMNS)))},
+        "customer_facets": {tuple(row): True for row in db.session.execute(
+            db.select(CustomerFacet.facet, CustomerFacet.customer_id))},
     }
     for model, keys in ((DailyFigures, ("day", "channel", "staff_id")), (DailyTagFigures, ("day", "tag_id"))):
         table = model.__table__
@@ -308,17 +372,15 @@ def _snapshot() -> dict:
 
 def drift() -> list[str]:
     """What differs between the kept columns and a rebuild from the rows themselves; [] when nothing does.
-    Scores whose moment to change has come count as kept once `refresh_due` has run, as readers see them."""
-    settle()
-    nested = db.session.begin_nested()
+    Scores whose moment to change has come count as kept once `refresh_due` has run, as readers see them.
+    Changes nothing: it ends by rolling back, so call it with nothing left to commit."""
     try:
         refresh_due()
         before = _snapshot()
         rebuild_all()
         after = _snapshot()
     finally:
-        nested.rollback()
-        db.session.expire_all()
+        db.session.rollback()
     found = []
     for part, kept in before.items():
         right = after[part]

@@ -144,6 +144,18 @@ class Customer(db.Model):
     conversations: Mapped[list[Conversation]] = relationship(back_populates="customer")
 
 
+class CustomerFacet(db.Model):
+    """What the customer list filters a live customer by when a customer can have many of it, kept by crm.kept:
+    "channel:instagram" (a handle on it, or a live conversation on it), "tag:3" (a live conversation carrying
+    it). The key starts with the facet, so counting a facet's customers reads one stretch of one index."""
+
+    __tablename__ = "customer_facets"
+
+    facet: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
+
+
 class ChannelIdentity(db.Model):
     __tablename__ = "channel_identities"
     __table_args__ = (
@@ -171,6 +183,10 @@ class Conversation(db.Model):
     __table_args__ = (
         CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
         Index("ix_conversations_customer_last", "customer_id", "last_message_at"),
+        # Only the few in the trash: over every conversation, the planner would take it for "deleted_at IS
+        # NULL" and walk them all.
+        Index("ix_conversations_deleted_at", "deleted_at", sqlite_where=text("deleted_at IS NOT NULL"),
+              postgresql_where=text("deleted_at IS NOT NULL")),
         # "Waiting on us" (waiting_since set), longest wait first: see crm.today.queue. Covering, so counting
         # thousands of waiting conversations never reads the table.
         Index("ix_conversations_waiting", "waiting_since", "customer_id", "deleted_at"),
@@ -186,7 +202,7 @@ class Conversation(db.Model):
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_side: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Kept with the times above by crm.kept, from the live messages:
     # the first customer message we have not answered, unless no reply is needed (crm.today.waits).
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)

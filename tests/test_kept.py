@@ -168,3 +168,21 @@ def test_report_days_are_the_shops_days(app, make_customer, chat):
     chat(rina, [("customer", "halo")], start=datetime(2026, 10, 31, 16, 30, tzinfo=timezone.utc))
     days = db.session.execute(db.select(DailyFigures.day, DailyFigures.customer_messages)).all()
     assert days == [(date(2026, 10, 31), 1)]
+
+
+def test_handles_and_deleted_tags_keep_the_list_facets_right(shop, owner_client):
+    from crm.models import CustomerFacet
+
+    dewi = shop["dewi"]
+    owner_client.post(f"/customers/{dewi.id}/edit", data={
+        "display_name": "Dewi", "stage": "none", "assigned_to_id": 0,
+        "identities-0-channel": "tiktok", "identities-0-handle": "dewi.tiktok"})
+    facets = set(db.session.execute(db.select(CustomerFacet.facet).where(CustomerFacet.customer_id == dewi.id))
+                 .scalars())
+    assert {"channel:instagram", "channel:tiktok", "tag:%d" % db.session.execute(
+        db.select(Tag.id).where(Tag.name == "shipping")).scalar()} <= facets
+    assert drift() == []
+    shipping = db.session.execute(db.select(Tag.id).where(Tag.name == "shipping")).scalar_one()
+    assert owner_client.post(f"/tags/{shipping}/delete").status_code in (302, 303)
+    assert db.session.get(Tag, shipping) is None
+    assert drift() == []

@@ -1,5 +1,5 @@
-"""kept columns: customers' last activity, first contact, open wait and score; conversations' waits and
-"no reply needed"; a sale without a known amount; the report's daily figures
+"""kept columns: customers' last activity, first contact, open wait, score and list facets; conversations'
+waits and "no reply needed"; a sale without a known amount; the report's daily figures
 
 Revision ID: 0006
 Revises: 0005
@@ -72,6 +72,18 @@ def upgrade():
     op.create_index('ix_conversations_waiting', 'conversations', ['waiting_since', 'customer_id', 'deleted_at'],
                     unique=False)
     op.create_index('ix_conversations_no_reply', 'conversations', ['no_reply', 'last_message_at'], unique=False)
+    op.drop_index('ix_conversations_deleted_at', table_name='conversations')
+    op.create_index('ix_conversations_deleted_at', 'conversations', ['deleted_at'], unique=False,
+                    sqlite_where=sa.text('deleted_at IS NOT NULL'), postgresql_where=sa.text('deleted_at IS NOT NULL'))
+
+    op.create_table('customer_facets',
+    sa.Column('facet', sa.String(length=40), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_facets_customer_id_customers'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('facet', 'customer_id', name=op.f('pk_customer_facets'))
+    )
+    op.create_index(op.f('ix_customer_facets_customer_id'), 'customer_facets', ['customer_id'], unique=False)
 
     with op.batch_alter_table('sales', schema=None) as batch_op:
         batch_op.alter_column('amount', existing_type=sa.Integer(), nullable=True)
@@ -123,6 +135,8 @@ def _fill_kept_columns():
 
 
 def downgrade():
+    op.drop_index(op.f('ix_customer_facets_customer_id'), table_name='customer_facets')
+    op.drop_table('customer_facets')
     op.drop_table('daily_tag_figures')
     op.drop_table('daily_figures')
     op.drop_table('conversation_figures')
@@ -132,6 +146,8 @@ def downgrade():
         batch_op.alter_column('amount', existing_type=sa.Integer(), nullable=False)
 
     op.drop_index('ix_conversations_no_reply', table_name='conversations')
+    op.drop_index('ix_conversations_deleted_at', table_name='conversations')
+    op.create_index('ix_conversations_deleted_at', 'conversations', ['deleted_at'], unique=False)
     op.drop_index('ix_conversations_waiting', table_name='conversations')
     op.create_index('ix_conversations_waiting', 'conversations', ['last_side', 'last_message_at', 'customer_id',
                                                                   'deleted_at'], unique=False)
