@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     TypeDecorator,
@@ -415,6 +416,7 @@ class DailyFigures(_DailyFigures, db.Model):
     """One shop day of one channel and one staff member (0: not recorded): the sums of conversation_figures."""
 
     __tablename__ = "daily_figures"
+    __table_args__ = (PrimaryKeyConstraint("day", "channel", "staff_id"),)  # a period is a stretch of days
 
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     staff_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -424,5 +426,6 @@ class DailyTagFigures(_DailyFigures, db.Model):
     """One shop day of one need tag: the sums of the conversation_figures carrying it."""
 
     __tablename__ = "daily_tag_figures"
+    __table_args__ = (PrimaryKeyConstraint("day", "tag_id"),)
 
     tag_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -2,6 +2,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from ..admin.trash import TRASH_DAYS, move_to_trash
@@ -292,11 +293,16 @@ def show(customer_id: int):
     conversations = db.paginate(
         db.select(Conversation)
         .where(Conversation.customer_id == customer.id, Conversation.deleted_at.is_(None))
-        .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc()),
+        .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
+        .options(selectinload(Conversation.logged_by)),
         per_page=10,
     )
+    texts = PageTexts()
+    texts.conversation_url = url_pattern("conversations.show", conversation_id=0)
+    texts.words.update(logged_by=_("logged by %(name)s"),
+                       ended_with_thanks=_("No reply needed: the chat ended with thanks."))
     return render_template("customers/show.html", customer=customer, conversations=conversations,
-                           recent=last_messages_of(conversations.items), T=PageTexts())
+                           recent=last_messages_of(conversations.items), T=texts)
 
 
 @bp.route("/<int:customer_id>/merge", methods=["GET", "POST"])

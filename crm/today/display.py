@@ -18,7 +18,7 @@ from ..models import Conversation, ConversationTag, Customer, FollowUp, Tag, Use
 from ..needs.forms import ConversationTagForm
 from ..needs.tagging import ShownTag, all_tags, removed_tags_of, tag_title, tags_of
 from .forms import FollowUpForm, SnoozeForm, StageForm
-from .queue import oldest_wait, prospect_scores, shop_day, waiting_window_start
+from .queue import oldest_wait, prospect_scores, shop_day, tag_chips, waiting_window_start
 from .scoring import HOT_THRESHOLD, Reason, Score
 from .services import default_sale_channel, open_follow_ups, sales_of
 
@@ -113,7 +113,7 @@ class CustomerPanel:
     follow_ups: list[FollowUp]
     follow_up_form: FollowUpForm
     snooze_form: SnoozeForm
-    tags: dict[int, list[ShownTag]]
+    tags: dict[int, list[Tag]]
     needs: list[Tag]
     oldest_wait: Conversation | None
 
@@ -135,7 +135,7 @@ def customer_panel(customer: Customer, conversations: list[Conversation] = ()) -
     return CustomerPanel(
         score=score, stage_form=stage_form, sales=sales, follow_ups=open_follow_ups(customer),
         follow_up_form=follow_up_form(customer), snooze_form=SnoozeForm(formdata=None, next=request.full_path),
-        tags=tags_of(c.id for c in conversations),
+        tags=tag_chips(c.id for c in conversations),
         needs=sorted(needs, key=lambda t: (t.kind != "need", tag_title(t))),
         oldest_wait=oldest_wait(customer.id),
     )

@@ -106,12 +106,12 @@ def upgrade():
     sa.Column('channel', sa.String(length=20), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=False),
     *_daily_columns(),
-    sa.PrimaryKeyConstraint('channel', 'staff_id', 'day', name=op.f('pk_daily_figures'))
+    sa.PrimaryKeyConstraint('day', 'channel', 'staff_id', name=op.f('pk_daily_figures'))
     )
     op.create_table('daily_tag_figures',
     sa.Column('tag_id', sa.Integer(), nullable=False),
     *_daily_columns(),
-    sa.PrimaryKeyConstraint('tag_id', 'day', name=op.f('pk_daily_tag_figures'))
+    sa.PrimaryKeyConstraint('day', 'tag_id', name=op.f('pk_daily_tag_figures'))
     )
 
     _fill_kept_columns()
