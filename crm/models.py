@@ -90,9 +90,9 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
 
-def _live_customer_index(name: str, *columns) -> Index:
+def _live_customer_index(name: str, *columns, where: str = "") -> Index:
     """An index over live customers only (the lists never show the others): queries name the same condition."""
-    live = text("deleted_at IS NULL AND merged_into_id IS NULL")
+    live = text("deleted_at IS NULL AND merged_into_id IS NULL" + where)
     return Index(name, *columns, sqlite_where=live, postgresql_where=live)
 
 
@@ -108,7 +108,8 @@ class Customer(db.Model):
         _live_customer_index("ix_customers_live_created", "created_at", "id"),
         _live_customer_index("ix_customers_live_stage", "stage", "last_activity_at"),
         _live_customer_index("ix_customers_live_assigned", "assigned_to_id", "last_activity_at"),
-        _live_customer_index("ix_customers_live_waiting", "waiting_since"),
+        # The waiting only: over all, the planner would take it for "waiting_since IS NULL" (hot prospects).
+        _live_customer_index("ix_customers_live_waiting", "waiting_since", where=" AND waiting_since IS NOT NULL"),
         _live_customer_index("ix_customers_live_first_contact", "first_contact_at"),
         # Only the few in the trash (the trash page, the purge): over every customer, the planner would take
         # it for "deleted_at IS NULL" and walk all customers instead of the index that narrows them down.

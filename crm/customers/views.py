@@ -115,7 +115,8 @@ def _bulk_form(formdata=None) -> BulkForm:
     form.assign_to.choices = _staff_choices()
     form.stage.choices = [SelectChoice(key, str(label)) for key, label in STAGE_LABELS.items()]
     form.tag_id.choices = [SelectChoice(tag.id, tag_title(tag)) for tag in all_tags()]
-    form.when.choices = [choice for choice in when_choices() if choice.value != "date"]
+    form.when.choices = [SelectChoice(choice.value, str(choice.label)) for choice in when_choices()
+                         if choice.value != "date"]
     return form
 
 

@@ -31,7 +31,7 @@ from .scoring import COMPLAINT_POINTS, DECAY, HOT_THRESHOLD, INTENT_POINTS, Scor
 
 SECTIONS = ("overdue", "today", "waiting", "hot")
 PAGED_SECTIONS = SECTIONS + ("older", "thanks")  # the last two have a page of their own only
-SECTION_LIMIT = 20
+SECTION_LIMIT = 10  # rows per section on the start page (QUEUE_SECTION_LIMIT); each section's page lists all
 SCORED_TAGS = tuple(INTENT_POINTS) + (("complaint",) if COMPLAINT_POINTS else ())
 SIGNAL_DAYS = DECAY[-1][0] + 1  # a signal this old is worth nothing, whatever it is
 

@@ -16,6 +16,7 @@ from .display import RowTexts, customer_panel, due_text, follow_up_form, staff_c
 from .forms import FollowUpForm, NextForm, QuickReplyForm, SnoozeForm, StageForm
 from .queue import (
     PAGED_SECTIONS,
+    SECTION_LIMIT,
     QueueFilters,
     QueueRow,
     fill_rows,
@@ -72,7 +73,7 @@ def _page_context() -> dict:
 def queue_page():
     """The home page: who to follow up today."""
     fresh_scores()
-    queue = follow_up_queue(_filters(), limit=current_app.config.get("QUEUE_SECTION_LIMIT", 20))
+    queue = follow_up_queue(_filters(), limit=current_app.config.get("QUEUE_SECTION_LIMIT", SECTION_LIMIT))
     return render_template("today/index.html", queue=queue, **_page_context())
 
 

@@ -23,6 +23,7 @@ branch_labels = None
 depends_on = None
 
 LIVE = sa.text("deleted_at IS NULL AND merged_into_id IS NULL")
+LIVE_WAITING = sa.text("deleted_at IS NULL AND merged_into_id IS NULL AND waiting_since IS NOT NULL")
 LIVE_INDEXES = {
     'ix_customers_live_activity': ['last_activity_at', 'id'],
     'ix_customers_live_score': ['score', 'id'],
@@ -59,7 +60,8 @@ def upgrade():
     op.add_column('customers', sa.Column('score_changes_at', sa.DateTime(), nullable=True))
     op.create_index(op.f('ix_customers_score_changes_at'), 'customers', ['score_changes_at'], unique=False)
     for name, columns in LIVE_INDEXES.items():
-        op.create_index(name, 'customers', columns, unique=False, sqlite_where=LIVE, postgresql_where=LIVE)
+        where = LIVE_WAITING if name == 'ix_customers_live_waiting' else LIVE
+        op.create_index(name, 'customers', columns, unique=False, sqlite_where=where, postgresql_where=where)
     # Over the trash only: over every customer, the planner took it for "deleted_at IS NULL" and read them all.
     op.drop_index('ix_customers_deleted_at', table_name='customers')
     op.create_index('ix_customers_deleted_at', 'customers', ['deleted_at'], unique=False,
