@@ -1,7 +1,9 @@
 """What every response carries for safety: security headers, Secure cookies over HTTPS, login throttling."""
 from flask import Flask, request
+from flask_babel.speaklater import LazyString
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from markupsafe import escape
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # No inline scripts or styles anywhere: the CSP below forbids them, so injected markup cannot run.
@@ -57,7 +59,15 @@ class SecureCookiesOverHttps:
         return self.wsgi_app(environ, start_secure)
 
 
+def escape_lazy_text() -> None:
+    """flask_babel's lazy strings pass for safe HTML (their __html__ returns the text as it is), so one that
+    carries user text (`_l("%(name)s", name=...)`) would print raw, in text and in attributes alike.
+    None of our messages holds markup, so escaping every lazy string costs nothing."""
+    LazyString.__html__ = lambda self: escape(str(self))
+
+
 def register(app: Flask) -> None:
+    escape_lazy_text()
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
     if app.config.get("TRUSTED_PROXIES"):
         # Behind nginx/Caddy doing HTTPS: trust its X-Forwarded-* so HTTPS and client addresses are seen.
