@@ -30,6 +30,8 @@ DEFAULTS = {
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 10 minutes",
     # Set to the number of reverse proxies in front (e.g. 1 for nginx doing HTTPS); 0 trusts no headers.
     "TRUSTED_PROXIES": 0,
+    # Where the (nearest) proxy connects from: its X-Forwarded-* are believed from these addresses only.
+    "TRUSTED_PROXY_ADDRESSES": ["127.0.0.1", "::1"],
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

@@ -23,7 +23,10 @@ def serve_command(host, port):
 
     start_daily_backups(app)  # only the serving process backs up daily; other commands never start it
     click.echo(f"Obrolan is serving on http://{host}:{port} (Ctrl+C stops it).", err=True)
-    serve(app, host=host, port=port, threads=int(app.config["THREADS"]), ident="Obrolan")
+    # waitress drops every X-Forwarded-* header by default; behind a proxy the app sorts them out itself
+    # (crm.security.ForwardedByTrustedProxies), believing only the proxy's own address.
+    keep_proxy_headers = {"clear_untrusted_proxy_headers": False} if app.config.get("TRUSTED_PROXIES") else {}
+    serve(app, host=host, port=port, threads=int(app.config["THREADS"]), ident="Obrolan", **keep_proxy_headers)
 
 
 def register(app: Flask) -> None:

@@ -38,6 +38,29 @@ def login_email() -> str:
     return (request.form.get("email") or "").strip().lower()[:254]
 
 
+FORWARDED_HEADERS = ("HTTP_FORWARDED", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
+                     "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX")
+
+
+class ForwardedByTrustedProxies:
+    """Behind nginx or Caddy doing HTTPS, the proxy's X-Forwarded-* headers tell that the request came over HTTPS
+    and from which client. Only a request that comes from the proxy's own address is believed; from anyone else
+    the headers are dropped, so a PC on the shop network can pose neither as HTTPS nor as another address (which
+    would dodge the login throttle). `serve` tells waitress to pass the headers on (see crm/cli.py)."""
+
+    def __init__(self, wsgi_app, proxies: int, addresses):
+        self.wsgi_app = wsgi_app
+        self.forwarded = ProxyFix(wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
+        self.addresses = frozenset([addresses] if isinstance(addresses, str) else addresses)
+
+    def __call__(self, environ, start_response):
+        if "*" in self.addresses or environ.get("REMOTE_ADDR") in self.addresses:
+            return self.forwarded(environ, start_response)
+        for header in FORWARDED_HEADERS:
+            environ.pop(header, None)
+        return self.wsgi_app(environ, start_response)
+
+
 class SecureCookiesOverHttps:
     """Marks every cookie Secure when the request came over HTTPS (session, remember-me, anything else).
     WSGI middleware, because Flask writes the session cookie after the last after_request hook."""
@@ -70,9 +93,8 @@ def register(app: Flask) -> None:
     escape_lazy_text()
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
     if app.config.get("TRUSTED_PROXIES"):
-        # Behind nginx/Caddy doing HTTPS: trust its X-Forwarded-* so HTTPS and client addresses are seen.
-        proxies = int(app.config["TRUSTED_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = ForwardedByTrustedProxies(app.wsgi_app, int(app.config["TRUSTED_PROXIES"]),
+                                                 app.config["TRUSTED_PROXY_ADDRESSES"])
     limiter.init_app(app)
 
     @app.after_request

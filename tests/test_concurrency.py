@@ -4,6 +4,7 @@ No mocks: `flask serve` (waitress) in a subprocess, HTTP clients in threads, the
 """
 import http.client
 import http.cookiejar
+import json
 import os
 import re
 import signal
@@ -34,14 +35,17 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, database_path: Path, instance: Path):
-        self.database_path, self.instance = database_path, instance
+    """`flask serve` in a subprocess; `settings` become OBROLAN_ environment variables (values as JSON)."""
+
+    def __init__(self, database_path: Path, instance: Path, **settings):
+        self.database_path, self.instance, self.settings = database_path, instance, settings
         self.port = _free_port()
         self.process = None
 
     def start(self):
         env = {**os.environ, "OBROLAN_SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.database_path}",
-               "OBROLAN_INSTANCE_PATH": str(self.instance), "OBROLAN_THREADS": "16"}
+               "OBROLAN_INSTANCE_PATH": str(self.instance), "OBROLAN_THREADS": "16",
+               **{f"OBROLAN_{name}": json.dumps(value) for name, value in self.settings.items()}}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port)],
             cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
