@@ -1,8 +1,9 @@
 """What every response carries for safety: security headers, Secure cookies over HTTPS, login throttling."""
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel.speaklater import LazyString
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from markupsafe import escape
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -29,13 +30,23 @@ SECURITY_HEADERS = {
 limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", headers_enabled=False)
 
 
-def failed_login(response) -> bool:
-    # A successful login redirects; only the failures count towards the limit.
-    return response.status_code != 302
+def wrong_password_given(response) -> bool:
+    """Only a wrong password counts towards a limit (the view sets g.wrong_password), not a typo in a form."""
+    return bool(g.get("wrong_password"))
 
 
 def login_email() -> str:
     return (request.form.get("email") or "").strip().lower()[:254]
+
+
+def account_at_address() -> str:
+    """Failed logins are counted per account *and* address: guessing the owner's password from one PC pauses
+    that PC for that account, never the owner at their own (the address is counted on its own as well)."""
+    return f"{login_email()} from {get_remote_address()}"
+
+
+def own_account() -> str:
+    return f"password check of user {current_user.id}"
 
 
 FORWARDED_HEADERS = ("HTTP_FORWARDED", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
