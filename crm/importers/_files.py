@@ -17,6 +17,7 @@ from flask_babel import gettext
 from . import meta
 from ._common import ParsedChat, ParseError
 from ._dispatch import HEAD_CHARS, detect, load_json, meta_format, parse_decoded
+from .zipcheck import reject_overlapping_members
 
 _MEDIA_SUFFIXES = frozenset(
     ".jpg .jpeg .png .gif .webp .heic .heif .bmp .tif .tiff .svg .ico .mp4 .mov .3gp .mkv .webm .avi .m4v "
@@ -135,6 +136,7 @@ def _parse_thread(entries: list[Entry], source: str, format: str) -> Iterator[Pa
 def _zip_entries(archive_entry: Entry) -> list[Entry]:
     try:
         with archive_entry.open() as raw, zipfile.ZipFile(raw) as archive:
+            reject_overlapping_members(archive)
             members = sorted(info.filename for info in archive.infolist() if not info.is_dir())
     except (*_UNREADABLE, ValueError) as err:
         raise ParseError(gettext("this zip cannot be read (%(error)s)", error=err),
