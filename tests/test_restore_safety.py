@@ -10,7 +10,6 @@ from test_concurrency import PROJECT, Browser, Server, _log_chat
 
 from crm.admin.backups import backup_folder, backup_if_due, list_backups, make_backup
 from crm.extensions import db
-from crm.sqlite import nobody_serving
 
 
 def _names(path: Path) -> set[str]:
@@ -44,6 +43,8 @@ def test_restore_is_refused_while_a_server_has_the_database_open(app, runner, da
 
 
 def test_a_server_does_not_start_in_the_middle_of_a_restore(app, database_path, tmp_path):
+    from crm.sqlite import nobody_serving
+
     db.session.remove()
     db.engine.dispose()
     with nobody_serving(database_path):

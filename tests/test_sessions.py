@@ -5,7 +5,6 @@ from email.utils import parsedate_to_datetime
 
 from crm.auth.services import find_user_by_email
 from crm.extensions import db
-from crm.models import LoginSession
 
 PASSWORD = "correct horse battery"
 
@@ -68,6 +67,8 @@ def test_log_out_everywhere_ends_your_logins_on_every_phone_and_pc(app, staff):
     assert "logged out everywhere" in response.get_data(as_text=True)
     for browser in (pc, phone, remembered):
         assert browser.get("/customers/").status_code == 302
+    from crm.models import LoginSession
+
     assert db.session.execute(db.select(LoginSession)).first() is None
     assert app.test_client().login(staff.email).status_code == 302, "the password still works"
 

@@ -8,7 +8,6 @@ import zlib
 import pytest
 
 from crm.importers import ParsedChat, ParseError, parse_file
-from crm.importers.zipcheck import reject_overlapping_members
 
 CHAT = "".join(f"17/06/26 10.{minute:02d} - Rina: Harga gamis L berapa kak? {minute}\n" for minute in range(60))
 
@@ -60,6 +59,8 @@ def shared_data_zip(copies: int = 5) -> bytes:
 
 @pytest.mark.parametrize("build", [quoted_overlap_zip, shared_data_zip])
 def test_the_check_finds_members_that_share_bytes(build):
+    from crm.importers.zipcheck import reject_overlapping_members
+
     with zipfile.ZipFile(io.BytesIO(build())) as archive:
         with pytest.raises(zipfile.BadZipFile, match="overlapping"):
             reject_overlapping_members(archive)
@@ -78,6 +79,8 @@ def test_an_honest_zip_passes(tmp_path):
         archive.writestr("IMG-20260617-WA0001.jpg", b"\xff\xd8" + bytes(5000))
         archive.writestr("kosong.txt", "")
     honest.seek(0)
+    from crm.importers.zipcheck import reject_overlapping_members
+
     with zipfile.ZipFile(honest) as archive:
         reject_overlapping_members(archive)
     [chat] = parse_file(io.BytesIO(honest.getvalue()), name="WhatsApp Chat with Rina.zip")
