@@ -4,7 +4,9 @@
 strongest evidence first:
   values   a first number above 12 can only be a day, a second one above 12 only a day in second place;
   order    an export runs forward in time: the reading in which the dates go backwards less often wins;
-  clock    a 12-hour clock with English notices is a US phone (month first), Indonesian notices are not;
+  locale   Indonesian notices mean day first;
+  clock    "9:05 PM" after a date with slashes is a US phone (month first); "9.05 PM", "9:05 pm",
+           "1:55 p. m." are phones that write the day first (Indonesia, Spain, Australia, India);
   default  the caller's preference (day first for an Indonesian shop), reported as ambiguous.
 """
 from __future__ import annotations
@@ -114,16 +116,16 @@ class DateOrderVotes:
         self.ambiguous_dates = 0
         self.backwards = [0, 0]    # times the dates go back, read day-first / month-first
         self._previous: tuple[date | None, date | None] | None = None
-        self.twelve_hour = 0
-        self.twenty_four_hour = 0
+        self.us_clock = 0          # "9:05 PM" with a date written with slashes
+        self.other_clock = 0       # "9.05 PM", "9:05 pm", "1:55 p. m.", 24 hours
         self.english = 0
         self.indonesian = 0
 
-    def add(self, first: str, middle: str, third: str, twelve_hour: bool) -> None:
-        if twelve_hour:
-            self.twelve_hour += 1
+    def add(self, first: str, middle: str, third: str, us_clock: bool) -> None:
+        if us_clock:
+            self.us_clock += 1
         else:
-            self.twenty_four_hour += 1
+            self.other_clock += 1
         if len(first) == 4:
             return
         readings = date_readings(first, middle, third)
@@ -158,11 +160,10 @@ class DateOrderVotes:
             return DateOrder(by_day < by_month, False, "order")
         if self.indonesian > self.english:
             return DateOrder(True, True, "locale")
-        if self.twelve_hour_mostly:
-            # English on a 12-hour clock is a US phone; with no notices at all, most likely too.
-            return DateOrder(False, True, "locale" if self.english else "clock")
+        if self.us_clock > self.other_clock:
+            return DateOrder(False, True, "clock")
         return DateOrder(prefer_day_first, True, "default")
 
-    @property
-    def twelve_hour_mostly(self) -> bool:
-        return self.twelve_hour > self.twenty_four_hour
+
+def is_us_clock(meridiem: str | None, date_separator: str) -> bool:
+    return date_separator == "/" and meridiem is not None and meridiem.strip() in ("AM", "PM")

@@ -51,7 +51,7 @@ class _Header(NamedTuple):
     name: str
     parts: tuple[str, str, str]
     clock: tuple[int, int, int, int] | None
-    twelve_hour: bool
+    us_clock: bool
     text: str | None
 
 
@@ -62,7 +62,7 @@ def _header(line: str) -> _Header | None:
     meridiem = found.group("after") or found.group("before")
     return _Header(found.group("name").strip(), (found.group("d1"), found.group("d2"), found.group("d3")),
                    _dates.clock(found.group("h"), found.group("m"), found.group("s"), meridiem),
-                   meridiem is not None, found.group("text"))
+                   _dates.is_us_clock(meridiem, found.group("sep")), found.group("text"))
 
 
 def _sent_at(header: _Header, day_first: bool) -> datetime | None:
@@ -132,7 +132,7 @@ def parse(open_lines: OpenLines, *, source: str, options: ParseOptions | None = 
             header = _header(strip_marks(raw.rstrip("\r\n"))) if "[" in raw else None
             if header is not None and _readable(header):
                 headers += 1
-                votes.add(*header.parts, header.twelve_hour)
+                votes.add(*header.parts, header.us_clock)
     if not headers:
         raise ParseError(gettext("expected copied Telegram messages: 'Name, [date time]' and the text below it"),
                          source=source)

@@ -115,13 +115,13 @@ _LOCATION = re.compile(
 _ATTACHED = re.compile(r"<(?:attached|terlampir|lampiran): ([^>]+)>", re.IGNORECASE)
 _FILE_ATTACHED = re.compile(r"(.+?\.[A-Za-z0-9]{1,5}) \((?:file attached|file terlampir)\)", re.IGNORECASE)
 _MEDIA_KINDS = {
-    "media": "media", "image": "photo", "gambar": "photo", "foto": "photo", "video": "video", "audio": "audio",
+    "media": "media", "image": "photo", "photo": "photo", "gambar": "photo", "foto": "photo", "video": "video", "audio": "audio",
     "sticker": "sticker", "stiker": "sticker", "gif": "gif", "document": "document", "dokumen": "document",
     "contact card": "contact", "kartu kontak": "contact", "video message": "video", "video note": "video",
     "voice message": "audio", "pesan suara": "audio", "pesan video": "video",
 }
 _OMITTED = re.compile(
-    r"<?(media|image|gambar|foto|video|audio|sticker|stiker|gif|document|dokumen|contact card|kartu kontak"
+    r"<?(media|image|photo|gambar|foto|video|audio|sticker|stiker|gif|document|dokumen|contact card|kartu kontak"
     r"|video message|video note|voice message|pesan suara|pesan video)"
     r" (?:omitted|tidak disertakan)>?$",
     re.IGNORECASE,
@@ -144,6 +144,7 @@ class _Stamp(NamedTuple):
     seconds: str | None
     meridiem: str | None
     android: bool
+    separator: str = "/"
 
 
 def title_from_name(name: str | None) -> str | None:
@@ -155,8 +156,8 @@ def title_from_name(name: str | None) -> str | None:
 
 
 def _date_time(groups: tuple, android: bool) -> _Stamp:
-    first, _, middle, third, before, hour, minute, second, after = groups[:9]
-    return _Stamp(first, middle, third, hour, minute, second, after or before, android)
+    first, separator, middle, third, before, hour, minute, second, after = groups[:9]
+    return _Stamp(first, middle, third, hour, minute, second, after or before, android, separator)
 
 
 def _match_stamp(line: str) -> tuple[_Stamp, int] | None:
@@ -166,8 +167,8 @@ def _match_stamp(line: str) -> tuple[_Stamp, int] | None:
             return _date_time(found.groups(), False), found.end()
         found = _BRACKET_TIME_DATE.match(line)
         if found:
-            before, hour, minute, second, after, first, _, middle, third = found.groups()
-            return _Stamp(first, middle, third, hour, minute, second, after or before, False), found.end()
+            before, hour, minute, second, after, first, separator, middle, third = found.groups()
+            return _Stamp(first, middle, third, hour, minute, second, after or before, False, separator), found.end()
     elif line[:1].isdigit():
         found = _ANDROID.match(line)
         if found:
@@ -260,8 +261,7 @@ def _attachments(body: str) -> tuple[str, ...]:
     if ending.endswith(("omitted", "omitted>", "disertakan", "disertakan>")):
         found = _OMITTED.search(first_line)
         if found:
-            kind = _MEDIA_KINDS[found.group(1).lower()]
-            return ("view-once",) if _VIEW_ONCE.search(first_line) and kind == "media" else (kind,)
+            return (_MEDIA_KINDS[found.group(1).lower()],)
     return ()
 
 
@@ -335,7 +335,7 @@ class _Survey:
         self.stamps += 1
         self.android += stamp.android
         self.signal_shaped += record.signal
-        self.votes.add(stamp.part1, stamp.part2, stamp.part3, stamp.meridiem is not None)
+        self.votes.add(stamp.part1, stamp.part2, stamp.part3, _dates.is_us_clock(stamp.meridiem, stamp.separator))
         author, body = _split_author(text, record.marked)
         if author is None:
             self.skipped += 1
