@@ -124,11 +124,34 @@ def _message(number: int, sent_at: datetime, author: str, lines: list[str], max_
 
 
 class _Names:
-    """Tells "Bob Sanders Hi there" apart on LINE for PC: the longest known name that starts the line."""
+    """Tells "Bob Sanders Hi there" apart on LINE for PC: the longest known name that starts the line.
+    Names are known from the caller, the title, and the file: the longest run of words that every
+    line starting with the same first word shares (two lines at least)."""
 
     def __init__(self, known: Iterable[str]):
         self.known = sorted({" ".join(name.split()) for name in known if name and name.strip()}, key=len,
                             reverse=True)
+
+    def learn(self, rests: Iterable[str]) -> None:
+        prefixes: dict[str, int] = {}
+        for rest in rests:
+            words = rest.split(" ", 4)[:4]
+            for size in range(1, len(words)):
+                key = " ".join(words[:size])
+                prefixes[key] = prefixes.get(key, 0) + 1
+        learned = set()
+        for key, count in prefixes.items():
+            if " " in key or count < 2:
+                continue
+            name = key
+            while True:
+                longer = [k for k, c in prefixes.items() if c == count and k.startswith(name + " ")
+                          and k.count(" ") == name.count(" ") + 1]
+                if len(longer) != 1:
+                    break
+                name = longer[0]
+            learned.add(name)
+        self.known = sorted(set(self.known) | learned, key=len, reverse=True)
 
     def split(self, rest: str) -> tuple[str, str]:
         for name in self.known:
@@ -231,6 +254,11 @@ def parse(open_lines: OpenLines, *, source: str, options: ParseOptions | None = 
             break
     pc = _is_pc(head)
     names = _Names([*options.known_names, *([title] if title else [])])
+    if pc:
+        with open_lines() as lines:
+            names.learn(found.group(5) for found in (
+                _PC_MESSAGE.fullmatch(strip_marks(raw.rstrip("\r\n")))
+                for raw, _ in read_lines(lines, options.limits.max_line_chars)) if found)
     group_events: list[int] = []
 
     def read() -> Iterator[ParsedMessage | ParseWarning | None]:

@@ -88,7 +88,7 @@ def parse_thread(parts: list[tuple[str, Any]], *, format: str, source: str, opti
             records.append(None)
         elif sent_at is None:
             records.append(ParseWarning(index, gettext(
-                "message %(index)d has no readable date or time: it was left out", index=index)))
+                "this message has no readable date or time: it was left out")))
         else:
             records.append(_message(item, sent_at, index, max_chars))
     return chat_from_reader(lambda: iter(records), format=format, source=source,

@@ -89,7 +89,7 @@ def _chat(chat: dict, source: str, phones: dict[str, str], options: ParseOptions
         message = _message(item, index, max_chars)
         if message.sent_at is None:
             records.append(ParseWarning(index, gettext(
-                "message %(index)d has no readable date or time: it was left out", index=index)))
+                "this message has no readable date or time: it was left out")))
             continue
         records.append(message)
     title = chat.get("name") if isinstance(chat.get("name"), str) else None

@@ -324,8 +324,8 @@ class _Survey:
                 self.odd_lines += 1
                 if len(self.warnings) < MAX_WARNINGS:
                     self.warnings.append(ParseWarning(record.number, gettext(
-                        "this line looks like the start of a message, but its date or time cannot be read: "
-                        "it was left out")))
+                        "this line looks like the start of a message, but its date or time cannot be read: it "
+                        "was left out, with the lines below it up to the next message")))
             elif not self.seen_stamp and text.strip():
                 # Lines above the first timestamp: the tail of a message cut off by the copy.
                 self.leading += 1
@@ -412,7 +412,14 @@ def parse(open_lines: OpenLines, *, source: str, title: str | None = None, optio
             cut = False
             for record in _scan(lines, max_line):
                 if record.stamp is None:
-                    if current is not None and not record.odd:
+                    if record.odd:
+                        # Its lines belong to the message that cannot be read: reported, left out with it.
+                        if current is not None:
+                            yield message_from_body(current[0], _sent_at(current[1], day_first), current[2],
+                                                    "\n".join(body), max_chars=max_chars, cut=cut)
+                        current = None
+                        continue
+                    if current is not None:
                         if size <= max_chars:
                             body.append(record.text)
                             size += len(record.text) + 1
