@@ -115,7 +115,8 @@ _LOCATION = re.compile(
 _ATTACHED = re.compile(r"<(?:attached|terlampir|lampiran): ([^>]+)>", re.IGNORECASE)
 _FILE_ATTACHED = re.compile(r"(.+?\.[A-Za-z0-9]{1,5}) \((?:file attached|file terlampir)\)", re.IGNORECASE)
 _MEDIA_KINDS = {
-    "media": "media", "image": "photo", "photo": "photo", "gambar": "photo", "foto": "photo", "video": "video", "audio": "audio",
+    "media": "media", "image": "photo", "photo": "photo", "gambar": "photo", "foto": "photo", "video": "video",
+    "audio": "audio",
     "sticker": "sticker", "stiker": "sticker", "gif": "gif", "document": "document", "dokumen": "document",
     "contact card": "contact", "kartu kontak": "contact", "video message": "video", "video note": "video",
     "voice message": "audio", "pesan suara": "audio", "pesan video": "video",
@@ -168,7 +169,8 @@ def _match_stamp(line: str) -> tuple[_Stamp, int] | None:
         found = _BRACKET_TIME_DATE.match(line)
         if found:
             before, hour, minute, second, after, first, separator, middle, third = found.groups()
-            return _Stamp(first, middle, third, hour, minute, second, after or before, False, separator), found.end()
+            stamp = _Stamp(first, middle, third, hour, minute, second, after or before, False, separator)
+            return stamp, found.end()
     elif line[:1].isdigit():
         found = _ANDROID.match(line)
         if found:
