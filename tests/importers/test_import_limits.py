@@ -6,8 +6,7 @@ import zipfile
 
 import pytest
 
-from crm.importers import Limits, ParseError, parse_file, parse_text
-from crm.importers import _files
+from crm.importers import Limits, ParseError, _files, parse_file, parse_text
 
 
 def zip_bytes(members: dict[str, bytes | str], compression=zipfile.ZIP_DEFLATED) -> bytes:
