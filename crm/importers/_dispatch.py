@@ -47,8 +47,8 @@ def detect(head: str, name: str | None = None) -> str:
     found = first_nonempty_line(lines())
     if found is None:
         raise ParseError(gettext("there is no chat here, it is empty"))
-    raise ParseError(gettext("this is not a chat export Obrolan knows. %(formats)s", formats=formats_read()),
-                     line=found[0])
+    raise ParseError(gettext("this does not look like a chat export Obrolan knows. %(formats)s",
+                             formats=formats_read()), line=found[0])
 
 
 def meta_format(location: str | None) -> str:

@@ -73,6 +73,11 @@ def _readable(header: _Header) -> bool:
     return header.clock is not None and any(_dates.date_readings(*header.parts))
 
 
+def _unreadable_line() -> str:  # the same words as WhatsApp's: one translation
+    return gettext("this line looks like the start of a message, but its date or time cannot be read: it was left "
+                   "out, with the lines below it up to the next message")
+
+
 def _records(lines: Iterable[str], source: str, options: ParseOptions,
              day_first: bool) -> Iterator[ParsedMessage | ParseWarning | None]:
     limits = options.limits
@@ -89,8 +94,9 @@ def _records(lines: Iterable[str], source: str, options: ParseOptions,
                     yield None
                 continue
             if _HEADER_LIKE.fullmatch(line.strip()):
-                yield ParseWarning(number, gettext("this line looks like the start of a message, but its date or "
-                                                   "time cannot be read: it was left out"))
+                yield _message(*current, body, limits.max_message_chars, cut)
+                current = None
+                yield ParseWarning(number, _unreadable_line())
                 continue
             if size <= limits.max_message_chars:
                 body.append(line)
@@ -104,8 +110,7 @@ def _records(lines: Iterable[str], source: str, options: ParseOptions,
             current = None
         sent_at = _sent_at(header, day_first) if _readable(header) else None
         if sent_at is None:
-            yield ParseWarning(number, gettext("this line looks like the start of a message, but its date or time "
-                                               "cannot be read: it was left out"))
+            yield ParseWarning(number, _unreadable_line())
             continue
         current = (number, sent_at, header.name)
         body = [header.text] if header.text else []

@@ -255,7 +255,7 @@ def test_order_form_keys_stay_inside_the_message():
 
 
 def test_an_order_form_alone_or_a_paste_with_no_recurring_name_is_refused():
-    with pytest.raises(ParseError, match="not a chat export Obrolan knows"):
+    with pytest.raises(ParseError, match="does not look like a chat export Obrolan knows"):
         parse_file(EXPORTS / "plain/order-form-en.txt")
     with pytest.raises(ParseError, match="no name recurs") as caught:
         parse_file(EXPORTS / "plain/no-recurring-name.txt")

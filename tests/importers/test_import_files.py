@@ -39,7 +39,8 @@ def test_detect(head, name, expected):
 def test_detect_names_the_first_line_that_does_not_fit():
     with pytest.raises(ParseError) as caught:
         detect("\n\nthis is a shopping list\nmilk")
-    assert str(caught.value).startswith("line 3: this is not a chat export Obrolan knows. Obrolan reads: WhatsApp")
+    assert str(caught.value).startswith(
+        "line 3: this does not look like a chat export Obrolan knows. Obrolan reads: WhatsApp")
     assert "Telegram" in str(caught.value) and "LINE" in str(caught.value) and "Instagram" in str(caught.value)
 
 
@@ -47,7 +48,7 @@ def test_parse_error_names_source_and_line():
     assert str(ParseError("bad", line=7, source="whatsapp-x.txt")) == "whatsapp-x.txt line 7: bad"
     assert str(ParseError("bad", source="x.txt")) == "x.txt: bad"
     assert str(ParseError("bad")) == "bad"
-    with pytest.raises(ParseError, match="^pasted text line 1: this is not a chat export Obrolan knows"):
+    with pytest.raises(ParseError, match="^pasted text line 1: this does not look like a chat export Obrolan knows"):
         parse_text("just some words")
     with pytest.raises(ParseError, match="unknown format"):
         parse_text("Rina: hai", format="sms")
