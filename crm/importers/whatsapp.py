@@ -156,6 +156,7 @@ def title_from_name(name: str | None) -> str | None:
     return found.group(1).strip() if found else None
 
 
+@lru_cache(maxsize=4096)
 def _date_time(groups: tuple, android: bool) -> _Stamp:
     first, separator, middle, third, before, hour, minute, second, after = groups[:9]
     return _Stamp(first, middle, third, hour, minute, second, after or before, android, separator)
@@ -185,10 +186,12 @@ def _clock(stamp: _Stamp):
     return _dates.clock(stamp.hour, stamp.minute, stamp.seconds, stamp.meridiem)
 
 
+@lru_cache(maxsize=4096)
 def _readable(stamp: _Stamp) -> bool:
     return _clock(stamp) is not None and any(_dates.date_readings(stamp.part1, stamp.part2, stamp.part3))
 
 
+@lru_cache(maxsize=4096)
 def _sent_at(stamp: _Stamp, day_first: bool) -> datetime | None:
     day = _dates.pick(_dates.date_readings(stamp.part1, stamp.part2, stamp.part3), day_first)
     return _dates.at(day, _clock(stamp))
@@ -276,25 +279,35 @@ def message_from_body(number: int, sent_at: datetime | None, author: str, body: 
         found = _EDITED.search(body)
         if found:
             body, edited = body[:found.start()].rstrip(), True
-    body, truncated = cut_body(body, max_chars)
+    truncated = False
+    if len(body) > max_chars:
+        body, truncated = cut_body(body, max_chars)
     if cut and not truncated:
         body, truncated = f"{body}\n{cut_note(max_chars)}", True
     attachments = _attachments(body)
-    short = len(body) <= 120
-    view_once = short and _VIEW_ONCE.search(body) is not None and (
-        bool(attachments) or "sekali lihat" in body.lower() or body.lower().startswith("view once"))
+    # Cheap tests first: this runs for every message of exports 100,000 lines long.
+    view_once = deleted = location = poll = False
+    if len(body) <= 120:
+        lowered = body.lower()
+        view_once = ("once" in lowered or "sekali" in lowered) and (
+            bool(attachments) or "sekali lihat" in lowered or lowered.startswith("view once"))
+        deleted = ("delet" in lowered or "hapus" in lowered) and _DELETED.fullmatch(body) is not None
+        location = ("lokasi" in lowered or "location" in lowered) and _LOCATION.match(body) is not None
+    if body[:1] in "PJS":
+        poll = _POLL.match(body) is not None
     return ParsedMessage(
         sent_at=sent_at,
         author=author,
         body=body,
         line=number,
         attachments=attachments,
-        deleted=short and _DELETED.fullmatch(body) is not None,
+        deleted=deleted,
         edited=edited,
         view_once=view_once,
-        poll=_POLL.match(body) is not None,
-        location=short and _LOCATION.match(body) is not None,
-        contact="contact" in attachments or any(name.lower().endswith(".vcf") for name in attachments),
+        poll=poll,
+        location=location,
+        contact=bool(attachments) and ("contact" in attachments
+                                       or any(name.lower().endswith(".vcf") for name in attachments)),
         truncated=truncated,
     )
 
@@ -337,7 +350,8 @@ class _Survey:
         self.stamps += 1
         self.android += stamp.android
         self.signal_shaped += record.signal
-        self.votes.add(stamp.part1, stamp.part2, stamp.part3, _dates.is_us_clock(stamp.meridiem, stamp.separator))
+        self.votes.add(stamp.part1, stamp.part2, stamp.part3,
+                       stamp.meridiem is not None and _dates.is_us_clock(stamp.meridiem, stamp.separator))
         author, body = _split_author(text, record.marked)
         if author is None:
             self.skipped += 1
@@ -347,8 +361,8 @@ class _Survey:
         self.authors.setdefault(author)
         self.first_stamp = self.first_stamp or stamp
         self.last_stamp = stamp
-        if "<" in body or body.endswith(")") or len(body) < 48:
-            self._locale(body)
+        if body.endswith((")", ">", "omitted", "disertakan", "dihapus", "deleted", "ini", ".")):
+            self._locale(body[:200])
             if body.endswith(")") and _FILE_ATTACHED.match(body):
                 self.media_files += 1
 
@@ -369,6 +383,8 @@ class _Survey:
                 self.members.setdefault(name)
 
     def _locale(self, text: str) -> None:
+        if self.votes.english + self.votes.indonesian >= 50:   # enough to tell
+            return
         if _ENGLISH.search(text):
             self.votes.english += 1
         elif _INDONESIAN.search(text):
