@@ -44,15 +44,17 @@ def zipfile_refuses_overlaps() -> bool:
 
 
 def describe() -> dict:
+    import importlib.util
+
     return {"version": list(sys.version_info[:3]), "zip_fix": zipfile_refuses_overlaps(),
-            "executable": sys.executable}
+            "executable": sys.executable, "can_make_venv": importlib.util.find_spec("ensurepip") is not None}
 
 
 def _fitness(found: dict) -> int:
     """0 unfit, 1 lacks fixes, 2 a distribution build with the fixes, 3 at the newest 3.11 (or a later Python
     with the fix; this file does not follow their releases)."""
     version = tuple(found["version"])
-    if version < OLDEST:
+    if version < OLDEST or not found.get("can_make_venv", True):
         return 0
     if (version[:2] == NEWEST_311[:2] and version >= NEWEST_311) or (version[:2] > NEWEST_311[:2] and found["zip_fix"]):
         return 3
@@ -84,6 +86,9 @@ def verdict(found: dict) -> tuple[bool, str]:
     if version < OLDEST:
         return False, (f"Obrolan needs Python 3.11 or newer; {found['executable']} is Python {shown}. Install Python "
                        f"3.11 ({newest} or newer) and run make with PYTHON=/path/to/python3.11.")
+    if not found.get("can_make_venv", True):
+        return False, (f"{found['executable']} cannot make a virtual environment (it has no ensurepip); on Debian "
+                       "install python3.11-venv, or run make with PYTHON=/path/to/another/python3.11.")
     if _fitness(found) == 3:
         return True, ""
     if found["zip_fix"]:

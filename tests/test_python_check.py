@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _found(version, zip_fix, executable="/usr/bin/python3.11"):
-    return {"version": list(version), "zip_fix": zip_fix, "executable": executable}
+    return {"version": list(version), "zip_fix": zip_fix, "executable": executable, "can_make_venv": True}
 
 
 def test_a_python_older_than_3_11_is_refused_with_what_to_do():
@@ -25,6 +25,12 @@ def test_an_old_3_11_is_named_with_the_fix_it_lacks_and_what_obrolan_does_about_
     fit, message = python_check.verdict(_found((3, 11, 7), False))
     assert fit, "this machine's 3.11.7 must still build the venv: the import makes up for the zip fix"
     assert "older than 3.11.15" in message and "CVE-2024-0450" in message and "zipcheck.py" in message
+
+
+def test_a_python_that_cannot_make_a_venv_is_refused_with_what_to_install():
+    fit, message = python_check.verdict({**_found((3, 11, 15), True), "can_make_venv": False})
+    assert not fit and "python3.11-venv" in message
+    assert python_check._fitness({**_found((3, 11, 15), True), "can_make_venv": False}) == 0
 
 
 def test_a_distribution_build_with_the_fixes_gets_a_note():
