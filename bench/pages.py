@@ -273,7 +273,7 @@ def run(arguments, shop: Path, facts: dict, work: Path) -> None:
                 break
             except OSError:
                 if server.poll() is not None:
-                    raise SystemExit(server.stderr.read().decode())
+                    raise SystemExit(server.stderr.read().decode()) from None
                 time.sleep(0.1)
         measure(arguments, port, server.pid, facts, added, busiest)
     finally:

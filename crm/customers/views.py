@@ -103,7 +103,9 @@ def index():
     template = "customers/_results.html" if request.headers.get("HX-Request") else "customers/index.html"
     texts = PageTexts()
     texts.customer_url = url_pattern("customers.show", customer_id=0)
-    texts.words["pick"] = _("Pick %(name)s")
+    texts.words.update(pick=_("Pick %(name)s"), channels=_("Channels"), stage=_("Stage"),
+                       expected_value=_("Expected value"), assigned_to=_("Assigned to"), score=_("Score"),
+                       last_activity=_("Last activity"), customer_since=_("Customer since"))
     return render_template(
         template, form=form, filters=filters, page=page, customers=page.items, list_args=_list_args(),
         bulk_form=_bulk_form(), sorts=SORTS, query=filters.query, T=texts,
