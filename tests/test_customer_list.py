@@ -18,7 +18,7 @@ def now():
 
 def names(page: str) -> list[str]:
     body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in page else ""
-    return re.findall(r'<td><a href="/customers/\d+">([^<]+)</a>', body)
+    return re.findall(r'<th scope="row"><a href="/customers/\d+">([^<]+)</a>', body)
 
 
 @pytest.fixture

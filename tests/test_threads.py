@@ -24,7 +24,7 @@ def long_chat(customer, count, start=None):
 
 
 def bodies(page: str) -> list[str]:
-    return re.findall(r'<div class="body">pesan nomor (\d+)</div>', page)
+    return re.findall(r'<div class="body"[^>]*>pesan nomor (\d+)</div>', page)
 
 
 def test_a_thread_shows_the_newest_hundred_and_pages_back(staff_client, make_customer):
