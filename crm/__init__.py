@@ -9,6 +9,7 @@ from flask_login import current_user
 from . import translations_build
 from .extensions import babel, csrf, db, login_manager, migrate
 from .form_messages import use_catalogue_for_form_errors
+from .text_input import TextRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,6 +52,7 @@ def create_app(config=None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.request_class = TextRequest
     app.config.update(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("OBROLAN")

@@ -4,6 +4,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from .auth.services import no_user_exists, setup_token
+from .text_input import clean_command_line
 
 
 @click.command("serve")
@@ -37,3 +38,4 @@ def register(app: Flask) -> None:
     for command in (serve_command, create_user_command, import_chat_command, retag_command, backup_command,
                     restore_command, purge_trash_command, demo_data_command, reindex_command):
         app.cli.add_command(command)
+    clean_command_line(app.cli.commands.values())

@@ -1,4 +1,5 @@
-"""Real server processes on one SQLite file: many staff at once, and a server killed mid-write.
+"""Real server processes on one database (SQLite, or PostgreSQL in its run): many staff at once, and a server
+killed mid-write.
 
 No mocks: `flask serve` (waitress) in a subprocess, HTTP clients in threads, the database checked afterwards.
 """
@@ -19,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 from crm.extensions import db
 
@@ -34,13 +36,13 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, database_path: Path, instance: Path):
-        self.database_path, self.instance = database_path, instance
+    def __init__(self, database_url: str, instance: Path):
+        self.database_url, self.instance = database_url, instance
         self.port = _free_port()
         self.process = None
 
     def start(self):
-        env = {**os.environ, "OBROLAN_SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.database_path}",
+        env = {**os.environ, "OBROLAN_SQLALCHEMY_DATABASE_URI": self.database_url,
                "OBROLAN_INSTANCE_PATH": str(self.instance), "OBROLAN_THREADS": "16"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port)],
@@ -112,22 +114,26 @@ def _log_chat(browser: Browser, name: str) -> bool:
 
 
 @pytest.fixture
-def server(database_path, tmp_path, owner, staff):
+def server(database_url, tmp_path, owner, staff):
     emails = {"owner": owner.email, "staff": staff.email}
     db.session.remove()
     db.engine.dispose()
-    running = Server(database_path, tmp_path).start()
+    running = Server(database_url, tmp_path).start()
     running.emails = emails
     yield running
     running.stop()
 
 
-def _names_in(database_path: Path) -> set[str]:
-    with sqlite3.connect(database_path) as connection:
-        return {row[0] for row in connection.execute("SELECT display_name FROM customers")}
+def _names_in(database_url: str) -> set[str]:
+    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.NullPool)
+    try:
+        with engine.connect() as connection:
+            return {row[0] for row in connection.exec_driver_sql("SELECT display_name FROM customers")}
+    finally:
+        engine.dispose()
 
 
-def test_eight_writers_and_eight_readers_at_once(server, database_path):
+def test_eight_writers_and_eight_readers_at_once(server, database_url):
     acknowledged, errors, reads = [], [], []
     stop_at = time.monotonic() + SECONDS
 
@@ -169,11 +175,11 @@ def test_eight_writers_and_eight_readers_at_once(server, database_path):
     assert not errors, errors[:5]
     assert "database is locked" not in stderr
     assert len(acknowledged) >= WRITERS, "every writer got through at least once"
-    found = _names_in(database_path)
+    found = _names_in(database_url)
     assert set(acknowledged) <= found, f"{len(set(acknowledged) - found)} acknowledged writes are missing"
 
 
-def test_a_killed_server_loses_no_acknowledged_write(server, database_path, tmp_path):
+def test_a_killed_server_loses_no_acknowledged_write(server, database_url, tmp_path):
     acknowledged = []
     attempted = 0
     stop = threading.Event()
@@ -199,18 +205,19 @@ def test_a_killed_server_loses_no_acknowledged_write(server, database_path, tmp_
     stop.set()
     writer.join(timeout=60)
 
-    with sqlite3.connect(database_path) as connection:
-        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    found = _names_in(database_path)
+    if database_url.startswith("sqlite:///"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    found = _names_in(database_url)
     print(f"\ncrash: {attempted} writes attempted, {len(acknowledged)} acknowledged, "
           f"{len(set(acknowledged) & found)} found after the kill")
     assert len(acknowledged) >= 25
     assert set(acknowledged) <= found
 
-    restarted = Server(database_path, tmp_path).start()
+    restarted = Server(database_url, tmp_path).start()
     try:
         browser = Browser(restarted).login(server.emails["staff"])
         assert _log_chat(browser, "Sesudah crash")
     finally:
         restarted.stop()
-    assert "Sesudah crash" in _names_in(database_path)
+    assert "Sesudah crash" in _names_in(database_url)

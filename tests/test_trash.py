@@ -292,9 +292,11 @@ def test_a_customer_merged_into_a_purged_one_does_not_come_back(make_customer, c
 
 def test_purged_messages_leave_the_search_index(rina):
     def indexed(word):
-        return db.session.execute(
-            db.text("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH :word"), {"word": word}
-        ).scalar_one()
+        if db.engine.dialect.name == "postgresql":
+            statement = "SELECT count(*) FROM messages_search WHERE document @@ CAST(lower(:word) AS tsquery)"
+        else:
+            statement = "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH :word"
+        return db.session.execute(db.text(statement), {"word": word}).scalar_one()
 
     assert indexed("Solo") == 1
     move_to_trash(_messages(_conversation(rina))[-1])
