@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-dates audit venv dev-venv browser db lint clean
+.PHONY: run test test-dates test-postgres audit venv dev-venv browser postgres-server db lint clean
 
 run: venv db
 	$(FLASK) serve
@@ -21,11 +21,18 @@ DATE_SENSITIVE := tests/test_clock.py tests/test_queue.py tests/test_followups.p
   tests/test_reports.py tests/test_customers.py tests/test_conversations.py tests/test_trash.py tests/test_audit.py \
   tests/test_exports.py tests/browser/test_queue_journey.py tests/browser/test_report_journey.py
 
-test: dev-venv browser
+test: dev-venv browser postgres-server
 	$(BIN)/ruff check crm tests bench app.py
 	$(BIN)/bandit --quiet --recursive crm --severity-level high
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-dates
+	$(MAKE) --no-print-directory test-postgres
+
+# The whole suite again on PostgreSQL: a throwaway cluster in a temporary folder, stopped afterwards
+# (tests/throwaway_postgres.py); tests marked sqlite_only are left out. ARGS="tests/test_search.py -x" for part.
+test-postgres: dev-venv browser postgres-server
+	@echo "== tests on PostgreSQL"
+	$(BIN)/python tests/throwaway_postgres.py -- $(BIN)/python -m pytest $(ARGS)
 
 # ALL=1 runs the whole suite at each moment instead of the date-sensitive part.
 test-dates: dev-venv browser
@@ -48,7 +55,7 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+$(VENV)/.installed-dev: requirements-dev.txt requirements-postgres.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -56,6 +63,11 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 browser:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-color-emoji; }
+
+# The PostgreSQL server for test-postgres (Debian's package: initdb, pg_ctl, unaccent and pg_trgm included).
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; }
 
 lint: dev-venv
 	$(BIN)/ruff check crm tests bench app.py

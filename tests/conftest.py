@@ -174,6 +174,20 @@ def database_url(tmp_path, migrated_database):
 
 
 @pytest.fixture
+def empty_postgres_url():
+    """A new PostgreSQL database with nothing in it (not even the schema), dropped after the test."""
+    assert ON_POSTGRES, "a test that needs an empty PostgreSQL database needs @pytest.mark.postgres_only"
+    name = f"obrolan_empty_{os.getpid()}_{next(_databases_made)}"
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
+    yield postgres_url(name)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
+
+
+@pytest.fixture
 def database_path(database_url):
     """The SQLite file itself, for the tests about SQLite (marked sqlite_only)."""
     assert database_url.startswith("sqlite:///"), "a test that reads the SQLite file needs @pytest.mark.sqlite_only"
