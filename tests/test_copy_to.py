@@ -63,7 +63,8 @@ def _search_everything(app) -> dict:
                     results = search(query, filters, order=order, customers=8)
                     found[query, order, filters] = (
                         results.message_count, results.thread_count,
-                        [(t.conversation_id, [(h.message_id, str(h.snippet)) for h in t.hits]) for t in results.threads],
+                        [(t.conversation_id, [(h.message_id, str(h.snippet)) for h in t.hits])
+                         for t in results.threads],
                         [(c.customer.id, str(c.notes)) for c in results.customers])
         return found
 
