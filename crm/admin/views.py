@@ -28,7 +28,7 @@ from ..formatting import shop_zone
 from ..models import User
 from . import audit
 from .audit import ACTION_LABELS, TARGET_LABELS, AuditFilters, detail_lines, events, filter_choices
-from .backups import BackupError, backup_folder, find_backup, keep_count, list_backups, make_backup
+from .backups import BackupError, backup_folder, backups_work, find_backup, keep_count, list_backups, make_backup
 from .exports import conversation_lines, customers_csv, in_chunks
 from .trash import TRASH_DAYS, ParentInTrash, contents, describe, empty_trash, get_trashed, purge_expired, restore
 
@@ -111,7 +111,8 @@ def backups():
     files = list_backups(backup_folder(current_app))
     sizes = {backup.name: format_decimal(backup.size / 1_000_000, format="#,##0.0") for backup in files}
     return render_template("admin/backups.html", backups=files, sizes=sizes, keep=keep_count(current_app),
-                           sqlite=db.engine.dialect.name == "sqlite")
+                           backups_work=backups_work(db.engine), postgres=db.engine.dialect.name == "postgresql",
+                           missing=_missing_backup_tools())
 
 
 @bp.post("/admin/backups")
@@ -134,8 +135,16 @@ def download_backup(name):
     path = find_backup(backup_folder(current_app), name)
     if path is None:
         abort(404)
-    return send_file(path, mimetype="application/vnd.sqlite3", as_attachment=True, download_name=path.name,
-                     max_age=0)
+    mimetype = "application/octet-stream" if path.suffix == ".dump" else "application/vnd.sqlite3"
+    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=path.name, max_age=0)
+
+
+def _missing_backup_tools() -> list[str]:
+    if db.engine.dialect.name != "postgresql":
+        return []
+    from .postgres_backups import missing_tools
+
+    return missing_tools()
 
 
 def _download_name(kind: str, extension: str) -> str:
