@@ -94,6 +94,12 @@ def _init_extensions(app: Flask) -> None:
     from .auth.services import load_user, select_locale
     from .sqlite import configure_sqlite
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # psycopg prepares a statement run five times, and PostgreSQL may then plan it once for any value:
+        # a search's plan depends on its words (a common one walks the newest messages, a rare one the index).
+        options = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+        options["connect_args"] = {"prepare_threshold": None, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)

@@ -37,6 +37,7 @@ class CopyReport:
     counts: dict[str, int] = field(default_factory=dict)  # rows per table, equal on both sides
     index: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    index_seconds: float = 0.0
 
 
 def shown_url(url: str) -> str:
@@ -149,7 +150,9 @@ def _copy_rows(source: Engine, target: Engine, progress) -> CopyReport:
                     f"coalesce((SELECT max(id) FROM {table.name}), 1), "
                     f"(SELECT max(id) IS NOT NULL FROM {table.name}))")
         progress("Building the search index.")
+        started = time.perf_counter()
         postgres.install(writer)
+        report.index_seconds = time.perf_counter() - started
     return report
 
 

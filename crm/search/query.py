@@ -564,6 +564,11 @@ LIMIT :window
 def hits_sql(parsed: ParsedQuery, filters: Filters, before: int | None = None, window: int = WINDOW):
     """The one statement a search runs over the index, with its parameters (the benchmark runs it alone)."""
     low, high = _key_range(filters, before)
+    if _backend() == "postgres":
+        from . import postgres
+
+        return postgres.HITS_SQL, {"match": postgres.messages_query(parsed, filters), "low": low, "high": high,
+                                   "window": window}
     return _HITS_SQL, {"match": _fts_match(parsed, filters), "low": low, "high": high, "window": window}
 
 
