@@ -95,16 +95,19 @@ def _functions(unaccent_schema: str, unicode_classes: bool) -> list[str]:
     # PL/pgSQL, not SQL functions: PL/pgSQL keeps each statement's plan for the session, where a SQL
     # function would plan its INSERT again on every write (2 ms a message).
     index = f"""CREATE FUNCTION messages_search_index(ids integer[]) RETURNS void LANGUAGE plpgsql AS $$ BEGIN
+        IF cardinality(ids) = 0 THEN RETURN; END IF;
         {_index_messages("m.id = ANY(ids) AND m.deleted_at IS NULL", few=True)}
         ON CONFLICT (key) DO UPDATE SET conversation_id = EXCLUDED.conversation_id, document = EXCLUDED.document;
       END $$"""
     reindex_conversations = """CREATE FUNCTION messages_search_reindex_conversations(ids integer[]) RETURNS void
       LANGUAGE plpgsql AS $$ BEGIN
+        IF cardinality(ids) = 0 THEN RETURN; END IF;  -- most updates of a conversation: a new message's times
         DELETE FROM messages_search WHERE conversation_id = ANY(ids);
         PERFORM messages_search_index(ARRAY(SELECT id FROM messages WHERE conversation_id = ANY(ids)));
       END $$"""
     customers = """CREATE FUNCTION customers_search_reindex(ids integer[]) RETURNS void LANGUAGE plpgsql AS $$
       BEGIN
+        IF cardinality(ids) = 0 THEN RETURN; END IF;
         DELETE FROM customers_search WHERE customer_id = ANY(ids);
         INSERT INTO customers_search (customer_id, document)
           SELECT c.id, setweight(to_tsvector('simple', obrolan_search_words(c.display_name)), 'A')
