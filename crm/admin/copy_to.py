@@ -149,6 +149,8 @@ def _copy_rows(source: Engine, target: Engine, progress) -> CopyReport:
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                     f"coalesce((SELECT max(id) FROM {table.name}), 1), "
                     f"(SELECT max(id) IS NOT NULL FROM {table.name}))")
+        for table in tables:  # the planner needs the new rows' statistics before the first search
+            writer.exec_driver_sql(f'ANALYZE "{table.name}"')
         progress("Building the search index.")
         started = time.perf_counter()
         postgres.install(writer)

@@ -360,7 +360,11 @@ def _describe(threads: list[Thread]) -> None:
     if not threads:
         return
     ids = [t.conversation_id for t in threads]
-    if _uses_fts():
+    if _backend() == "postgres":
+        from . import postgres
+
+        rows = postgres.describe(ids)
+    elif _uses_fts():
         rows = [(*row[:2], _utc(row[2]), _utc(row[3]), *row[4:]) for row in _driver().execute(
             "SELECT c.id, c.channel, c.first_message_at, c.last_message_at, cu.id, cu.display_name, cu.stage, "
             "u.name FROM conversations c JOIN customers cu ON cu.id = c.customer_id "
@@ -461,7 +465,11 @@ def _customer_matches(ids: list[int], notes: dict, filters: Filters, limit: int)
 
     if not ids:
         return []
-    if _uses_fts():
+    if _backend() == "postgres":
+        from . import postgres
+
+        rows = postgres.customers_with_handles(ids, filters.stage)
+    elif _uses_fts():
         rows = _driver().execute(
             "SELECT c.id, c.display_name, c.stage, i.channel, i.handle FROM customers c "
             "LEFT JOIN channel_identities i ON i.customer_id = c.id "
