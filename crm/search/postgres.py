@@ -18,6 +18,7 @@ Matched words are marked in Python (mark_words) the way FTS5's highlight() marks
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from sqlalchemy import text
 
@@ -362,15 +363,32 @@ SELECT customer_id FROM channel_identities WHERE handle ILIKE %(pattern)s ORDER 
 def _spans(body: str, terms) -> list[tuple[int, int]]:
     """Where FTS5's highlight() would mark the terms in `body`: each instance of each word or phrase, a word
     also where it starts a longer one (a prefix term); overlapping instances become one."""
+    if body.isascii():  # most chats: lower() keeps every offset, and words are runs of [a-z0-9]
+        lowered = body.lower()
+        spans = [match.span(1) for term in terms for match in _ascii_pattern(term).finditer(lowered)]
+    else:
+        spans = _word_spans(body, terms)
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+@lru_cache(maxsize=256)
+def _ascii_pattern(term) -> re.Pattern:
+    """The term's instances in lower-case ASCII text, as whole words (the last one's rest too, for a prefix);
+    in a lookahead, so that overlapping instances ("ha ha" in "ha ha ha") are all found."""
+    words = r"[^a-z0-9]+".join(re.escape(token) for token in term.tokens)
+    return re.compile(r"(?=(?<![a-z0-9])(" + words + (r"[a-z0-9]*" if term.prefix else r"(?![a-z0-9])") + "))")
+
+
+def _word_spans(body: str, terms) -> list[tuple[int, int]]:
     from .query import fold
 
-    if body.isascii():  # most chats: lower() keeps every offset, and a word absent from the text ends it here
-        lowered = body.lower()
-        if not any(term.tokens[0] in lowered for term in terms):
-            return []
-        found = [(match.start(), match.end(), match.group()) for match in _TOKEN.finditer(lowered)]
-    else:
-        found = [(match.start(), match.end(), fold(match.group())) for match in _TOKEN.finditer(body)]
+    found = [(match.start(), match.end(), fold(match.group())) for match in _TOKEN.finditer(body)]
     words = [word for _, _, word in found]
     spans = []
     for term in terms:
@@ -380,13 +398,7 @@ def _spans(body: str, terms) -> list[tuple[int, int]]:
             if (words[at:at + size - 1] == list(term.tokens[:-1])
                     and (word == last or (term.prefix and word.startswith(last)))):
                 spans.append((found[at][0], found[at + size - 1][1]))
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+    return spans
 
 
 def mark_words(body: str, terms) -> str:
