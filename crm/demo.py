@@ -485,23 +485,32 @@ def _flush(conn, conversations, message_rows, tag_rows) -> None:
 @with_appcontext
 def demo_data_command(customers, messages, seed):
     """Fill the database with a generated shop (mixed Indonesian/English chats) to try or measure Obrolan."""
-    from .extensions import db
 
     # No fixed password in a database people may go on using: a new one each run, shown once.
     password = secrets.token_urlsafe(12)
-    seed = SEED if seed is None else seed
-    if db.engine.dialect.name == "postgresql":
-        counts = _generate_into_postgres(customers, messages, seed, password)
-    elif db.engine.dialect.name == "sqlite":
-        counts = _generate_into_sqlite(customers, messages, seed, password)
-    else:
-        raise click.ClickException("demo-data writes into SQLite or PostgreSQL.")
+    try:
+        counts = generate_shop(customers, messages, SEED if seed is None else seed, password,
+                               progress=lambda line: click.echo(line, err=True))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
     click.echo(f"Added {counts.customers:,} customers, {counts.conversations:,} conversations and "
                f"{counts.messages:,} messages in {counts.seconds:.0f} s. "
                f"Log in as {DEMO_OWNER_EMAIL} (or a staff member @demo.obrolan.id) with the password {password}")
 
 
-def _generate_into_sqlite(customers: int, messages: int, seed: int, password: str) -> Counts:
+def generate_shop(customers: int, messages: int, seed: int = SEED, password: str = DEMO_PASSWORD,
+                  progress=None) -> Counts:
+    """generate() into the app's database, SQLite or (an empty) PostgreSQL."""
+    from .extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        return _generate_into_postgres(customers, messages, seed, password, progress)
+    if db.engine.dialect.name == "sqlite":
+        return _generate_into_sqlite(customers, messages, seed, password, progress)
+    raise ValueError("demo-data writes into SQLite or PostgreSQL.")
+
+
+def _generate_into_sqlite(customers: int, messages: int, seed: int, password: str, progress) -> Counts:
     from .extensions import db
 
     db.session.remove()
@@ -509,13 +518,12 @@ def _generate_into_sqlite(customers: int, messages: int, seed: int, password: st
     try:
         raw = connection.driver_connection
         raw.isolation_level = None  # generate() runs its own transaction
-        return generate(raw, customers, messages, seed=seed, progress=lambda line: click.echo(line, err=True),
-                        password=password)
+        return generate(raw, customers, messages, seed=seed, progress=progress, password=password)
     finally:
         connection.close()
 
 
-def _generate_into_postgres(customers: int, messages: int, seed: int, password: str) -> Counts:
+def _generate_into_postgres(customers: int, messages: int, seed: int, password: str, progress) -> Counts:
     """Generated in a scratch SQLite database (the generator's bulk INSERTs), then copied in by copy-to."""
     import tempfile
     from pathlib import Path
@@ -535,11 +543,11 @@ def _generate_into_postgres(customers: int, messages: int, seed: int, password: 
                               "INSTANCE_PATH": current_app.instance_path})
         with scratch.app_context():
             upgrade()
-            counts = _generate_into_sqlite(customers, messages, seed, password)
+            counts = _generate_into_sqlite(customers, messages, seed, password, progress)
             try:
-                copy_shop(db.engine, target, progress=lambda line: click.echo(line, err=True))
+                copy_shop(db.engine, target, progress=progress or (lambda line: None))
             except CopyError as error:
-                raise click.ClickException(f"demo-data on PostgreSQL fills an empty database: {error}") from error
+                raise ValueError(f"demo-data on PostgreSQL fills an empty database: {error}") from error
             finally:
                 db.engine.dispose()
     return counts

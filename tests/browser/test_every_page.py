@@ -5,7 +5,6 @@ The pages come from app.url_map, so a new page is checked as soon as it exists; 
 this test cannot fill fails here until PARAMETERS learns it. Screenshots go to test-artifacts/pages/.
 """
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from crm import PUBLIC_ENDPOINTS
 from crm.admin import audit
 from crm.admin.backups import backup_folder, keep_count, make_backup
 from crm.admin.trash import move_to_trash
-from crm.demo import DEMO_OWNER_EMAIL, generate
+from crm.demo import DEMO_OWNER_EMAIL, generate_shop
 from crm.extensions import db
 from crm.models import Conversation, Customer, FollowUp, Message, Tag, User
 
@@ -33,15 +32,11 @@ SCROLL_WIDTH = """() => [document.scrollingElement.scrollWidth,
 
 
 @pytest.fixture
-def demo_shop(app, database_path):
+def demo_shop(app):
     """The generated shop of `flask demo-data`, small: 150 customers, about 3,000 messages, on the test's clock."""
     db.session.remove()
     db.engine.dispose()
-    connection = sqlite3.connect(database_path, isolation_level=None)
-    try:
-        generate(connection, customers=150, messages=3_000, password=DEMO_PASSWORD)
-    finally:
-        connection.close()
+    generate_shop(customers=150, messages=3_000, password=DEMO_PASSWORD)
     # The owner's pages with rows in them: a backup, and audit events with long details.
     make_backup(db.engine, backup_folder(app), keep_count(app))
     owner = db.session.execute(db.select(User).where(User.email == DEMO_OWNER_EMAIL)).scalar_one()
