@@ -348,20 +348,24 @@ LEFT JOIN conversations c ON c.id = m.conversation_id
 LEFT JOIN customers cu ON cu.id = c.customer_id
 ORDER BY f.key DESC
 """
-WALK_SQL = """
-WITH found AS MATERIALIZED (
+# One statement, one round trip: the walk; where it ends; and only when the walk left the window short, the
+# index below that end.
+HITS_SQL = """
+WITH walked AS MATERIALIZED (
   SELECT key FROM (SELECT key, document FROM messages_search WHERE key >= %(low)s AND key < %(high)s
                    ORDER BY key DESC LIMIT %(walk)s) newest
   WHERE document @@ CAST(%(match)s AS tsquery) LIMIT %(window)s
-)""" + _ROWS
-WALK_END_SQL = """
-SELECT key FROM messages_search WHERE key >= %(low)s AND key < %(high)s ORDER BY key DESC OFFSET %(walk)s - 1 LIMIT 1
-"""
-HITS_SQL = """
-WITH found AS MATERIALIZED (
+), walk_end AS (
+  SELECT key FROM messages_search WHERE key >= %(low)s AND key < %(high)s
+  ORDER BY key DESC OFFSET %(walk)s - 1 LIMIT 1
+), older AS MATERIALIZED (
   SELECT key FROM messages_search
-  WHERE document @@ CAST(%(match)s AS tsquery) AND key >= %(low)s AND key < %(high)s
+  WHERE (SELECT count(*) FROM walked) < %(window)s
+    AND document @@ CAST(%(match)s AS tsquery) AND key >= %(low)s AND key < %(high)s
+    AND key + 0 < (SELECT key FROM walk_end)  -- "+ 0": a key range the planner cannot size must not pick the index
   ORDER BY key DESC LIMIT %(window)s
+), found AS (
+  SELECT key FROM walked UNION ALL SELECT key FROM older ORDER BY key DESC LIMIT %(window)s
 )""" + _ROWS
 
 CUSTOMERS_SQL = """
@@ -451,20 +455,14 @@ def hits(parsed, filters, low: int, high: int, window: int) -> list[tuple]:
     from .query import CLOSE, OPEN
 
     params = {"match": messages_query(parsed, filters), "low": low, "high": high, "walk": WALK}
-    found, statement = [], WALK_SQL
+    found = []
     while len(found) < window:
         wanted = window - len(found)
-        batch = _cursor().execute(statement, {**params, "window": wanted}).fetchall()
+        batch = _cursor().execute(HITS_SQL, {**params, "window": wanted}).fetchall()
         found += [row[:5] for row in batch if row[5]]
-        if len(batch) == wanted:  # the window is full, but some were in the trash: on from the last one
-            params["high"] = batch[-1][0]
-        elif statement is WALK_SQL:  # the newest WALK messages are done: the older ones through the index
-            end = _cursor().execute(WALK_END_SQL, params).fetchone()
-            if end is None:
-                break
-            params["high"], statement = end[0], HITS_SQL
-        else:
+        if len(batch) < wanted:
             break
+        params["high"] = batch[-1][0]  # the window is full, but some were in the trash: on from the last one
     return [(key, message_id, conversation_id, side, mark_words(body, parsed.include), len(body),
              OPEN in body or CLOSE in body) for key, message_id, conversation_id, side, body in found]
 

@@ -575,8 +575,7 @@ def hits_sql(parsed: ParsedQuery, filters: Filters, before: int | None = None, w
     if _backend() == "postgres":
         from . import postgres
 
-        # The first of the statements a search runs there (crm.search.postgres.hits), the walk of the newest.
-        return postgres.WALK_SQL, {"match": postgres.messages_query(parsed, filters), "low": low, "high": high,
+        return postgres.HITS_SQL, {"match": postgres.messages_query(parsed, filters), "low": low, "high": high,
                                    "window": window, "walk": postgres.WALK}
     return _HITS_SQL, {"match": _fts_match(parsed, filters), "low": low, "high": high, "window": window}
 
