@@ -10,7 +10,8 @@
   accents (unaccent) and lower case; obrolan_search_words() turns text into those runs separated by spaces,
   and the `simple` configuration gives each run a position, for phrases.
 - Statement-level triggers keep both tables in step with every write (an import of a thousand messages is
-  one INSERT's worth of trigger work); the postgres_search migration installs them and `flask reindex` builds them again.
+  one INSERT's worth of trigger work); the postgres_search migration installs them, `flask reindex` builds
+  them again.
 
 Matched words are marked in Python (mark_words) the way FTS5's highlight() marks them, so snippets and the
 "best" order come out of crm.search.query unchanged.
@@ -232,8 +233,8 @@ def drop_statements() -> list[str]:
 
 
 def create_statements(unaccent_schema: str, unicode_classes: bool) -> list[str]:
-    """Tables, functions and triggers, then the index filled from the tables (the postgres_search migration, `flask reindex`).
-    The GIN indexes are made after the fill: building one at once is several times faster than row by row."""
+    """Tables, functions and triggers, then the index filled from the tables (the postgres_search migration,
+    `flask reindex`). The GIN indexes are made after the fill: built at once, several times faster than row by row."""
     tables = [
         "CREATE TABLE messages_search (key bigint PRIMARY KEY, conversation_id integer NOT NULL, "
         "document tsvector NOT NULL)",
@@ -256,8 +257,8 @@ def create_statements(unaccent_schema: str, unicode_classes: bool) -> list[str]:
 
 
 def install(connection) -> None:
-    """What the postgres_search migration runs on PostgreSQL (unaccent and pg_trgm are trusted extensions: the database's
-    owner may create them)."""
+    """What the postgres_search migration runs on PostgreSQL (unaccent and pg_trgm are trusted extensions: the
+    database's owner may create them)."""
     for statement in EXTENSIONS:
         connection.execute(text(statement))
     schema = connection.execute(text(
