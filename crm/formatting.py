@@ -6,6 +6,8 @@ from flask import Flask, current_app
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
+from .amounts import grouped
+
 CHANNEL_LABELS = {
     "whatsapp": _l("WhatsApp"),
     "instagram": _l("Instagram"),
@@ -43,11 +45,10 @@ def to_local(value: datetime) -> datetime:
 
 
 def rupiah(amount: int | None) -> str:
+    """"Rp 1.250.000" in Indonesian, "Rp 1,250,000" in English: the same "Rp" the labels and the inputs use."""
     if amount is None:
         return ""
-    if str(get_locale()) == "id":
-        return "Rp " + f"{amount:,}".replace(",", ".")
-    return f"IDR {amount:,}"
+    return "Rp " + grouped(amount)
 
 
 def register(app: Flask) -> None:

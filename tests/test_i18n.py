@@ -155,7 +155,7 @@ def test_rupiah_reads_the_indonesian_way_in_indonesian(app):
         with force_locale("id"):
             assert rupiah(1_250_000) == "Rp 1.250.000"
         with force_locale("en"):
-            assert rupiah(1_250_000) == "IDR 1,250,000"
+            assert rupiah(1_250_000) == "Rp 1,250,000"
         assert rupiah(None) == ""
 
 
@@ -175,7 +175,7 @@ def test_a_users_language_sets_the_words_and_the_money_on_their_pages(app, owner
     assert "Rp 1.250.000" in page
     owner_client.post("/account/language", data={"language": "en", "next": "/"})
     page = owner_client.get("/").get_data(as_text=True)
-    assert ">Customers</a>" in page and "IDR 1,250,000" in page
+    assert ">Customers</a>" in page and "Rp 1,250,000" in page
 
 
 def test_times_show_in_the_shops_zone_with_indonesian_month_and_day_names(app):

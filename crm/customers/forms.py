@@ -2,8 +2,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
+from ..amounts import RupiahField
 from ..formatting import CHANNEL_LABELS, STAGE_LABELS
 from ..identities import CHANNELS
 
@@ -26,9 +27,7 @@ class CustomerForm(FlaskForm):
     assigned_to_id = SelectField(_l("Assigned to"), coerce=int, default=0)
     stage = SelectField(_l("Pipeline stage"), default="none",
                         choices=[SelectChoice(stage, label) for stage, label in STAGE_LABELS.items()])
-    expected_value = IntegerField(
-        _l("Expected value (Rp)"), validators=[Optional(), NumberRange(min=0, max=10**12)]
-    )
+    expected_value = RupiahField(_l("Expected value (Rp)"))
     identities = FieldList(FormField(IdentityForm), min_entries=2)
 
 

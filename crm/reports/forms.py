@@ -2,14 +2,13 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, FieldList, FormField, HiddenField, IntegerField, SelectField
+from wtforms import DateField, FieldList, FormField, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, NumberRange, Optional, StopValidation, ValidationError
+from wtforms.validators import AnyOf, Optional, ValidationError
 
+from ..amounts import HoursField, RupiahField
 from ..identities import CHANNELS
 from .figures import LONGEST_CUSTOM_DAYS
-
-MAX_RUPIAH = 10**12
 
 
 def period_choices():
@@ -46,25 +45,15 @@ class PeriodForm(FlaskForm):
         return True
 
 
-def _finite(form, field):
-    # "NaN" and "sNaN" are decimals too; NumberRange would fail on them, so stop here.
-    if field.data is not None and not field.data.is_finite():
-        field.data = None
-        raise StopValidation(_l("Type a number."))
-
-
 class CostEntryForm(FlaskForm):
     class Meta:
         csrf = False  # part of the outer form, which carries the token
 
     channel = HiddenField(validators=[AnyOf(CHANNELS)])
-    ads = IntegerField(_l("Ads (Rp)"), validators=[Optional(), NumberRange(min=0, max=MAX_RUPIAH)])
-    boosts = IntegerField(_l("Boosts (Rp)"), validators=[Optional(), NumberRange(min=0, max=MAX_RUPIAH)])
-    staff_hours = DecimalField(_l("Staff hours"), places=None,
-                               validators=[Optional(), _finite, NumberRange(min=0, max=24 * 31 * 20)],
-                               render_kw={"step": "0.25", "min": "0"})
-    hourly_cost = IntegerField(_l("Cost per staff hour (Rp)"),
-                               validators=[Optional(), NumberRange(min=0, max=MAX_RUPIAH)])
+    ads = RupiahField(_l("Ads (Rp)"))
+    boosts = RupiahField(_l("Boosts (Rp)"))
+    staff_hours = HoursField(_l("Staff hours"))
+    hourly_cost = RupiahField(_l("Cost per staff hour (Rp)"))
 
 
 class CostsForm(FlaskForm):

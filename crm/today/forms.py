@@ -2,8 +2,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
+from ..amounts import RupiahField
 from ..conversations.forms import MAX_MESSAGE_LENGTH
 from ..customers.forms import channel_choices
 from ..formatting import STAGE_LABELS
@@ -62,8 +63,8 @@ class QuickReplyForm(FlaskForm):
 class StageForm(FlaskForm):
     stage = SelectField(_l("Pipeline stage"),
                         choices=[SelectChoice(stage, label) for stage, label in STAGE_LABELS.items()])
-    expected_value = IntegerField(_l("Expected value (Rp)"), validators=[Optional(), NumberRange(min=0, max=10**12)])
-    amount = IntegerField(_l("Sale amount (Rp)"), validators=[Optional(), NumberRange(min=0, max=10**12)])
+    expected_value = RupiahField(_l("Expected value (Rp)"))
+    amount = RupiahField(_l("Sale amount (Rp)"))
     sold_on = DateField(_l("Sold on"), validators=[Optional()])
     channel = SelectField(_l("Sold through"), choices=channel_choices())
 
