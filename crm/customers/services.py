@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import abort, redirect, url_for
+from flask_babel import gettext
 from sqlalchemy import func, or_
 
 from ..admin import audit
@@ -127,12 +128,86 @@ def record_customer_edit(customer: Customer, before: dict) -> None:
         audit.record("edit", customer, customer.display_name, {"changed": changed})
 
 
-def remove_channel_identity(identity: ChannelIdentity) -> None:
-    customer = identity.customer
-    shown = identity.display
-    customer.identities.remove(identity)
+@dataclass
+class IdentityRow:
+    """A row of the Edit page: a saved identity (identity_id) changed, emptied or ticked "remove"; or a new one."""
+
+    identity_id: int | None
+    channel: str
+    handle: str
+    remove: bool = False
+
+
+@dataclass
+class IdentityProblem:
+    message: str
+    taken_by: Customer | None = None  # who has the number already, for a link to them
+    handle: str = ""
+
+
+def save_identities(customer: Customer, rows: list[IdentityRow]) -> dict[int, IdentityProblem]:
+    """Change, remove and add the customer's numbers and handles as the rows say, all or nothing: the problems
+    by row index, and nothing changed, if any row is refused. A changed number replaces the old one."""
+    own = {identity.id: identity for identity in customer.identities}
+    problems: dict[int, IdentityProblem] = {}
+    wanted: dict[tuple[str, str], int] = {}  # (channel, handle) -> the row that keeps it
+    changes: list[tuple[ChannelIdentity, tuple[str, str]]] = []
+    removed: list[ChannelIdentity] = []
+    for index, row in enumerate(rows):
+        identity = own.get(row.identity_id) if row.identity_id else None
+        text = (row.handle or "").strip()
+        if identity is not None and (row.remove or not text):
+            removed.append(identity)
+            continue
+        if not text or row.remove:
+            continue
+        channel = identity.channel if identity is not None else row.channel
+        try:
+            key = (channel, normalise_handle(channel, text))
+        except InvalidHandle as error:
+            problems[index] = IdentityProblem(gettext("Not valid: %(reason)s.", reason=str(error)))
+            continue
+        if key in wanted:  # the same number twice on the page: one is enough
+            if identity is not None:
+                removed.append(identity)
+            continue
+        wanted[key] = index
+        if identity is None or (identity.channel, identity.handle) != key:
+            changes.append((identity, key))
+    for _identity, (channel, handle) in changes:
+        taken = db.session.execute(
+            db.select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.handle == handle,
+                                             ChannelIdentity.customer_id != customer.id)
+        ).scalar_one_or_none()
+        if taken is not None:
+            problems[wanted[(channel, handle)]] = _taken_problem(taken)
+    if problems:
+        return problems
+    for identity in removed:
+        customer.identities.remove(identity)
     db.session.flush()
-    audit.record("identity_removed", customer, customer.display_name, {"handle": shown})
+    # Changed ones step aside first, so two numbers swapped between rows never meet in the unique index.
+    changed = [identity for identity, _key in changes if identity is not None]
+    for identity in changed:
+        identity.handle = f" moving {identity.id}"  # no stored handle starts with a space
+    db.session.flush()
+    for identity, (channel, handle) in changes:
+        if identity is None:
+            customer.identities.append(ChannelIdentity(channel=channel, handle=handle))
+        else:
+            identity.handle = handle
+    db.session.flush()
+    return {}
+
+
+def _taken_problem(taken: ChannelIdentity) -> IdentityProblem:
+    other = taken.customer
+    if other.deleted_at:
+        return IdentityProblem(gettext(
+            "%(handle)s belongs to %(name)s, who is in the trash; the owner can restore them.",
+            handle=taken.display, name=other.display_name))
+    return IdentityProblem(gettext("%(handle)s belongs to %(name)s already.", handle=taken.display,
+                                   name=other.display_name), taken_by=other, handle=taken.display)
 
 
 def find_customers(query: str, limit: int = 10) -> list[Customer]:

@@ -1,15 +1,14 @@
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from ..admin.trash import TRASH_DAYS, move_to_trash
 from ..extensions import db
-from ..identities import InvalidHandle
-from ..models import ChannelIdentity, Conversation, Customer, User
+from ..identities import CHANNELS
+from ..models import Conversation, Customer, User
 from .forms import CustomerForm, MergeForm
 from .services import (
-    IdentityTaken,
-    add_identity,
+    IdentityRow,
     audited_fields,
     create_customer,
     find_customers,
@@ -19,7 +18,7 @@ from .services import (
     merge_customers,
     record_customer_created,
     record_customer_edit,
-    remove_channel_identity,
+    save_identities,
 )
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -65,32 +64,30 @@ def lookup():
     )
 
 
+def identity_rows(customer: Customer | None) -> list[dict]:
+    """What the Channels part of the form starts with: each saved number or handle, then an empty row of each
+    channel kind to add one (a second WhatsApp number too)."""
+    order = {channel: index for index, channel in enumerate(CHANNELS)}
+    saved = sorted(customer.identities, key=lambda i: (order.get(i.channel, 99), i.id)) if customer else []
+    rows = [{"identity_id": identity.id, "channel": identity.channel, "handle": identity.display}
+            for identity in saved]
+    return rows + [{"identity_id": None, "channel": channel, "handle": ""} for channel in CHANNELS]
+
+
 def _apply_identities(customer: Customer, form: CustomerForm) -> bool:
-    ok = True
-    for entry in form.identities:
-        handle = (entry.form.handle.data or "").strip()
-        if not handle:
-            continue
-        try:
-            add_identity(customer, entry.form.channel.data, handle)
-        except InvalidHandle as error:
-            entry.form.handle.errors.append(_("Not valid: %(reason)s.", reason=str(error)))
-            ok = False
-        except IdentityTaken as error:
-            if error.identity.customer.deleted_at:
-                message = _("%(handle)s belongs to %(name)s, who is in the trash; the owner can restore them.",
-                            handle=error.identity.display, name=error.identity.customer.display_name)
-            else:
-                message = _("%(handle)s belongs to %(name)s already.", handle=error.identity.display,
-                            name=error.identity.customer.display_name)
-            entry.form.handle.errors.append(message)
-            ok = False
-    return ok
+    rows = [IdentityRow(entry.form.identity_id.data, entry.form.channel.data, entry.form.handle.data or "",
+                        entry.form.remove.data) for entry in form.identities]
+    problems = save_identities(customer, rows)
+    for index, problem in problems.items():
+        entry = form.identities[index].form
+        entry.handle.errors.append(problem.message)
+        entry.taken_by, entry.taken_handle = problem.taken_by, problem.handle
+    return not problems
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    form = CustomerForm(display_name=request.args.get("name", ""))
+    form = CustomerForm(display_name=request.args.get("name", ""), identities=identity_rows(None))
     form.assigned_to_id.choices = _staff_choices()
     if form.validate_on_submit():
         customer = create_customer(
@@ -111,8 +108,10 @@ def new():
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
 def edit(customer_id: int):
     customer = get_customer(customer_id)
-    # The identity rows are for adding handles; the existing ones are listed with their own remove buttons.
-    form = CustomerForm(obj=customer, identities=[], assigned_to_id=customer.assigned_to_id or 0)
+    # Not obj=customer: its `identities` are rows of the database, the form's are rows of the page.
+    form = CustomerForm(display_name=customer.display_name, notes=customer.notes, stage=customer.stage,
+                        expected_value=customer.expected_value, assigned_to_id=customer.assigned_to_id or 0,
+                        identities=identity_rows(customer))
     form.assigned_to_id.choices = _staff_choices()
     if form.validate_on_submit():
         before = audited_fields(customer)
@@ -130,19 +129,6 @@ def edit(customer_id: int):
         customer = get_customer(customer_id)
     status = 400 if request.method == "POST" else 200
     return render_template("customers/form.html", form=form, customer=customer), status
-
-
-@bp.post("/<int:customer_id>/identities/<int:identity_id>/remove")
-def remove_identity(customer_id: int, identity_id: int):
-    customer = get_customer(customer_id)
-    identity = db.get_or_404(ChannelIdentity, identity_id)
-    if identity.customer_id != customer.id:
-        abort(404)
-    shown = identity.display
-    remove_channel_identity(identity)
-    db.session.commit()
-    flash(_("%(handle)s removed from this customer.", handle=shown), "success")
-    return redirect(url_for("customers.edit", customer_id=customer.id))
 
 
 @bp.post("/<int:customer_id>/delete")
