@@ -84,6 +84,7 @@ DETAIL_LABELS = {
     "customers_created": _l("Customers created"),
     "customers_matched": _l("Customers matched"),
     "system_lines_skipped": _l("System lines skipped"),
+    "future_dated": _l("Dated in the future"),
     "errors": _l("Errors"),
 }
 SUMMARY_LENGTH = 300

@@ -49,6 +49,9 @@ def import_chat_command(path, format_, channel, me, customer_name, dry_run, as_j
             f"{summary.messages_imported} messages imported, {summary.duplicates_skipped} duplicates skipped, "
             f"{summary.customers_created} customers created, {summary.customers_matched} matched."
         )
+        if summary.future_dated:
+            click.echo(f"{summary.future_dated} messages are dated in the future: check the export's date format "
+                       "(day and month) and the phone's clock.", err=True)
         for error in summary.errors:
             line = f" line {error['line']}" if error.get("line") else ""
             click.echo(f"  {error['file']}{line}: {error['message']}", err=True)

@@ -1,3 +1,5 @@
+from datetime import datetime, timezone
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -13,10 +15,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
 from ..customers.forms import channel_choices
-from ..formatting import SIDE_LABELS
+from ..formatting import SIDE_LABELS, local_time, shop_zone
+from .services import in_the_future
 
 MAX_MESSAGE_LENGTH = 20_000
 
@@ -31,6 +34,12 @@ class MessageEntryForm(FlaskForm):
     sent_at = DateTimeLocalField(
         _l("Time (empty: now)"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
     )
+
+    def validate_sent_at(self, field):
+        # A time days ahead (a slip of the date picker) would make the chat "waiting on us" for days.
+        if field.data is not None and in_the_future(field.data.replace(tzinfo=shop_zone())):
+            raise ValidationError(_l("This time is in the future; it is %(now)s now. Correct the time or leave it "
+                                     "empty for now.", now=local_time(datetime.now(timezone.utc), "short")))
 
 
 class MessagesForm(FlaskForm):

@@ -14,6 +14,12 @@ from ..models import Conversation, Customer, Message
 from ..needs.tagging import tag_conversation
 
 FINGERPRINT_BATCH = 500
+# Clocks of phones and PCs differ by a minute or two; a message later than this after now is a mistake.
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+def in_the_future(sent_at: datetime) -> bool:
+    return sent_at > datetime.now(timezone.utc) + FUTURE_SLACK
 
 
 @dataclass

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..admin import audit
@@ -15,7 +16,16 @@ from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParseError, parse_text
 from ..models import Customer, Message, utcnow
 from .forms import ImportForm, LogChatForm, MessagesForm
-from .importing import ImportProblem, ImportSummary, import_path, need_tags_for, plan_chat, preview_rows, save_chat
+from .importing import (
+    ImportProblem,
+    ImportSummary,
+    future_dated,
+    import_path,
+    need_tags_for,
+    plan_chat,
+    preview_rows,
+    save_chat,
+)
 from .services import NewMessage, get_conversation, log_chat
 
 bp = Blueprint("conversations", __name__, url_prefix="/conversations")
@@ -151,12 +161,16 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
                     name=plan.customer_name), "success")
         else:
             flash(_("These messages were logged before; nothing added."), "info")
+        if summary.future_dated:
+            flash(ngettext("%(num)d message is dated in the future: check the day and the month, and the phone’s "
+                           "clock.", "%(num)d messages are dated in the future: check the day and the month, and "
+                           "the phone’s clock.", summary.future_dated), "error")
         if summary.last_conversation_id is None:
             flash(_("There was no message to log in the pasted text."), "error")
             return redirect(url_for("conversations.log"))
         return redirect(url_for("conversations.show", conversation_id=summary.last_conversation_id))
     preview = {"plan": plan, "problem": problem, "rows": preview_rows(plan) if plan else [],
-               "need_tags": need_tags_for(plan) if plan else []}
+               "need_tags": need_tags_for(plan) if plan else [], "future_dated": future_dated(plan) if plan else 0}
     if request.headers.get("HX-Request"):
         return render_template("conversations/_paste_preview.html", form=form, **preview)
     status = 400 if problem else 200
