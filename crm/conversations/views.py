@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ..admin import audit
 from ..admin.trash import TRASH_DAYS, move_to_trash
-from ..customers.services import IdentityInput, create_customer, find_identity
+from ..customers.services import IdentityInput, create_customer, find_identity, usual_channels
 from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
@@ -100,6 +100,8 @@ def log():
         form.customer_id.data = request.args.get("customer_id", type=int)
         _alternate_sides(form, first="customer")
     preset = db.session.get(Customer, form.customer_id.data) if form.customer_id.data else None
+    if request.method == "GET" and preset is not None:
+        form.channel.data = usual_channels([preset]).get(preset.id, form.channel.data)
     pasted = request.method == "POST" and (form.pasted.data or "").strip()
     if pasted and "add_row" not in request.form:
         return _log_pasted(form, preset, save="preview" not in request.form)

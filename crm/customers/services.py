@@ -55,6 +55,28 @@ def customers_by_activity():
     return live_customers().add_columns(activity).order_by(activity.desc(), Customer.id.desc())
 
 
+def usual_channels(customers: list[Customer]) -> dict[int, str]:
+    """The channel a new chat with each customer is most likely on: that of their latest conversation, or,
+    before any, their only kind of number or handle. Customers with neither (or several kinds) are left out."""
+    ids = [customer.id for customer in customers]
+    if not ids:
+        return {}
+    latest = (
+        db.select(Conversation.customer_id, Conversation.channel,
+                  func.row_number().over(partition_by=Conversation.customer_id,
+                                         order_by=(Conversation.last_message_at.desc().nulls_last(),
+                                                   Conversation.id.desc())).label("rank"))
+        .where(Conversation.customer_id.in_(ids), Conversation.deleted_at.is_(None))
+        .subquery()
+    )
+    found = dict(db.session.execute(db.select(latest.c.customer_id, latest.c.channel).where(latest.c.rank == 1)).all())
+    for customer in customers:
+        kinds = {identity.channel for identity in customer.identities}
+        if customer.id not in found and len(kinds) == 1:
+            found[customer.id] = kinds.pop()
+    return found
+
+
 def find_identity(channel: str, raw_handle: str) -> ChannelIdentity | None:
     try:
         handle = normalise_handle(channel, raw_handle)

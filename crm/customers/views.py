@@ -19,6 +19,7 @@ from .services import (
     record_customer_created,
     record_customer_edit,
     save_identities,
+    usual_channels,
 )
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -59,9 +60,9 @@ def _last_activity_of(customer_ids: list[int]) -> dict:
 def lookup():
     """Customers matching what is typed, for pickers (htmx partial)."""
     query = request.args.get("q", "")
-    return render_template(
-        "customers/_lookup.html", customers=find_customers(query), query=query, target=request.args.get("target", "")
-    )
+    customers = find_customers(query)
+    return render_template("customers/_lookup.html", customers=customers, query=query,
+                           channels=usual_channels(customers), target=request.args.get("target", ""))
 
 
 def identity_rows(customer: Customer | None) -> list[dict]:
