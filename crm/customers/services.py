@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import abort, redirect, url_for
 from flask_babel import gettext
@@ -48,6 +49,16 @@ def last_activity():
         .scalar_subquery()
     )
     return func.coalesce(latest_chat, Customer.created_at)
+
+
+def customer_since(customer: Customer) -> datetime:
+    """Their first message, or when they were added if that was earlier: an import made today of a chat that
+    began in March makes a customer since March."""
+    first_message = db.session.execute(
+        db.select(func.min(Conversation.first_message_at))
+        .where(Conversation.customer_id == customer.id, Conversation.deleted_at.is_(None))
+    ).scalar()
+    return min(customer.created_at, first_message) if first_message else customer.created_at
 
 
 def customers_by_activity():

@@ -11,6 +11,7 @@ from .services import (
     IdentityRow,
     audited_fields,
     create_customer,
+    customer_since,
     find_customers,
     get_customer,
     last_activity,
@@ -65,9 +66,12 @@ def lookup():
                            channels=usual_channels(customers), target=request.args.get("target", ""))
 
 
-def identity_rows(customer: Customer | None) -> list[dict]:
+def identity_rows(customer: Customer | None, method: str = "GET") -> list[dict]:
     """What the Channels part of the form starts with: each saved number or handle, then an empty row of each
-    channel kind to add one (a second WhatsApp number too)."""
+    channel kind to add one (a second WhatsApp number too). A POST brings its own rows: none are paired with them,
+    so a row posted without its identity_id can never be taken for a saved one."""
+    if method != "GET":
+        return []
     order = {channel: index for index, channel in enumerate(CHANNELS)}
     saved = sorted(customer.identities, key=lambda i: (order.get(i.channel, 99), i.id)) if customer else []
     rows = [{"identity_id": identity.id, "channel": identity.channel, "handle": identity.display}
@@ -88,7 +92,7 @@ def _apply_identities(customer: Customer, form: CustomerForm) -> bool:
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    form = CustomerForm(display_name=request.args.get("name", ""), identities=identity_rows(None))
+    form = CustomerForm(display_name=request.args.get("name", ""), identities=identity_rows(None, request.method))
     form.assigned_to_id.choices = _staff_choices()
     if form.validate_on_submit():
         customer = create_customer(
@@ -112,7 +116,7 @@ def edit(customer_id: int):
     # Not obj=customer: its `identities` are rows of the database, the form's are rows of the page.
     form = CustomerForm(display_name=customer.display_name, notes=customer.notes, stage=customer.stage,
                         expected_value=customer.expected_value, assigned_to_id=customer.assigned_to_id or 0,
-                        identities=identity_rows(customer))
+                        identities=identity_rows(customer, request.method))
     form.assigned_to_id.choices = _staff_choices()
     if form.validate_on_submit():
         before = audited_fields(customer)
@@ -152,7 +156,8 @@ def show(customer_id: int):
         .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc()),
         per_page=10,
     )
-    return render_template("customers/show.html", customer=customer, conversations=conversations)
+    return render_template("customers/show.html", customer=customer, conversations=conversations,
+                           since=customer_since(customer))
 
 
 @bp.route("/<int:customer_id>/merge", methods=["GET", "POST"])
