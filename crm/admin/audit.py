@@ -179,7 +179,7 @@ def _text(key: str, value) -> str:
         return str(labels[value])
     if key.endswith("_at") and isinstance(value, str):
         try:
-            return local_time(datetime.fromisoformat(value), "short")
+            return local_time(datetime.fromisoformat(value))
         except ValueError:
             pass
     return str(value)

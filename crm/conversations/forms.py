@@ -39,7 +39,7 @@ class MessageEntryForm(FlaskForm):
         # A time days ahead (a slip of the date picker) would make the chat "waiting on us" for days.
         if field.data is not None and in_the_future(field.data.replace(tzinfo=shop_zone())):
             raise ValidationError(_l("This time is in the future; it is %(now)s now. Correct the time or leave it "
-                                     "empty for now.", now=local_time(datetime.now(timezone.utc), "short")))
+                                     "empty for now.", now=local_time(datetime.now(timezone.utc))))
 
 
 class MessagesForm(FlaskForm):

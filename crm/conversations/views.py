@@ -14,7 +14,7 @@ from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParseError, parse_text
-from ..models import Customer, Message, utcnow
+from ..models import Conversation, Customer, Message, utcnow
 from .forms import ImportForm, LogChatForm, MessagesForm
 from .importing import (
     ImportProblem,
@@ -170,7 +170,10 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
         if summary.last_conversation_id is None:
             flash(_("There was no message to log in the pasted text."), "error")
             return redirect(url_for("conversations.log"))
-        return redirect(url_for("conversations.show", conversation_id=summary.last_conversation_id))
+        # A paste spanning more than the conversation gap went into several conversations: the page says so.
+        parts = list(dict.fromkeys(summary.conversation_ids))
+        split = {"split": ",".join(map(str, parts))} if len(parts) > 1 else {}
+        return redirect(url_for("conversations.show", conversation_id=summary.last_conversation_id, **split))
     preview = {"plan": plan, "problem": problem, "rows": preview_rows(plan) if plan else [],
                "need_tags": need_tags_for(plan) if plan else [], "future_dated": future_dated(plan) if plan else 0}
     if request.headers.get("HX-Request"):
@@ -224,7 +227,21 @@ def show(conversation_id: int):
     conversation = get_conversation(conversation_id)
     form = MessagesForm()
     _alternate_sides(form, first="staff")
-    return render_template("conversations/show.html", conversation=conversation, form=form)
+    return render_template("conversations/show.html", conversation=conversation, form=form,
+                           split=_split_paste(conversation))
+
+
+def _split_paste(conversation: Conversation) -> list[Conversation]:
+    """The conversations one paste went into (?split=3,4,5), when there were several: each is linked."""
+    ids = [int(part) for part in request.args.get("split", "").split(",")[:50] if part.isdigit()]
+    if len(ids) < 2:
+        return []
+    parts = db.session.execute(
+        db.select(Conversation).where(Conversation.id.in_(ids), Conversation.customer_id == conversation.customer_id,
+                                      Conversation.deleted_at.is_(None))
+        .order_by(Conversation.first_message_at, Conversation.id)
+    ).scalars().all()
+    return parts if len(parts) > 1 else []
 
 
 @bp.post("/<int:conversation_id>/delete")
