@@ -28,7 +28,16 @@ from ..formatting import shop_zone
 from ..models import User
 from . import audit
 from .audit import ACTION_LABELS, TARGET_LABELS, AuditFilters, detail_lines, events, filter_choices
-from .backups import BackupError, backup_folder, find_backup, keep_count, list_backups, make_backup
+from .backups import (
+    BackupError,
+    adopt_shared_backups,
+    backup_folder,
+    database_file,
+    find_backup,
+    keep_count,
+    list_backups,
+    make_backup,
+)
 from .exports import conversation_lines, customers_csv, in_chunks
 from .trash import TRASH_DAYS, ParentInTrash, contents, describe, empty_trash, get_trashed, purge_expired, restore
 
@@ -108,7 +117,12 @@ def reset_password(user_id: int):
 @bp.get("/admin/backups")
 @owner_required
 def backups():
-    files = list_backups(backup_folder(current_app))
+    folder = backup_folder(current_app)
+    try:
+        adopt_shared_backups(database_file(db.engine), folder)
+    except BackupError:
+        pass  # not a SQLite file: the page says to use the database server's tools
+    files = list_backups(folder)
     sizes = {backup.name: format_decimal(backup.size / 1_000_000, format="#,##0.0") for backup in files}
     return render_template("admin/backups.html", backups=files, sizes=sizes, keep=keep_count(current_app),
                            sqlite=db.engine.dialect.name == "sqlite")
