@@ -8,6 +8,7 @@ from wtforms import (
     DateTimeLocalField,
     FieldList,
     FormField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -44,6 +45,8 @@ class MessageEntryForm(FlaskForm):
 
 class MessagesForm(FlaskForm):
     messages = FieldList(FormField(MessageEntryForm), min_entries=3, max_entries=200)
+    # The form's one-time key (crm.conversations.services.earlier_submission): a double "Save" saves once.
+    submission = HiddenField(validators=[Optional(), Length(max=64)])
 
     def filled_messages(self):
         return [entry.form for entry in self.messages if (entry.form.body.data or "").strip()]

@@ -9,12 +9,13 @@ from flask_login import current_user
 
 from ..admin import audit
 from ..admin.trash import TRASH_DAYS, move_to_trash
-from ..customers.services import IdentityInput, create_customer, find_identity, usual_channels
+from ..customers.services import IdentityInput, create_customer, current_customer, find_identity, usual_channels
 from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParseError, parse_text
-from ..models import Conversation, Customer, Message, utcnow
+from ..models import Conversation, Customer, FormSubmission, Message, utcnow
+from ..sqlite import hold_customers
 from .forms import ImportForm, LogChatForm, MessagesForm
 from .importing import (
     ImportProblem,
@@ -26,7 +27,14 @@ from .importing import (
     preview_rows,
     save_chat,
 )
-from .services import NewMessage, get_conversation, log_chat
+from .services import (
+    NewMessage,
+    earlier_submission,
+    get_conversation,
+    log_chat,
+    new_submission_key,
+    record_submission,
+)
 
 bp = Blueprint("conversations", __name__, url_prefix="/conversations")
 
@@ -60,14 +68,41 @@ def _wants_more_rows(form: MessagesForm) -> bool:
     return False
 
 
+def _customer_now(chosen: Customer | None) -> tuple[Customer | None, str | None]:
+    """The chosen customer as they are now, read under `hold_customers`: a colleague may have merged them into
+    another (the chat goes there, and the page says so) or moved them to the trash (refused, with the reason)."""
+    customer = current_customer(chosen) if chosen is not None else None
+    if customer is not None:
+        if customer.id != chosen.id:
+            flash(_("%(name)s was merged into %(other)s meanwhile: the chat is logged there.",
+                    name=chosen.display_name, other=customer.display_name), "info")
+        return customer, None
+    if chosen is not None and chosen.deleted_at:
+        return None, _("%(name)s was moved to the trash meanwhile: choose another customer, or ask the owner to "
+                       "restore them. Nothing was saved yet.", name=chosen.display_name)
+    return None, _("This customer no longer exists; choose another.")
+
+
+def _saved_before(earlier: FormSubmission):
+    """The answer to the second post of a form saved already: where the first one went."""
+    db.session.rollback()
+    flash(_("This chat was saved already (the form was sent twice); nothing more was added."), "info")
+    conversation = db.session.get(Conversation, earlier.conversation_id) if earlier.conversation_id else None
+    if conversation is not None and not conversation.deleted_at:
+        return redirect(url_for("conversations.show", conversation_id=conversation.id))
+    if earlier.customer_id:
+        return redirect(url_for("customers.show", customer_id=earlier.customer_id))
+    return redirect(url_for("conversations.log"))
+
+
 def _chosen_customer(form: LogChatForm) -> Customer | None:
     """The customer picked in the form, or one made from the new name (or found by the handle typed)."""
     if form.customer_id.data:
-        customer = db.session.get(Customer, form.customer_id.data)
-        if customer and not customer.deleted_at and not customer.merged_into_id:
-            return customer
-        form.customer_id.errors.append(_("This customer no longer exists; choose another."))
-        return None
+        chosen = db.session.get(Customer, form.customer_id.data)
+        customer, problem = _customer_now(chosen)
+        if problem:
+            form.customer_id.errors.append(problem)
+        return customer
     handle = (form.new_customer_handle.data or "").strip()
     if handle:
         try:
@@ -110,9 +145,16 @@ def log():
         if not messages:
             form.messages.errors.append(_("Write at least one message."))
         else:
+            # Checked and saved under the write lock: a double "Save chat" or a colleague's merge or trash of
+            # this customer at the same moment is seen here, never half-applied.
+            hold_customers(db.session, [form.customer_id.data] if form.customer_id.data else [])
+            earlier = earlier_submission(form.submission.data)
+            if earlier is not None:
+                return _saved_before(earlier)
             customer = _chosen_customer(form)
             if customer is not None:
                 result = log_chat(customer, form.channel.data, messages, logged_by_id=current_user.id)
+                record_submission(form.submission.data, result.conversation, customer)
                 db.session.commit()
                 flash(
                     _("%(count)d messages logged for %(name)s.", count=len(result.added), name=customer.display_name)
@@ -125,12 +167,17 @@ def log():
                 return redirect(url_for("conversations.show", conversation_id=result.conversation.id))
             db.session.rollback()
     status = 400 if request.method == "POST" and "add_row" not in request.form else 200
+    _give_key(form)
     return render_template("conversations/log.html", form=form, preset=preset), status
 
 
-def _paste_plan(form: LogChatForm, preset: Customer | None):
-    """Parse the pasted text and decide who is who, with the choices made in the preview applied."""
-    chat = parse_text(form.pasted.data, source=_("pasted text"))
+def _give_key(form: MessagesForm) -> None:
+    if not form.submission.data:
+        form.submission.data = new_submission_key()
+
+
+def _paste_plan(form: LogChatForm, chat, preset: Customer | None):
+    """Decide who is who in the parsed paste, with the choices made in the preview applied."""
     sides = {}
     for index, author in enumerate(chat.authors):
         side = request.form.get(f"side-{index}")
@@ -146,7 +193,17 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
         problem = _("Please correct the marked fields; nothing was saved yet.")
     else:
         try:
-            plan = _paste_plan(form, preset)
+            chat = parse_text(form.pasted.data, source=_("pasted text"))
+            if save:
+                # Who the customer is gets decided under the write lock (see log()), after the parsing.
+                hold_customers(db.session, [preset.id] if preset else [])
+                earlier = earlier_submission(form.submission.data)
+                if earlier is not None:
+                    return _saved_before(earlier)
+                if preset is not None:
+                    preset, problem = _customer_now(preset)
+            if not problem:
+                plan = _paste_plan(form, chat, preset)
         except (ParseError, ImportProblem) as error:
             problem = str(error)
     if plan is not None and plan.undecided:
@@ -154,6 +211,8 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
     if plan is not None and save and not problem:
         summary = ImportSummary()
         save_chat(plan, logged_by_id=current_user.id, summary=summary)
+        last = db.session.get(Conversation, summary.last_conversation_id) if summary.last_conversation_id else None
+        record_submission(form.submission.data, last, last.customer if last else None)
         if summary.messages_imported:
             audit.record("log_chat", ("conversation", summary.last_conversation_id), plan.customer_name,
                          {"messages": summary.messages_imported, "channel": plan.channel, "pasted": True})
@@ -178,7 +237,10 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
                "need_tags": need_tags_for(plan) if plan else [], "future_dated": future_dated(plan) if plan else 0}
     if request.headers.get("HX-Request"):
         return render_template("conversations/_paste_preview.html", form=form, **preview)
+    if save:
+        db.session.rollback()
     status = 400 if problem else 200
+    _give_key(form)
     return render_template("conversations/log.html", form=form, preset=preset, **preview), status
 
 
@@ -227,6 +289,7 @@ def show(conversation_id: int):
     conversation = get_conversation(conversation_id)
     form = MessagesForm()
     _alternate_sides(form, first="staff")
+    _give_key(form)
     return render_template("conversations/show.html", conversation=conversation, form=form,
                            split=_split_paste(conversation))
 
@@ -271,18 +334,46 @@ def delete_message(conversation_id: int, message_id: int):
 @bp.post("/<int:conversation_id>/messages")
 def add_messages(conversation_id: int):
     """Log the reply (and anything else said since) onto this conversation."""
-    conversation = get_conversation(conversation_id)
+    conversation = db.get_or_404(Conversation, conversation_id)  # in the trash meanwhile: see _log_elsewhere
     form = MessagesForm()
     if not _wants_more_rows(form) and form.validate_on_submit():
         messages = _new_messages(form)
         if messages:
+            hold_customers(db.session, [conversation.customer_id])
+            earlier = earlier_submission(form.submission.data)
+            if earlier is not None:
+                return _saved_before(earlier)
+            if conversation.deleted_at or current_customer(conversation.customer) is None:
+                return _log_elsewhere(conversation)
             result = log_chat(
                 conversation.customer, conversation.channel, messages,
                 logged_by_id=current_user.id, conversation=conversation,
             )
+            record_submission(form.submission.data, result.conversation, conversation.customer)
             db.session.commit()
             flash(_("%(count)d messages logged.", count=len(result.added)), "success")
             return redirect(url_for("conversations.show", conversation_id=conversation.id, _anchor="latest"))
         form.messages.errors.append(_("Write at least one message."))
+    if conversation.deleted_at or current_customer(conversation.customer) is None:
+        return _log_elsewhere(conversation)
     status = 200 if "add_row" in request.form else 400
+    _give_key(form)
     return render_template("conversations/show.html", conversation=conversation, form=form), status
+
+
+def _log_elsewhere(conversation: Conversation):
+    """The conversation (or its customer) went to the trash while the reply was typed: nothing is saved into it,
+    and the typed messages come back on Log chat, for its customer if they are still there."""
+    db.session.rollback()
+    form = LogChatForm(formdata=request.form)
+    form.channel.data = conversation.channel
+    customer = current_customer(conversation.customer)
+    if customer is not None:
+        form.customer_id.data = customer.id
+        flash(_("This conversation was moved to the trash meanwhile. Your messages are kept below: save them to "
+                "log them as a new conversation with %(name)s.", name=customer.display_name), "error")
+    else:
+        form.customer_id.data = None
+        flash(_("%(name)s was moved to the trash meanwhile. Your messages are kept below: choose who to log them "
+                "for.", name=conversation.customer.display_name), "error")
+    return render_template("conversations/log.html", form=form, preset=customer), 409

@@ -265,6 +265,34 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def current_customer(customer: Customer) -> Customer | None:
+    """The customer as they are now: the one they were merged into (meanwhile, by a colleague), or None if they
+    are in the trash. Read after `hold_customers`, this stays true until the caller commits."""
+    seen = set()
+    while customer is not None and customer.merged_into_id and customer.id not in seen:
+        seen.add(customer.id)
+        customer = db.session.get(Customer, customer.merged_into_id)
+    if customer is None or customer.deleted_at or customer.merged_into_id:
+        return None
+    return customer
+
+
+def merge_refusal(survivor: Customer, merged: Customer) -> tuple[str, Customer | None] | None:
+    """Why these two cannot be merged now (a colleague merged or trashed one of them meanwhile), with the
+    customer to show instead; None if they can. Checked after `hold_customers`, so it holds until commit."""
+    for customer in (survivor, merged):
+        if customer.deleted_at:
+            return gettext("%(name)s was moved to the trash meanwhile; nothing was merged.",
+                           name=customer.display_name), current_customer(survivor)
+        if customer.merged_into_id:
+            into = current_customer(customer)
+            return gettext("%(name)s was merged into %(other)s meanwhile; nothing else was merged.",
+                           name=customer.display_name, other=into.display_name if into else "?"), into
+    if survivor.id == merged.id:
+        return gettext("A customer cannot be merged into themselves."), survivor
+    return None
+
+
 def merge_customers(survivor: Customer, merged: Customer) -> Customer:
     """Move everything of `merged` onto `survivor`; the merged row stays as a pointer, so nothing is lost."""
     if survivor.id == merged.id:

@@ -6,17 +6,20 @@ from ..admin.trash import TRASH_DAYS, move_to_trash
 from ..extensions import db
 from ..identities import CHANNELS
 from ..models import Conversation, Customer, User
+from ..sqlite import hold_customers
 from .forms import CustomerForm, MergeForm
 from .services import (
     IdentityRow,
     audited_fields,
     create_customer,
+    current_customer,
     customer_since,
     find_customers,
     get_customer,
     last_activity,
     live_customers,
     merge_customers,
+    merge_refusal,
     record_customer_created,
     record_customer_edit,
     save_identities,
@@ -140,6 +143,12 @@ def edit(customer_id: int):
 def delete(customer_id: int):
     """Anyone may delete: the customer and its conversations go to the trash, where the owner can restore them."""
     customer = get_customer(customer_id)
+    hold_customers(db.session, [customer.id])
+    now = current_customer(customer)
+    if now is None or now.id != customer.id:  # a colleague merged or trashed them meanwhile
+        flash(_("%(name)s was merged or moved to the trash meanwhile; nothing was deleted.",
+                name=customer.display_name), "error")
+        return redirect(url_for("customers.show", customer_id=now.id) if now else url_for("customers.index"))
     move_to_trash(customer)
     db.session.commit()
     flash(_("%(name)s is in the trash, with all their conversations; the owner can restore them within "
@@ -163,9 +172,11 @@ def show(customer_id: int):
 @bp.route("/<int:customer_id>/merge", methods=["GET", "POST"])
 def merge(customer_id: int):
     """Pick the duplicate, confirm on a page showing both, then move everything onto this customer."""
-    survivor = get_customer(customer_id)
     form = MergeForm()
     other_id = request.values.get("other_id", type=int)
+    if request.method == "POST" and other_id and other_id != customer_id and form.validate_on_submit():
+        return _merge(db.get_or_404(Customer, customer_id), db.get_or_404(Customer, other_id))
+    survivor = get_customer(customer_id)
     other = db.session.get(Customer, other_id) if other_id else None
     if other is None or other.deleted_at or other.merged_into_id or other.id == survivor.id:
         if other_id:
@@ -175,14 +186,24 @@ def merge(customer_id: int):
             "customers/merge.html", survivor=survivor, other=None, form=form,
             query=query, candidates=find_customers(query) if query else [],
         )
-    if request.method == "POST" and form.validate_on_submit():
-        from ..conversations.services import refingerprint
-
-        name = other.display_name
-        merge_customers(survivor, other)
-        refingerprint(survivor)
-        db.session.commit()
-        flash(_("%(name)s was merged into %(survivor)s.", name=name, survivor=survivor.display_name), "success")
-        return redirect(url_for("customers.show", customer_id=survivor.id))
     form.other_id.data = other.id
     return render_template("customers/merge.html", survivor=survivor, other=other, form=form)
+
+
+def _merge(survivor: Customer, other: Customer):
+    from ..conversations.services import refingerprint
+
+    # Two staff merging A into B and B into A at the same moment: the second waits here, then sees the first
+    # and is told so; the same when the confirmation page was left open while a colleague merged or deleted.
+    hold_customers(db.session, [survivor.id, other.id])
+    refused = merge_refusal(survivor, other)
+    if refused:
+        message, shown = refused
+        flash(message, "error")
+        return redirect(url_for("customers.show", customer_id=shown.id) if shown else url_for("customers.index"))
+    name = other.display_name
+    merge_customers(survivor, other)
+    refingerprint(survivor)
+    db.session.commit()
+    flash(_("%(name)s was merged into %(survivor)s.", name=name, survivor=survivor.display_name), "success")
+    return redirect(url_for("customers.show", customer_id=survivor.id))
