@@ -1,18 +1,11 @@
 """Amounts as shops type them: rupiah ("1.250.000", "1,250,000", "Rp 150.000,-", "185rb", "1,5 jt") and hours
-("12,5"). One reading everywhere money is typed, and form fields that show one clear error for anything else.
-
-Text inputs, not number inputs: a browser's number input refuses "1.250.000" and "185rb", and checks a
-step ("the two nearest valid values are 1 and 2") before the server can explain anything.
-"""
+("12,5"): one reading everywhere money is typed (the form fields are in crm/fields.py), and one way to write it."""
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
-from wtforms import Field
-from wtforms.widgets import TextInput
 
 MAX_RUPIAH = 10**12
 # What follows the number: "185rb", "185 ribu", "185k", "1,5 jt", "1.5 juta", "2 million".
@@ -96,61 +89,3 @@ def grouped(amount: int) -> str:
     """1250000 as the reader writes it: "1.250.000" in Indonesian, "1,250,000" in English."""
     text = f"{amount:,}"
     return text.replace(",", ".") if str(get_locale() or "en") == "id" else text
-
-
-class RupiahField(Field):
-    """Whole rupiah typed the way shops write them; shows the saved amount grouped, keeps a refused one as typed."""
-
-    widget = TextInput()
-    message = _l("Type an amount in rupiah, like 1.250.000, 185rb or 1,5 jt.")
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        render_kw = {"autocomplete": "off", "placeholder": _l("e.g. 1.250.000 or 185rb"),
-                     **(kwargs.pop("render_kw", None) or {})}
-        super().__init__(label, validators, render_kw=render_kw, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        try:
-            self.data = parse_rupiah(valuelist[0])
-        except NotAnAmount:
-            self.data = None
-            raise ValueError(str(self.message)) from None
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return grouped(self.data) if self.data is not None else ""
-
-
-class HoursField(Field):
-    """Hours with a decimal comma or point ("12,5"), never a browser's step check."""
-
-    widget = TextInput()
-    message = _l("Type the hours as a number, like 12 or 12,5.")
-    limit = 24 * 31 * 20
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        render_kw = {"autocomplete": "off", "inputmode": "decimal", **(kwargs.pop("render_kw", None) or {})}
-        super().__init__(label, validators, render_kw=render_kw, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        try:
-            self.data = parse_hours(valuelist[0])
-        except NotAnAmount:
-            self.data = None
-            raise ValueError(str(self.message)) from None
-        if self.data is not None and self.data > self.limit:
-            self.data = None
-            raise ValueError(str(self.message))
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        text = f"{Decimal(str(self.data)).normalize():f}"
-        return text.replace(".", ",") if str(get_locale() or "en") == "id" else text

@@ -24,6 +24,7 @@ from ..auth.forms import NewPasswordForm, StaffForm
 from ..auth.services import AccountError, create_user
 from ..auth.views import account_label
 from ..extensions import db
+from ..fields import day_in_range
 from ..formatting import shop_zone
 from ..models import User
 from . import audit
@@ -221,9 +222,10 @@ def empty():
 
 def _day(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name, "").strip())
+        day = date.fromisoformat(request.args.get(name, "").strip())
     except ValueError:
         return None
+    return day if day_in_range(day) else None
 
 
 @bp.get("/audit")

@@ -262,10 +262,7 @@ def import_chats():
     if form.validate_on_submit():
         upload = form.export.data
         with tempfile.TemporaryDirectory(prefix="obrolan-import-") as folder:
-            # The name tells the format and the chat ("WhatsApp Chat - Rina.zip"); keep it, minus any folders.
-            name = Path((upload.filename or "").replace("\\", "/")).name
-            if name in ("", ".", ".."):
-                name = "export.txt"
+            name = upload_name(upload.filename)
             path = Path(folder) / name
             upload.save(path)
             me = [part.strip() for part in (form.me.data or "").split(",") if part.strip()]
@@ -282,6 +279,23 @@ def import_chats():
     partial = request.headers.get("HX-Request")
     template = "conversations/_import_summary.html" if partial else "conversations/import.html"
     return render_template(template, form=form, summary=summary)
+
+
+def upload_name(filename: str | None) -> str:
+    """The uploaded file's name as it can be saved here: it tells the format and the chat ("WhatsApp Chat -
+    Rina.zip"), so it is kept, minus any folders, control characters (a NUL byte) and what goes beyond what a
+    file system takes (255 bytes): the start of the name and its extension stay."""
+    name = Path((filename or "").replace("\\", "/")).name
+    name = "".join(char for char in name if char.isprintable()).strip()
+    if name.strip(".") == "":
+        return "export.txt"
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension) > 10:
+        stem, extension = name, ""
+    suffix = f".{extension}" if extension else ""
+    while len((stem + suffix).encode("utf-8")) > 200:
+        stem = stem[:-1]
+    return (stem.strip() or "export") + suffix
 
 
 @bp.get("/<int:conversation_id>")

@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
-from ..amounts import RupiahField
+from ..fields import RupiahField
 from ..formatting import CHANNEL_LABELS, STAGE_LABELS
 from ..identities import CHANNELS
 

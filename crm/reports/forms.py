@@ -2,11 +2,11 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, FormField, HiddenField, SelectField
+from wtforms import FieldList, FormField, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Optional, ValidationError
 
-from ..amounts import HoursField, RupiahField
+from ..fields import DayField, HoursField, RupiahField
 from ..identities import CHANNELS
 from .figures import LONGEST_CUSTOM_DAYS
 
@@ -28,8 +28,8 @@ class PeriodForm(FlaskForm):
         csrf = False
 
     period = SelectField(_l("Period"), choices=period_choices(), default="this_month")
-    first = DateField(_l("From"), validators=[Optional()])
-    last = DateField(_l("To"), validators=[Optional()])
+    first = DayField(_l("From"), validators=[Optional()])
+    last = DayField(_l("To"), validators=[Optional()])
 
     def validate(self, extra_validators=None):
         # Checked after the fields: an empty Optional() date stops its own chain, inline validators included.
