@@ -28,6 +28,11 @@ STAGE_LABELS = {
     "lost": _l("Lost"),
 }
 SIDE_LABELS = {"customer": _l("Customer"), "staff": _l("Us")}
+# The export formats crm.importers reads, as the preview and the Import page name them.
+FORMAT_LABELS = {
+    "whatsapp": "WhatsApp", "telegram": "Telegram", "messenger": "Facebook Messenger", "instagram": "Instagram",
+    "line": "LINE", "plain": _l("Name: text"),
+}
 
 
 def shop_zone() -> ZoneInfo:
@@ -80,5 +85,6 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(local_time=local_time, rupiah=rupiah, to_local=to_local, time_range=time_range)
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale() or "en"),
-        CHANNEL_LABELS=CHANNEL_LABELS, STAGE_LABELS=STAGE_LABELS, SIDE_LABELS=SIDE_LABELS
+        CHANNEL_LABELS=CHANNEL_LABELS, STAGE_LABELS=STAGE_LABELS, SIDE_LABELS=SIDE_LABELS,
+        FORMAT_LABELS=FORMAT_LABELS,
     )

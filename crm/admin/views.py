@@ -15,7 +15,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -216,7 +216,8 @@ def restore_item(kind: str, item_id: int):
 def empty():
     counts = empty_trash()
     db.session.commit()
-    flash(_("The trash is empty: %(count)d items were deleted for good.", count=sum(counts.values())), "success")
+    flash(ngettext("The trash is empty: %(num)d item was deleted for good.",
+                   "The trash is empty: %(num)d items were deleted for good.", sum(counts.values())), "success")
     return redirect(url_for("admin.trash"))
 
 

@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from ..customers.forms import channel_choices
-from ..formatting import SIDE_LABELS, local_time, shop_zone
+from ..formatting import FORMAT_LABELS, SIDE_LABELS, local_time, shop_zone
 from .services import in_the_future
 
 MAX_MESSAGE_LENGTH = 20_000
@@ -67,11 +67,8 @@ class LogChatForm(MessagesForm):
 
 class ImportForm(FlaskForm):
     export = FileField(_l("Exported chat: .txt, .zip or .json"), validators=[FileRequired(_l("Choose a file."))])
-    format = SelectField(_l("Format"), default="auto", choices=[
-        SelectChoice("auto", _l("Recognise it")), SelectChoice("whatsapp", "WhatsApp"),
-        SelectChoice("telegram", "Telegram"), SelectChoice("messenger", "Facebook Messenger"),
-        SelectChoice("instagram", "Instagram"), SelectChoice("line", "LINE"), SelectChoice("plain", _l("Name: text")),
-    ])
+    format = SelectField(_l("Format"), default="auto", choices=[SelectChoice("auto", _l("Recognise it"))] + [
+        SelectChoice(key, label) for key, label in FORMAT_LABELS.items()])
     channel = SelectField(_l("Channel"), default="",
                           choices=[SelectChoice("", _l("From the format"))] + channel_choices())
     me = StringField(_l("The shop's names in these chats, comma-separated"), validators=[Optional(), Length(max=500)])

@@ -157,7 +157,8 @@ def log():
                 record_submission(form.submission.data, result.conversation, customer)
                 db.session.commit()
                 flash(
-                    _("%(count)d messages logged for %(name)s.", count=len(result.added), name=customer.display_name)
+                    ngettext("%(num)d message logged for %(name)s.", "%(num)d messages logged for %(name)s.",
+                             len(result.added), name=customer.display_name)
                     if result.added else _("These messages were logged before; nothing added."),
                     "success",
                 )
@@ -218,8 +219,8 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
                          {"messages": summary.messages_imported, "channel": plan.channel, "pasted": True})
         db.session.commit()
         if summary.messages_imported:
-            flash(_("%(count)d messages logged for %(name)s.", count=summary.messages_imported,
-                    name=plan.customer_name), "success")
+            flash(ngettext("%(num)d message logged for %(name)s.", "%(num)d messages logged for %(name)s.",
+                           summary.messages_imported, name=plan.customer_name), "success")
         else:
             flash(_("These messages were logged before; nothing added."), "info")
         if summary.future_dated:
@@ -365,7 +366,8 @@ def add_messages(conversation_id: int):
             )
             record_submission(form.submission.data, result.conversation, conversation.customer)
             db.session.commit()
-            flash(_("%(count)d messages logged.", count=len(result.added)), "success")
+            flash(ngettext("%(num)d message logged.", "%(num)d messages logged.", len(result.added))
+                  if result.added else _("These messages were logged before; nothing added."), "success")
             return redirect(url_for("conversations.show", conversation_id=conversation.id, _anchor="latest"))
         form.messages.errors.append(_("Write at least one message."))
     if conversation.deleted_at or current_customer(conversation.customer) is None:

@@ -1,6 +1,7 @@
 """Tags: the owner edits tags and their keyword rules and re-tags everything; staff add and remove tags."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -125,7 +126,8 @@ def retag():
     count = retag_all()
     audit.record("retag", "tag", "", {"conversations": count})
     db.session.commit()
-    flash(_("%(count)d conversations re-tagged. Tags removed by hand stayed removed.", count=count), "success")
+    flash(ngettext("%(num)d conversation re-tagged. Tags removed by hand stayed removed.",
+                   "%(num)d conversations re-tagged. Tags removed by hand stayed removed.", count), "success")
     return redirect(url_for("needs.index"))
 
 
