@@ -50,10 +50,11 @@ class CostEntryForm(FlaskForm):
         csrf = False  # part of the outer form, which carries the token
 
     channel = HiddenField(validators=[AnyOf(CHANNELS)])
-    ads = RupiahField(_l("Ads (Rp)"))
-    boosts = RupiahField(_l("Boosts (Rp)"))
-    staff_hours = HoursField(_l("Staff hours"))
-    hourly_cost = RupiahField(_l("Cost per staff hour (Rp)"))
+    # A table of nine rows: the page's hint says how to type amounts, each cell only shows where to.
+    ads = RupiahField(_l("Ads (Rp)"), render_kw={"placeholder": "0"})
+    boosts = RupiahField(_l("Boosts (Rp)"), render_kw={"placeholder": "0"})
+    staff_hours = HoursField(_l("Staff hours"), render_kw={"placeholder": "0"})
+    hourly_cost = RupiahField(_l("Cost per staff hour (Rp)"), render_kw={"placeholder": "0"})
 
 
 class CostsForm(FlaskForm):
