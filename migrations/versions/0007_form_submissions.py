@@ -1,7 +1,7 @@
 """form submissions: the one-time key of each chat form, so a double "Save chat" saves once
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-06-17 10:00:00
 
 A row per saved chat form (its key, where the chat went); rows older than a week are deleted as new ones come.
@@ -9,8 +9,8 @@ A row per saved chat form (its key, where the chat went); rows older than a week
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
