@@ -1,7 +1,7 @@
 """search index on PostgreSQL: tsvector tables kept by triggers, unaccent and pg_trgm
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 22:00:00
 
 Only on PostgreSQL (SQLite's FTS5 index is 0002's). The statements come from crm.search.postgres, as 0002's
@@ -9,8 +9,8 @@ come from crm.search.index; `flask --app app reindex` drops and builds the same 
 """
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
