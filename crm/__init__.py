@@ -72,12 +72,13 @@ def create_app(config=None) -> Flask:
     _register_blueprints(app)
     _register_request_guards(app)
 
-    from . import cli, errors, formatting, security
+    from . import cli, errors, formatting, security, shop_settings
 
     security.register(app)
     cli.register(app)
     errors.register(app)
     formatting.register(app)
+    shop_settings.register(app)
     return app
 
 
