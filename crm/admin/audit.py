@@ -43,6 +43,10 @@ ACTION_LABELS = {
     "export": _l("Exported"),
     "backup": _l("Made a backup"),
     "backup_restored": _l("Restored a backup"),
+    "sent_via_link": _l("Sent a reply through a link"),
+    "opened_chat": _l("Opened a chat through a link"),
+    "undo_sent_via_link": _l("Took back a reply sent through a link"),
+    "shop_details": _l("Changed the shop details"),
 }
 TARGET_LABELS = {
     "customer": _l("Customer"),
@@ -53,6 +57,8 @@ TARGET_LABELS = {
     "import": _l("Import"),
     "export": _l("Export"),
     "backup": _l("Backup"),
+    "quickreply": _l("Quick reply"),
+    "shop": _l("Shop details"),
 }
 # The keys of `details` as they read on the audit page; other keys are shown as written.
 DETAIL_LABELS = {
@@ -85,6 +91,16 @@ DETAIL_LABELS = {
     "customers_matched": _l("Customers matched"),
     "system_lines_skipped": _l("System lines skipped"),
     "errors": _l("Errors"),
+    "shortcut": _l("Shortcut"),
+    "title": _l("Title"),
+    "body": _l("Text"),
+    "text": _l("Text"),
+    "personal": _l("Only for its author"),
+    "starter": _l("Starter reply"),
+    "shop_name": _l("Shop name"),
+    "bank_accounts": _l("Bank accounts"),
+    "nudge_overdue": _l("Nudge for an overdue follow-up"),
+    "nudge_hot": _l("Nudge for a hot prospect"),
 }
 SUMMARY_LENGTH = 300
 IMPORT_ERRORS_KEPT = 20

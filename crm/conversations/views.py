@@ -14,6 +14,7 @@ from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParseError, parse_text
 from ..models import Customer, Message, utcnow
+from ..replies.services import record_posted_uses
 from .forms import ImportForm, LogChatForm, MessagesForm
 from .importing import ImportProblem, ImportSummary, import_path, need_tags_for, plan_chat, preview_rows, save_chat
 from .services import NewMessage, get_conversation, log_chat
@@ -101,6 +102,7 @@ def log():
             customer = _chosen_customer(form)
             if customer is not None:
                 result = log_chat(customer, form.channel.data, messages, logged_by_id=current_user.id)
+                record_posted_uses(result, request.form.getlist("quick_reply"), current_user)
                 db.session.commit()
                 flash(
                     _("%(count)d messages logged for %(name)s.", count=len(result.added), name=customer.display_name)
@@ -247,6 +249,7 @@ def add_messages(conversation_id: int):
                 conversation.customer, conversation.channel, messages,
                 logged_by_id=current_user.id, conversation=conversation,
             )
+            record_posted_uses(result, request.form.getlist("quick_reply"), current_user)
             db.session.commit()
             flash(_("%(count)d messages logged.", count=len(result.added)), "success")
             return redirect(url_for("conversations.show", conversation_id=conversation.id, _anchor="latest"))

@@ -92,7 +92,7 @@ def get_quick_reply(reply_id: int, user: User, manage: bool = False) -> QuickRep
     return reply
 
 
-def _check_shortcut_free(reply: QuickReply) -> None:
+def check_shortcut_free(reply: QuickReply) -> None:
     """Refuse a shortcut another live reply of the same scope has. Two people saving /rek at the same moment
     both pass this; the partial unique indexes then refuse the second commit (the view says the same)."""
     scope = (QuickReply.personal_of_id.is_(None) if reply.personal_of_id is None
@@ -117,7 +117,7 @@ def create_quick_reply(*, shortcut: str, title: str, body: str, personal_of: Use
                        created_by_id: int | None) -> QuickReply:
     reply = QuickReply(shortcut=normalise_shortcut(shortcut), title=" ".join(title.split()), body=body.strip(),
                        personal_of_id=personal_of.id if personal_of else None, created_by_id=created_by_id)
-    _check_shortcut_free(reply)
+    check_shortcut_free(reply)
     db.session.add(reply)
     db.session.flush()
     audit.record("create", reply, describe(reply), {**_fields(reply), "personal": reply.is_personal})
@@ -128,7 +128,7 @@ def update_quick_reply(reply: QuickReply, *, shortcut: str, title: str, body: st
     before = _fields(reply)
     with db.session.no_autoflush:
         reply.shortcut, reply.title, reply.body = normalise_shortcut(shortcut), " ".join(title.split()), body.strip()
-        _check_shortcut_free(reply)
+        check_shortcut_free(reply)
     db.session.flush()
     changed = {key: [before[key], value] for key, value in _fields(reply).items() if before[key] != value}
     if changed:
@@ -222,6 +222,13 @@ def record_uses(reply_ids: list[int], *, user_id: int | None, conversation_id: i
     db.session.add_all(QuickReplyUse(quick_reply_id=reply_id, user_id=user_id, conversation_id=conversation_id,
                                      reply_link_id=reply_link_id) for reply_id in reply_ids)
     db.session.flush()
+
+
+def record_posted_uses(result, values: list[str], user: User) -> None:
+    """The quick replies the "/" picker put into a chat that was just logged (it adds their ids to the form)."""
+    if result.added:
+        record_uses(used_reply_ids(values, user), user_id=user.id,
+                    conversation_id=result.conversation.id if result.conversation else None)
 
 
 # --- filling a reply for a customer ----------------------------------------------------------------------
@@ -449,19 +456,36 @@ def undoable_sends(user: User) -> list[ReplyLink]:
 
 @dataclass
 class ThreadMarks:
-    """What the thread says about links: which messages were sent via a link, and chats opened without a text."""
+    """What the thread says about links: which messages were sent via a link (and which of those the reader may
+    still take back), and the chats opened without a text."""
 
     sent: dict[int, ReplyLink]  # message id -> its link
     opened: list[ReplyLink]
+    undoable: set[int]  # link ids
+
+    def timeline(self, messages: list[Message]) -> list[tuple[str, object]]:
+        """The messages, oldest first, with each "opened in WhatsApp" mark where it happened."""
+        marks = sorted(self.opened, key=lambda link: link.opened_at)
+        items: list[tuple[str, object]] = []
+        for message in messages:
+            while marks and marks[0].opened_at < message.sent_at:
+                items.append(("opened", marks.pop(0)))
+            items.append(("message", message))
+        items.extend(("opened", link) for link in marks)
+        return items
 
 
-def thread_marks(conversation: Conversation) -> ThreadMarks:
+def thread_marks(conversation: Conversation, user: User | None = None) -> ThreadMarks:
     links = db.session.execute(
         db.select(ReplyLink).where(ReplyLink.conversation_id == conversation.id, ReplyLink.undone_at.is_(None))
         .order_by(ReplyLink.opened_at, ReplyLink.id)
     ).scalars().all()
-    return ThreadMarks({link.message_id: link for link in links if link.message_id is not None},
-                       [link for link in links if link.message_id is None and not link.text])
+    now = utcnow()
+    return ThreadMarks(
+        {link.message_id: link for link in links if link.message_id is not None},
+        [link for link in links if link.message_id is None and not link.text],
+        {link.id for link in links if user is not None and can_undo(link, user, now)},
+    )
 
 
 def channel_of(value: str | None) -> str | None:
