@@ -2,6 +2,7 @@
 suggestions, and replies sent through click-to-chat links (and taking one back)."""
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
@@ -137,7 +138,7 @@ def starters():
         abort(400)
     added = ensure_starter_replies()
     db.session.commit()
-    flash(_("%(count)d starter replies added back.", count=len(added)) if added
+    flash(ngettext("%(num)d starter reply added back.", "%(num)d starter replies added back.", len(added)) if added
           else _("The shop has every starter reply (or its shortcut is taken)."), "success" if added else "info")
     return redirect(url_for("replies.index"))
 
