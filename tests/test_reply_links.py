@@ -239,3 +239,115 @@ def test_the_reply_boxes_show_each_channel_with_its_link(staff_client, owner, wa
     assert 'data-link="https://ig.me/m/rina.shop"' in page and 'data-param="text"' in page
     today = staff_client.get("/").get_data(as_text=True)
     assert "Reply on WhatsApp" in today
+
+
+# --- nudges ---------------------------------------------------------------------------------------------
+
+
+def _section(page, name):
+    import re
+
+    match = re.search(rf'<section class="queue-section queue-{name}".*?</section>', page, re.S)
+    assert match, name
+    return match.group(0)
+
+
+def _overdue(customer, days=2):
+    from crm.today.services import add_follow_up
+
+    add_follow_up(customer, due_at=datetime.now(timezone.utc) - timedelta(days=days), has_time=True,
+                  note="tanya lagi")
+    db.session.commit()
+
+
+def test_an_overdue_follow_up_gets_the_owners_nudge_in_one_click(staff_client, owner, make_customer, chat):
+    from crm.replies.services import create_quick_reply
+
+    nudge = create_quick_reply(shortcut="colek", title="Masih minat?", body="Halo {nama}, masih minat kak? 😊",
+                               personal_of=None, created_by_id=owner.id)
+    save_settings({"nudge_overdue": str(nudge.id)}, owner.id)
+    customer = make_customer("Rina Kusuma", whatsapp="0812 3456 7890")
+    chat(customer, [("customer", "Harga gamis?"), ("staff", "185rb kak")],
+         start=datetime.now(timezone.utc) - timedelta(days=4))
+    _overdue(customer)
+    overdue = _section(staff_client.get("/").get_data(as_text=True), "overdue")
+    assert "Nudge on WhatsApp /colek" in overdue
+    assert 'name="text" value="Halo Rina, masih minat kak? 😊"' in overdue
+    assert f'name="quick_reply" value="{nudge.id}"' in overdue
+    response = _send(staff_client, customer, None, "Halo Rina, masih minat kak? 😊", quick_reply=str(nudge.id))
+    assert response.get_json()["url"].startswith("https://wa.me/6281234567890?text=Halo%20Rina%2C")
+    use = db.session.execute(db.select(QuickReplyUse)).scalar_one()
+    assert use.quick_reply_id == nudge.id and use.reply_link_id is not None
+    # Four days after an answered chat: the nudge starts a new conversation on WhatsApp.
+    assert db.session.execute(db.select(db.func.count()).select_from(Conversation)).scalar_one() == 2
+
+
+def test_a_nudge_with_a_blank_opens_as_a_box_to_fill(staff_client, owner, make_customer, chat):
+    minat = db.session.execute(db.select(QuickReply).where(QuickReply.shortcut == "minat")).scalar_one()
+    save_settings({"nudge_overdue": str(minat.id), "shop_name": "Toko Sari"}, owner.id)
+    customer = make_customer("Rina", whatsapp="0812 3456 7890")
+    chat(customer, [("customer", "halo kak"), ("staff", "halo, ada yang bisa dibantu?")],
+         start=datetime.now(timezone.utc) - timedelta(days=4))
+    _overdue(customer)
+    overdue = _section(staff_client.get("/").get_data(as_text=True), "overdue")
+    assert "Nudge on WhatsApp /minat" in overdue and "<summary" in overdue
+    assert "Kemarin sempat tanya {?produk}, masih minat kak?" in overdue  # in the box, to fill first
+
+
+def test_a_hot_prospect_gets_the_hot_nudge_and_a_named_product(staff_client, owner, make_customer, chat):
+    minat = db.session.execute(db.select(QuickReply).where(QuickReply.shortcut == "minat")).scalar_one()
+    save_settings({"nudge_hot": str(minat.id), "shop_name": "Toko Sari"}, owner.id)
+    rina = make_customer("Rina", whatsapp="0812 3456 7890")
+    rina.stage = "negotiating"
+    chat(rina, [("customer", "Harga gamis navy brp? mau order 2, transfer BCA ya"), ("staff", "185rb kak")],
+         start=datetime.now(timezone.utc) - timedelta(hours=4))
+    hot = _section(staff_client.get("/").get_data(as_text=True), "hot")
+    assert "Nudge on WhatsApp /minat" in hot
+    assert ('value="Halo Rina, saya Budi dari Toko Sari 😊 Kemarin sempat tanya gamis navy, masih minat kak? '
+            in hot)
+
+
+def test_no_nudge_without_a_choice_or_a_handle(staff_client, owner, make_customer, chat):
+    customer = make_customer("Rina", whatsapp="0812 3456 7890")
+    four_days_ago = datetime.now(timezone.utc) - timedelta(days=4)
+    chat(customer, [("customer", "Harga?"), ("staff", "185rb kak")], start=four_days_ago)
+    _overdue(customer)
+    assert "Nudge on" not in staff_client.get("/").get_data(as_text=True)
+    minat = db.session.execute(db.select(QuickReply).where(QuickReply.shortcut == "minat")).scalar_one()
+    save_settings({"nudge_overdue": str(minat.id)}, owner.id)
+    nameless = make_customer("Dewi")  # no handle: nowhere to send a nudge
+    chat(nameless, [("customer", "Harga?"), ("staff", "185rb kak")], start=four_days_ago)
+    _overdue(nameless)
+    overdue = _section(staff_client.get("/").get_data(as_text=True), "overdue")
+    assert overdue.count("Nudge on WhatsApp") == 1
+
+
+# --- the report ------------------------------------------------------------------------------------------
+
+
+def test_the_staff_table_counts_replies_sent_via_links_and_quick_replies_used(
+        staff_client, owner_client, owner, staff, make_user, waiting, make_customer, chat):
+    import csv
+    import io
+    import re
+
+    customer, conversation = waiting  # logged by nobody: the link sender has no row of conversations
+    rek = db.session.execute(db.select(QuickReply).where(QuickReply.shortcut == "rek")).scalar_one()
+    _send(staff_client, customer, conversation, "Rekening BCA 123", quick_reply=str(rek.id))
+    _send(staff_client, customer, conversation, "Sudah diterima kak", quick_reply=str(rek.id))
+    dewi = make_customer("Dewi", whatsapp="0813 1111 2222")
+    _send(staff_client, dewi, None, "Halo kak")
+    taken_back = db.session.execute(db.select(ReplyLink).where(ReplyLink.customer_id == dewi.id)).scalar_one()
+    staff_client.post(f"/replies/sent/{taken_back.id}/undo")
+    _send(staff_client, dewi, None, "")  # only opened: not a reply
+    page = owner_client.get("/reports/?period=last_30").get_data(as_text=True)
+    staff_table = page[page.index('data-report-table="staff"'):]
+    staff_table = staff_table[:staff_table.index("</table>")]
+    assert "Sent via links" in staff_table and "Quick replies used" in staff_table
+    row = re.search(rf'<tr data-key="{staff.id}">.*?</tr>', staff_table, re.S).group(0)
+    assert "Budi Staff" in row
+    assert re.search(r'class="number sent-via-links">2<', row) and re.search(r'quick-replies-used">2<', row)
+    text = owner_client.get("/reports/staff.csv?period=last_30").get_data().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    budi = next(r for r in rows if r["name"] == "Budi Staff")
+    assert (budi["replies_sent_via_links"], budi["quick_replies_used"]) == ("2", "2")

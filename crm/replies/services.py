@@ -488,5 +488,31 @@ def thread_marks(conversation: Conversation, user: User | None = None) -> Thread
     )
 
 
+# --- the report's figures -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplyFigures:
+    sent_via_links: int = 0  # replies logged through a link, not taken back
+    quick_replies: int = 0  # quick replies put into saved or sent replies
+
+
+def staff_reply_figures(start: datetime, end: datetime) -> dict[int | None, ReplyFigures]:
+    """Per staff member (their user id), what they sent through links and how many quick replies they used,
+    from `start` (inclusive) to `end` (exclusive)."""
+    links = dict(db.session.execute(
+        db.select(ReplyLink.user_id, db.func.count())
+        .where(ReplyLink.opened_at >= start, ReplyLink.opened_at < end, ReplyLink.undone_at.is_(None),
+               ReplyLink.text != "")
+        .group_by(ReplyLink.user_id)
+    ).all())
+    uses = dict(db.session.execute(
+        db.select(QuickReplyUse.user_id, db.func.count())
+        .where(QuickReplyUse.used_at >= start, QuickReplyUse.used_at < end)
+        .group_by(QuickReplyUse.user_id)
+    ).all())
+    return {user_id: ReplyFigures(links.get(user_id, 0), uses.get(user_id, 0)) for user_id in {*links, *uses}}
+
+
 def channel_of(value: str | None) -> str | None:
     return value if value in CHANNELS else None
