@@ -319,6 +319,19 @@ document.addEventListener("click", (event) => {
       close();
     }
   });
+  // On a phone "/" is behind a keyboard's symbols: the button types it.
+  document.querySelectorAll("[data-open-picker]").forEach((button) => { button.hidden = false; });
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-open-picker]");
+    const area = button?.form.querySelector("textarea");
+    if (!area) return;
+    const at = area.selectionStart ?? area.value.length;
+    const slash = at > 0 && !/\s/.test(area.value[at - 1]) ? " /" : "/";
+    area.focus();
+    area.value = area.value.slice(0, at) + slash + area.value.slice(area.selectionEnd ?? at);
+    area.setSelectionRange(at + slash.length, at + slash.length);
+    area.dispatchEvent(new Event("input", { bubbles: true }));
+  });
   document.addEventListener("focusout", (event) => {
     if (picker?.area === event.target) setTimeout(() => { if (picker && document.activeElement !== picker.area) close(); }, 150);
   });

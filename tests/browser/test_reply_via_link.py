@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from playwright.sync_api import expect
 
 from crm.extensions import db
-from crm.models import Message
+from crm.models import Message, QuickReplyUse
 from crm.shop_settings import save_settings
 
 SCREENSHOTS = Path(os.environ.get("OBROLAN_SCREENSHOTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
@@ -138,7 +138,15 @@ def test_copy_and_open_instagram_on_a_phone(browser, live_server, owner, staff, 
         page.wait_for_url(lambda url: "/login" not in url)
         page.goto(f"/customers/{dewi.id}")
         page.get_by_text("Reply on Instagram").click()
-        page.get_by_role("textbox", name="Reply to Dewi on Instagram").fill("Halo kak, ini katalognya")
+        box = page.get_by_role("textbox", name="Reply to Dewi on Instagram")
+        box.fill("Halo kak, ini katalognya.")
+        # "/" is behind the phone keyboard's symbols: the button types it, a tap picks the reply.
+        page.get_by_role("button", name="/ Quick replies").tap()
+        page.keyboard.type("form")
+        page.locator(".reply-picker [role=option]", has_text="/format").tap()
+        expect(box).to_have_value("Halo kak, ini katalognya. Untuk order, mohon isi format berikut ya Dewi:\n"
+                                  "Nama:\nAlamat lengkap:\nNo HP:\nPesanan (produk, ukuran, warna, jumlah):\n"
+                                  "Pembayaran (transfer/COD):")
         width = page.evaluate("() => document.scrollingElement.scrollWidth")
         assert width <= 360, width
         page.screenshot(path=str(SCREENSHOTS / "reply-via-link-instagram-phone.png"), full_page=True)
@@ -147,7 +155,9 @@ def test_copy_and_open_instagram_on_a_phone(browser, live_server, owner, staff, 
         assert popup.value.url == "https://ig.me/m/dewi.hijab"
         expect(page.get_by_text("Reply to Dewi logged as sent on Instagram.")).to_be_visible()
         body = db.session.execute(db.select(Message.body).where(Message.side == "staff")).scalar_one()
-        assert body == "Halo kak, ini katalognya"
+        assert body.startswith("Halo kak, ini katalognya. Untuk order, mohon isi format berikut ya Dewi:\nNama:")
+        uses = db.session.execute(db.select(QuickReplyUse.quick_reply_id)).scalars().all()
+        assert len(uses) == 1
         assert not errors, errors
     finally:
         context.close()
