@@ -351,3 +351,19 @@ def test_the_staff_table_counts_replies_sent_via_links_and_quick_replies_used(
     rows = list(csv.DictReader(io.StringIO(text)))
     budi = next(r for r in rows if r["name"] == "Budi Staff")
     assert (budi["replies_sent_via_links"], budi["quick_replies_used"]) == ("2", "2")
+
+
+def test_two_numbers_on_one_channel_each_get_their_box(staff_client, app, chat):
+    from crm.customers.services import IdentityInput, create_customer
+
+    customer = create_customer("Rina", identities=[IdentityInput("whatsapp", "0812 3456 7890"),
+                                                   IdentityInput("whatsapp", "0813 9999 0000"),
+                                                   IdentityInput("instagram", "rina.shop")])
+    db.session.commit()
+    conversation = chat(customer, [("customer", "Halo kak")])
+    thread = staff_client.get(f"/conversations/{conversation.id}").get_data(as_text=True)
+    assert thread.count("Reply on WhatsApp <span class=\"muted\">") == 2
+    assert "+62 812-3456-7890" in thread and "+62 813-9999-0000" in thread
+    assert 'data-link="https://wa.me/6281399990000"' in thread
+    page = staff_client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert "Reply on Instagram</summary>" in page  # alone on its channel: no handle beside it
