@@ -367,3 +367,22 @@ def test_two_numbers_on_one_channel_each_get_their_box(staff_client, app, chat):
     assert 'data-link="https://wa.me/6281399990000"' in thread
     page = staff_client.get(f"/customers/{customer.id}").get_data(as_text=True)
     assert "Reply on Instagram</summary>" in page  # alone on its channel: no handle beside it
+
+
+def test_opened_marks_stand_where_they_happened_on_each_page_of_a_thread(staff_client, waiting, clock):
+    from crm.replies.services import thread_marks
+
+    customer, conversation = waiting
+    _send(staff_client, customer, conversation, "")  # opened, 1 hour after her question
+    clock.shift(timedelta(minutes=5))
+    _send(staff_client, customer, conversation, "Rekening BCA 123")
+    db.session.refresh(conversation)
+    messages = [m for m in conversation.messages if not m.deleted_at]
+    marks = thread_marks(conversation)
+    assert [kind for kind, _ in marks.timeline(messages)] == ["message", "opened", "message"]
+    # Two pages of one message each: the mark is on the first, after her question, and only there.
+    assert [kind for kind, _ in marks.timeline(messages[:1], next_at=messages[1].sent_at)] == ["message", "opened"]
+    assert [kind for kind, _ in marks.timeline(messages[1:], earlier=True)] == ["message"]
+    page = staff_client.get(f"/conversations/{conversation.id}").get_data(as_text=True)
+    thread = page[page.index('<ol class="thread">'):]
+    assert thread.index("Kak mau transfer") < thread.index("Opened in WhatsApp") < thread.index("Rekening BCA 123")

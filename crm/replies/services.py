@@ -486,9 +486,16 @@ class ThreadMarks:
     opened: list[ReplyLink]
     undoable: set[int]  # link ids
 
-    def timeline(self, messages: list[Message]) -> list[tuple[str, object]]:
-        """The messages, oldest first, with each "opened in WhatsApp" mark where it happened."""
+    def timeline(self, messages: list[Message], earlier: bool = False, next_at: datetime | None = None
+                 ) -> list[tuple[str, object]]:
+        """The messages, oldest first, with each "opened in WhatsApp" mark after the message before it. On a page
+        of a long thread a mark goes with the page of that message: `earlier` says messages come before these
+        (marks before the first are on the page before), `next_at` when the page after begins."""
         marks = sorted(self.opened, key=lambda link: link.opened_at)
+        if messages and earlier:
+            marks = [link for link in marks if link.opened_at >= messages[0].sent_at]
+        if next_at is not None:
+            marks = [link for link in marks if link.opened_at < next_at]
         items: list[tuple[str, object]] = []
         for message in messages:
             while marks and marks[0].opened_at < message.sent_at:
