@@ -386,3 +386,32 @@ def test_opened_marks_stand_where_they_happened_on_each_page_of_a_thread(staff_c
     page = staff_client.get(f"/conversations/{conversation.id}").get_data(as_text=True)
     thread = page[page.index('<ol class="thread">'):]
     assert thread.index("Kak mau transfer") < thread.index("Opened in WhatsApp") < thread.index("Rekening BCA 123")
+
+
+def test_a_customer_trashed_meanwhile_gets_no_reply_logged(staff_client, waiting):
+    from crm.admin.trash import move_to_trash
+
+    customer, conversation = waiting
+    move_to_trash(customer)
+    db.session.commit()
+    response = _send(staff_client, customer, conversation, "Rekening BCA 123")
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "This customer was moved to the trash meanwhile; nothing was logged."
+    assert _staff_messages(conversation) == [] and db.session.execute(db.select(ReplyLink)).first() is None
+
+
+def test_a_customer_merged_meanwhile_gets_the_reply_on_the_survivor(staff_client, waiting, make_customer, chat):
+    from crm.customers.services import merge_customers
+
+    customer, conversation = waiting
+    survivor = make_customer("Rina K.")
+    identity_id = _identity(customer).id
+    merge_customers(survivor, customer)
+    db.session.commit()
+    response = staff_client.post("/replies/send", data={
+        "customer_id": customer.id, "identity_id": identity_id, "conversation_id": conversation.id,
+        "text": "Rekening BCA 123"}, headers={"Accept": "application/json"})
+    assert response.get_json()["ok"]
+    link = db.session.execute(db.select(ReplyLink)).scalar_one()
+    assert link.customer_id == survivor.id and link.conversation_id == conversation.id
+    assert [m.body for m in _staff_messages(conversation)] == ["Rekening BCA 123"]

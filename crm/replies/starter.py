@@ -1,5 +1,5 @@
 """The quick replies a new shop starts with, in Indonesian and in English: pure data, read by migration
-0007 and by "Add the starter replies back" on the Quick replies page."""
+0008 and by "Add the starter replies back" on the Quick replies page."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -12,11 +12,12 @@ from ..admin.trash import TRASH_DAYS, move_to_trash
 from ..auth import owner_required
 from ..auth.views import _safe_next
 from ..conversations.services import get_conversation
-from ..customers.services import get_customer
+from ..customers.services import current_customer
 from ..extensions import db
 from ..formatting import CHANNEL_LABELS
-from ..models import ChannelIdentity, Customer
+from ..models import ChannelIdentity, Conversation, Customer
 from ..shop_settings import all_settings, save_settings, shop_name_for_customers
+from ..sqlite import hold_customers
 from ..today.forms import NextForm
 from . import display
 from .filling import placeholders
@@ -220,11 +221,18 @@ def send():
     form = SendViaLinkForm()
     if not form.validate_on_submit():
         return _refused(_("The reply could not be sent: reload the page and try again."), form)
-    customer = get_customer(form.customer_id.data)
+    # Under the write lock: a colleague's merge or trash of this customer, or this same tap posted twice, is
+    # seen whole here, never half-applied (crm.sqlite.hold_customers).
+    hold_customers(db.session, [form.customer_id.data])
+    customer = current_customer(db.get_or_404(Customer, form.customer_id.data))
+    if customer is None:
+        return _refused(_("This customer was moved to the trash meanwhile; nothing was logged."), form, 409)
     identity = db.session.get(ChannelIdentity, form.identity_id.data)
-    if identity is None or identity.customer_id != customer.id:
+    if identity is None or identity.customer_id != customer.id:  # a merge moves the handles to the survivor
         abort(404)
-    conversation = get_conversation(form.conversation_id.data) if form.conversation_id.data else None
+    conversation = db.session.get(Conversation, form.conversation_id.data) if form.conversation_id.data else None
+    if conversation is not None and (conversation.deleted_at or conversation.customer_id != customer.id):
+        conversation = None  # trashed or merged meanwhile: the reply goes to the customer's current conversation
     text = form.text.data or ""
     try:
         link = send_via_link(customer, identity, text, user=current_user, conversation=conversation,
@@ -248,12 +256,14 @@ def send():
 
 @bp.post("/sent/<int:link_id>/undo")
 def undo(link_id: int):
-    link = get_link(link_id)
     form = NextForm()
     if not form.validate_on_submit():
         abort(400)
+    link = get_link(link_id)
     if link.user_id != current_user.id and not current_user.is_owner:
         abort(403)
+    hold_customers(db.session, [link.customer_id])
+    link = get_link(link_id)
     try:
         undo_send(link, current_user)
     except UndoTooLate:

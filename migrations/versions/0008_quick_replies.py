@@ -1,7 +1,7 @@
 """quick replies, the shop's settings, replies sent through click-to-chat links, and the starter quick replies
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 12:00:00
 
 - quick_replies: shop-wide (personal_of_id NULL) or one person's; a shortcut is unique among the live shop-wide
@@ -18,8 +18,8 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
