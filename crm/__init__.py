@@ -81,12 +81,13 @@ def create_app(config=None) -> Flask:
     _register_blueprints(app)
     _register_request_guards(app)
 
-    from . import cli, errors, formatting, security
+    from . import cli, errors, formatting, security, shop_settings
 
     security.register(app)
     cli.register(app)
     errors.register(app)
     formatting.register(app)
+    shop_settings.register(app)
     return app
 
 
@@ -132,11 +133,12 @@ def _register_blueprints(app: Flask) -> None:
     from .conversations import views as conversations
     from .customers import views as customers
     from .needs import views as needs
+    from .replies import views as replies
     from .reports import views as reports
     from .search import views as search
     from .today import views as today
 
-    for area in (auth, admin, customers, conversations, today, needs, reports, search):
+    for area in (auth, admin, customers, conversations, today, needs, replies, reports, search):
         app.register_blueprint(area.bp)
     app.add_url_rule("/", "home", today.queue_page)
     # Browsers and phones ask for /favicon.ico whatever the page says.

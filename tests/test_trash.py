@@ -254,13 +254,13 @@ def test_opening_the_trash_purges_what_is_older_than_30_days(owner_client, rina)
     assert db.session.get(Customer, rina_id) is None
     assert _count(Message) == 0
     purge = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "purge")).scalar_one()
-    assert purge.user_id is None and purge.details == {"customer": 1, "conversation": 0, "message": 0}
+    assert purge.user_id is None and purge.details == {"customer": 1, "conversation": 0, "message": 0, "quickreply": 0}
 
 
 def test_nothing_expired_means_no_purge_and_no_event(rina):
     move_to_trash(rina)
     db.session.commit()
-    assert purge_expired() == {"customer": 0, "conversation": 0, "message": 0}
+    assert purge_expired() == {"customer": 0, "conversation": 0, "message": 0, "quickreply": 0}
     assert db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "purge")).first() is None
 
 

@@ -132,5 +132,5 @@ def purge_trash_command():
     db.session.commit()
     click.echo(
         f"Deleted for good: {counts['customer']} customers, {counts['conversation']} conversations, "
-        f"{counts['message']} messages."
+        f"{counts['message']} messages, {counts['quickreply']} quick replies."
     )

@@ -28,6 +28,7 @@ from ..extensions import db
 from ..fields import day_in_range
 from ..formatting import shop_zone
 from ..models import User
+from ..replies.services import ShortcutTaken
 from . import audit
 from .audit import ACTION_LABELS, TARGET_LABELS, AuditFilters, detail_lines, events, filter_choices
 from .backups import (
@@ -41,7 +42,7 @@ from .backups import (
     list_backups,
     make_backup,
 )
-from .exports import conversation_lines, customers_csv, in_chunks
+from .exports import conversation_lines, customers_csv, in_chunks, quick_replies_csv
 from .trash import TRASH_DAYS, ParentInTrash, contents, describe, empty_trash, get_trashed, purge_expired, restore
 
 bp = Blueprint("admin", __name__)
@@ -205,6 +206,14 @@ def export_customers():
                        _download_name("customers", "csv"))
 
 
+@bp.get("/admin/export/quick-replies.csv")
+@owner_required
+def export_quick_replies():
+    delimiter = ";" if request.args.get("sep") == "semicolon" else ","
+    return _attachment(quick_replies_csv(delimiter=delimiter), "text/csv; charset=utf-8",
+                       _download_name("quick-replies", "csv"))
+
+
 @bp.get("/admin/export/conversations.jsonl")
 @owner_required
 def export_conversations():
@@ -234,6 +243,10 @@ def restore_item(kind: str, item_id: int):
         restore(item)
     except ParentInTrash as error:
         flash(_("%(what)s is in the trash too: restore it first.", what=describe(error.parent)), "error")
+        return redirect(url_for("admin.trash"))
+    except ShortcutTaken as error:
+        flash(_("Another quick reply has the shortcut /%(shortcut)s now: change its shortcut, then restore this "
+                "one.", shortcut=error.shortcut), "error")
         return redirect(url_for("admin.trash"))
     db.session.commit()
     flash(_("%(what)s is back.", what=describe(item)), "success")
