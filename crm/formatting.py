@@ -4,8 +4,10 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_datetime
 from flask import Flask, current_app, url_for
-from flask_babel import format_datetime, get_locale, get_timezone
+from flask_babel import format_datetime, format_time, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
+
+from .amounts import grouped
 
 CHANNEL_LABELS = {
     "whatsapp": _l("WhatsApp"),
@@ -27,16 +29,46 @@ STAGE_LABELS = {
     "lost": _l("Lost"),
 }
 SIDE_LABELS = {"customer": _l("Customer"), "staff": _l("Us")}
+# The export formats crm.importers reads, as the preview and the Import page name them.
+FORMAT_LABELS = {
+    "whatsapp": "WhatsApp", "telegram": "Telegram", "messenger": "Facebook Messenger", "instagram": "Instagram",
+    "line": "LINE", "plain": _l("Name: text"),
+}
 
 
 def shop_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["SHOP_TIMEZONE"])
 
 
-def local_time(value: datetime | None, format: str = "medium") -> str:
+def moment_pattern(locale=None) -> str:
+    """How a moment is written on every page, in the reader's language: the day as `format_day` writes it
+    ("Nov 23, 2026" / "23 Nov 2026"), then the time without seconds ("9:15 AM" / "09.15")."""
+    locale = locale or get_locale()
+    return (str(locale.datetime_formats["medium"]).replace("{1}", locale.date_formats["medium"].pattern)
+            .replace("{0}", locale.time_formats["short"].pattern))
+
+
+def local_time(value: datetime | None, format: str | None = None) -> str:
+    """A moment in the shop's zone, written the one way (see moment_pattern) unless a Babel format is asked for.
+    A time without a zone is one read from a chat export: it is the shop's time already."""
     if value is None:
         return ""
-    return format_datetime(value, format)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=shop_zone())
+    return format_datetime(value, format or moment_pattern())
+
+
+def time_range(start: datetime | None, end: datetime | None) -> str:
+    """"Nov 23, 2026, 9:15 AM – 10:40 AM"; one moment when it starts and ends in the same minute; the day again
+    only when it ends on another day."""
+    if start is None:
+        return local_time(end)
+    first, last = local_time(start), local_time(end)
+    if end is None or first == last:
+        return first
+    if to_local(start).date() == to_local(end).date():
+        last = format_time(end, "short")
+    return f"{first} – {last}"
 
 
 def to_local(value: datetime) -> datetime:
@@ -44,18 +76,18 @@ def to_local(value: datetime) -> datetime:
 
 
 def rupiah(amount: int | None) -> str:
+    """"Rp 1.250.000" in Indonesian, "Rp 1,250,000" in English: the same "Rp" the labels and the inputs use."""
     if amount is None:
         return ""
-    if str(get_locale()) == "id":
-        return "Rp " + f"{amount:,}".replace(",", ".")
-    return f"IDR {amount:,}"
+    return "Rp " + grouped(amount)
 
 
 def short_time_formatter():
-    """local_time(value, "short") with the reader's language and the shop's zone looked up once for the
-    page, not for each of the many times on it (Flask-Babel's lookups are most of local_time's cost)."""
+    """local_time(value) with the reader's language and the shop's zone looked up once for the page, not for
+    each of the many times on it (Flask-Babel's lookups are most of local_time's cost)."""
     locale, zone = get_locale(), get_timezone()
-    return lambda value: babel_datetime(value, "short", tzinfo=zone, locale=locale) if value else ""
+    pattern = moment_pattern(locale)
+    return lambda value: babel_datetime(value, pattern, tzinfo=zone, locale=locale) if value else ""
 
 
 def url_pattern(endpoint: str, **values) -> str:
@@ -73,8 +105,9 @@ def page_labels() -> dict:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.filters.update(local_time=local_time, rupiah=rupiah, to_local=to_local)
+    app.jinja_env.filters.update(local_time=local_time, rupiah=rupiah, to_local=to_local, time_range=time_range)
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale() or "en"),
-        CHANNEL_LABELS=CHANNEL_LABELS, STAGE_LABELS=STAGE_LABELS, SIDE_LABELS=SIDE_LABELS
+        CHANNEL_LABELS=CHANNEL_LABELS, STAGE_LABELS=STAGE_LABELS, SIDE_LABELS=SIDE_LABELS,
+        FORMAT_LABELS=FORMAT_LABELS,
     )

@@ -4,7 +4,8 @@ Kept, and only ever written here:
 
 - a conversation's first and last message times, who wrote last, and its wait: `waiting_since` (the first
   customer message we have not answered, unless no reply is needed) and `no_reply` (crm.today.waits);
-- a customer's last activity, first contact (and that conversation), oldest open wait, prospect score and when
+- a customer's last activity, first contact (and that conversation), since when they are a customer, oldest
+  open wait, prospect score and when
   that score next changes by itself (`score_changes_at`), and the channels and tags the customer list filters
   by (`customer_facets`, live customers only);
 - the report's daily figures (crm.reports.daily).
@@ -59,8 +60,8 @@ _CONVERSATIONS, _CUSTOMERS, _CHATS_OF, _TAGS_GONE = ("kept_conversations", "kept
 _PENDING = (_CONVERSATIONS, _CUSTOMERS, _CHATS_OF, _TAGS_GONE)
 CONVERSATION_COLUMNS = ("first_message_at", "last_message_at", "last_side", "waiting_since", "no_reply",
                         "no_reply_through")
-CUSTOMER_COLUMNS = ("last_activity_at", "first_contact_at", "first_conversation_id", "waiting_since", "score",
-                    "score_changes_at")
+CUSTOMER_COLUMNS = ("last_activity_at", "first_contact_at", "first_conversation_id", "since_at", "waiting_since",
+                    "score", "score_changes_at")
 
 
 # --- marking -------------------------------------------------------------------------------------------
@@ -239,6 +240,7 @@ def refresh_customers(customer_ids: Iterable[int], now: datetime | None = None) 
                 "last_activity_at": seen.last if seen and seen.last else customer.created_at,
                 "first_contact_at": opened.first_message_at if opened else None,
                 "first_conversation_id": opened.id if opened else None,
+                "since_at": min(customer.created_at, opened.first_message_at) if opened else customer.created_at,
                 "waiting_since": seen.waiting if seen else None,
                 "score": prospect_score(customer_signals).total,
                 "score_changes_at": next_change(customer_signals, falls_due.get(customer.id, ())),

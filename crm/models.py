@@ -124,6 +124,7 @@ class Customer(db.Model):
         _live_customer_index("ix_customers_live_name", "display_name", "id"),
         _live_customer_index("ix_customers_live_expected_value", "expected_value", "id"),
         _live_customer_index("ix_customers_live_created", "created_at", "id"),
+        _live_customer_index("ix_customers_live_since", "since_at", "id"),
         _live_customer_index("ix_customers_live_stage", "stage", "last_activity_at"),
         _live_customer_index("ix_customers_live_assigned", "assigned_to_id", "last_activity_at"),
         # The waiting only: over all, the planner would take it for "waiting_since IS NULL" (hot prospects).
@@ -147,10 +148,12 @@ class Customer(db.Model):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # Kept from their conversations, messages, tags and follow-ups by crm.customers.kept (one place, at every
+    # Kept from their conversations, messages, tags and follow-ups by crm.kept (one place, at every
     # commit); never written anywhere else. Lists order and filter by them without reading any conversation.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # else created_at
     first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first message of their first chat
+    # "Customer since": their first message, or when they were added if that was earlier.
+    since_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_conversation_id: Mapped[int | None] = mapped_column(Integer)  # that chat (its channel, who logged it)
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # their oldest open wait
     score: Mapped[int] = mapped_column(Integer, default=0)  # the prospect score, as of now
@@ -371,6 +374,19 @@ class ChannelCost(db.Model):
         return self.ads + self.boosts + round(self.staff_hours * self.hourly_cost)
 
 
+class FormSubmission(db.Model):
+    """The one-time key a chat form carries: the same form posted twice (a double click on "Save chat", a page
+    sent again) is saved once; the second post is told where the first went."""
+
+    __tablename__ = "form_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class AuditEvent(db.Model):
     """One line of the audit trail (crm.admin.audit): only ever added, never changed or deleted."""
 
@@ -448,3 +464,93 @@ class DailyTagFigures(_DailyFigures, db.Model):
     __table_args__ = (PrimaryKeyConstraint("day", "tag_id"),)
 
     tag_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class ShopSetting(db.Model):
+    """One setting of the shop the owner types on a page (its name in replies, its bank accounts...): one row per
+    key, read through crm.shop_settings, which knows each key's default."""
+
+    __tablename__ = "shop_settings"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class QuickReply(db.Model):
+    """A ready answer staff pick by typing its shortcut ("/rek"): shop-wide (the owner's) or one person's own.
+    Its text may hold variables ({nama}, {rekening}...) and fill-in prompts ({?ukuran}): crm.replies.filling."""
+
+    __tablename__ = "quick_replies"
+    __table_args__ = (
+        # A shortcut means one reply: among the shop-wide ones, and among each person's own.
+        Index("uq_quick_replies_shop_shortcut", "shortcut", unique=True,
+              sqlite_where=text("personal_of_id IS NULL AND deleted_at IS NULL"),
+              postgresql_where=text("personal_of_id IS NULL AND deleted_at IS NULL")),
+        Index("uq_quick_replies_personal_shortcut", "personal_of_id", "shortcut", unique=True,
+              sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(30))  # without the "/", lower case: "rek"
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    # None: shop-wide, managed by the owner; else the one person who sees and manages it.
+    personal_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The starter reply it began as ("id:rek"), so a starter deleted by the owner can be added back.
+    starter: Mapped[str | None] = mapped_column(String(40))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    personal_of: Mapped[User | None] = relationship(foreign_keys=[personal_of_id])
+
+    @property
+    def is_personal(self) -> bool:
+        return self.personal_of_id is not None
+
+
+class ReplyLink(db.Model):
+    """A click-to-chat link opened from Obrolan (wa.me, ig.me/m...): with a text, the text was logged as our
+    message (message_id) and is "sent via link" in the thread; without one, the thread only says the chat was
+    opened. Undone when the sender said it was not sent after all: the message is gone, the row stays."""
+
+    __tablename__ = "reply_links"
+    __table_args__ = (
+        CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
+        Index("ix_reply_links_user_opened", "user_id", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"),
+                                                        index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    handle: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")  # what was sent, kept after an undo for the audit trail
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship()
+    conversation: Mapped[Conversation | None] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
+class QuickReplyUse(db.Model):
+    """One quick reply put into a reply that was saved or sent: its usage count and last use, and the report's
+    quick replies per staff member."""
+
+    __tablename__ = "quick_reply_uses"
+    __table_args__ = (Index("ix_quick_reply_uses_reply_used", "quick_reply_id", "used_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quick_reply_id: Mapped[int] = mapped_column(ForeignKey("quick_replies.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    # Set when it went out through a link: undoing that link takes the use back too.
+    reply_link_id: Mapped[int | None] = mapped_column(ForeignKey("reply_links.id", ondelete="CASCADE"), index=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -97,7 +97,9 @@ def test_a_tag_removed_by_hand_does_not_count(shop, staff_client, owner):
     ("sort=name&dir=desc", ["Tono", "Sari", "Rina", "Dewi", "Ayu"]),
     ("sort=value", ["Dewi", "Rina", "Sari", "Ayu", "Tono"]),  # no expected value last, either way
     ("sort=value&dir=asc", ["Sari", "Rina", "Dewi", "Tono", "Ayu"]),
-    ("sort=since", ["Ayu", "Tono", "Sari", "Dewi", "Rina"]),
+    # Customer since: their first message (chats typed in as of days ago), or when added (Ayu, no chat).
+    ("sort=since", ["Ayu", "Rina", "Dewi", "Tono", "Sari"]),
+    ("sort=since&dir=asc", ["Sari", "Tono", "Dewi", "Rina", "Ayu"]),
     ("sort=activity&dir=asc", ["Sari", "Tono", "Dewi", "Rina", "Ayu"]),
 ])
 def test_each_order(shop, staff_client, query, expected):

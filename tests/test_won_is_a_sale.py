@@ -78,14 +78,14 @@ def test_today_the_customer_page_and_the_report_count_the_same_sales(staff_clien
     db.session.commit()
 
     strip = staff_client.get("/").get_data(as_text=True)
-    assert re.search(r"<strong>3</strong> won this month\s*<span class=\"muted\">· IDR 510,000", strip)
+    assert re.search(r"<strong>3</strong> won this month\s*<span class=\"muted\">· Rp 510,000", strip)
     report = channel_report(period_for("this_month"))
     assert (report.total.won, report.total.revenue) == (3, 510_000)
     staff_rows = {row.label: row for row in report.staff}
     budi = staff_rows["Budi Staff"]
     assert budi.won == 3 and budi.new_customers == 1 and budi.conversion == 1.0
     page = staff_client.get(f"/customers/{rina.id}").get_data(as_text=True)
-    assert "IDR 370,000" in page and "IDR 90,000" in page
+    assert "Rp 370,000" in page and "Rp 90,000" in page
 
 
 def test_the_prospect_panel_agrees_with_the_tags_shown(staff_client, make_customer, chat):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -10,10 +11,18 @@ from flask import abort, current_app
 
 from ..admin import audit
 from ..extensions import db
-from ..models import Conversation, Customer, Message
+from ..models import Conversation, Customer, FormSubmission, Message, utcnow
 from ..needs.tagging import tag_conversation
 
 FINGERPRINT_BATCH = 500
+# A chat form posted again after this long is a new chat, not a double click.
+SUBMISSIONS_KEPT = timedelta(days=7)
+# Clocks of phones and PCs differ by a minute or two; a message later than this after now is a mistake.
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+def in_the_future(sent_at: datetime) -> bool:
+    return sent_at > datetime.now(timezone.utc) + FUTURE_SLACK
 
 
 @dataclass
@@ -30,6 +39,26 @@ class LogResult:
     conversation: Conversation | None
     added: list[Message] = field(default_factory=list)
     duplicates: int = 0
+
+
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def earlier_submission(key: str | None) -> FormSubmission | None:
+    """The saved post of this very form, if it was saved already (read under `hold_customers`)."""
+    if not key:
+        return None
+    return db.session.execute(db.select(FormSubmission).where(FormSubmission.key == key[:64])).scalar_one_or_none()
+
+
+def record_submission(key: str | None, conversation: Conversation | None, customer: Customer | None) -> None:
+    if not key:
+        return
+    db.session.execute(db.delete(FormSubmission).where(FormSubmission.created_at < utcnow() - SUBMISSIONS_KEPT))
+    db.session.add(FormSubmission(key=key[:64], conversation_id=conversation.id if conversation else None,
+                                  customer_id=customer.id if customer else None))
+    db.session.flush()
 
 
 def get_conversation(conversation_id: int) -> Conversation:
@@ -148,6 +177,7 @@ class ThreadWindow:
     messages: list[Message]
     earlier: bool  # messages before the first shown
     later: bool  # messages after the last shown
+    next_at: datetime | None = None  # when the first message after the last shown was sent (marks go by it)
 
     @property
     def ids(self) -> set[int]:
@@ -179,11 +209,12 @@ def thread_window(conversation: Conversation, *, before: Message | None = None, 
             base.where(db.or_(_after(start), Message.id == start.id))
             .order_by(Message.sent_at, Message.id).limit(size + 1)).scalars())
         earlier = db.session.execute(base.where(_before(start)).limit(1)).first() is not None
-        return ThreadWindow(rows[:size], earlier, len(rows) > size)
+        return ThreadWindow(rows[:size], earlier, len(rows) > size, rows[size].sent_at if len(rows) > size else None)
     statement = base.where(_before(before)) if before is not None else base
     rows = list(db.session.execute(
         statement.order_by(Message.sent_at.desc(), Message.id.desc()).limit(size + 1)).scalars())
-    return ThreadWindow(rows[:size][::-1], len(rows) > size, before is not None)
+    return ThreadWindow(rows[:size][::-1], len(rows) > size, before is not None,
+                        before.sent_at if before is not None else None)
 
 
 def last_messages_of(conversations: list[Conversation], size: int = CUSTOMER_PAGE_MESSAGES

@@ -11,8 +11,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
+from ..fields import RupiahField
 from ..formatting import CHANNEL_LABELS, STAGE_LABELS
 from ..identities import CHANNELS
 
@@ -22,18 +23,23 @@ def channel_choices():
 
 
 class IdentityForm(FlaskForm):
+    """One number or handle on the Edit page: a saved one (identity_id) to change or remove, or an empty row of
+    one channel kind to add one."""
+
     class Meta:
         csrf = False  # part of the outer form, which carries the token
 
-    channel = SelectField(_l("Channel"), choices=channel_choices(), default="whatsapp")
+    identity_id = IntegerField(validators=[Optional()])
+    channel = HiddenField(validators=[AnyOf(CHANNELS)], default="whatsapp")
     handle = StringField(_l("Number, @handle or e-mail"), validators=[Optional(), Length(max=200)])
+    remove = BooleanField(_l("Remove"))
 
 
 class SaleFields:
-    """What becoming won asks for: the amount, or that it is not known. (Money is typed as a plain number
-    for now; the shared money parser will read "1.250.000" and "185rb" here too.)"""
+    """What becoming won asks for: the amount (typed as shops write it: "1.250.000", "185rb"), or that it is
+    not known."""
 
-    amount = IntegerField(_l("Sale amount (Rp)"), validators=[Optional(), NumberRange(min=0, max=10**12)])
+    amount = RupiahField(_l("Sale amount (Rp)"))
     amount_unknown = BooleanField(_l("Amount not known"))
 
     def sale_asked(self) -> bool:
@@ -58,10 +64,8 @@ class CustomerForm(SaleFields, FlaskForm):
     assigned_to_id = SelectField(_l("Assigned to"), coerce=int, default=0)
     stage = SelectField(_l("Pipeline stage"), default="none",
                         choices=[SelectChoice(stage, label) for stage, label in STAGE_LABELS.items()])
-    expected_value = IntegerField(
-        _l("Expected value (Rp)"), validators=[Optional(), NumberRange(min=0, max=10**12)]
-    )
-    identities = FieldList(FormField(IdentityForm), min_entries=2)
+    expected_value = RupiahField(_l("Expected value (Rp)"))
+    identities = FieldList(FormField(IdentityForm), max_entries=100)
 
     def __init__(self, *args, needs_sale: bool = True, **kwargs):
         super().__init__(*args, **kwargs)

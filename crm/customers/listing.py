@@ -34,7 +34,7 @@ SORTS = {
     "name": (_l("Name"), Customer.display_name, "asc"),
     "value": (_l("Expected value"), Customer.expected_value, "desc"),
     "score": (_l("Score"), Customer.score, "desc"),
-    "since": (_l("Customer since"), Customer.created_at, "desc"),
+    "since": (_l("Customer since"), Customer.since_at, "desc"),
 }
 QUIET_DAYS = (7, 14, 30, 60, 90, 180)
 WON_PERIODS = ("this_month", "last_month", "last_30", "last_90")

@@ -3,7 +3,7 @@ and conversation pages include (their views stay as they are; the panels fetch w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import g, request, url_for
 from flask_babel import format_date, format_time, format_timedelta, ngettext
@@ -68,10 +68,13 @@ def waited(since: datetime | None) -> str:
 
 
 def wait_text(since: datetime | None) -> str:
-    """"Waiting on us for 2 hours"; a wait older than Today's window says since when: "since 3 Jan 2025"."""
+    """"Waiting on us for 2 hours"; a wait older than Today's window says since when: "since 3 Jan 2025";
+    under a minute (or dated ahead by a phone's clock) "Just wrote: waiting on us", never "for 0 seconds"."""
     if since is None:
         return ""
     day = shop_day()
+    if day.now - since < timedelta(minutes=1):
+        return _("Just wrote: waiting on us")
     if since < waiting_window_start(day):
         return _("Waiting on us since %(date)s (%(time)s)", date=format_date(to_local(since).date(), "medium"),
                  time=waited(since))
@@ -199,6 +202,7 @@ class PageTexts:
         self.hot = HOT_THRESHOLD
         self.words = {
             "for": _("Waiting on us for %(time)s"), "since": _("Waiting on us since %(date)s (%(time)s)"),
+            "just_wrote": _("Just wrote: waiting on us"),
         }
 
     @property
@@ -209,6 +213,7 @@ class PageTexts:
             self._message_words = {
                 "delete_url": delete.replace("%", "%%").replace("987654321", "%d").replace("987654322", "%d"),
                 "delete": _("Delete"), "confirm": _("Move this message to the trash?"),
+                "sent_via_link": _("sent via link"), "undo_sent": _("Undo: it was not sent"),
             }
         return self._message_words
 
@@ -216,7 +221,7 @@ class PageTexts:
         """crm.formatting.rupiah, for a row."""
         if amount is None:
             return ""
-        return "Rp " + f"{amount:,}".replace(",", ".") if self._indonesian else f"IDR {amount:,}"
+        return "Rp " + (f"{amount:,}".replace(",", ".") if self._indonesian else f"{amount:,}")
 
     def waited(self, since: datetime) -> str:
         return self._delta(self.day.now - since)
@@ -225,6 +230,8 @@ class PageTexts:
         """wait_text, for a row."""
         if since is None:
             return ""
+        if self.day.now - since < timedelta(minutes=1):
+            return self.words["just_wrote"]
         if since < self.window_start:
             return self.words["since"] % {"date": self._date(to_local(since).date()), "time": self.waited(since)}
         return self.words["for"] % {"time": self.waited(since)}

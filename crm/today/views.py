@@ -5,12 +5,14 @@ from wtforms.fields.choices import SelectChoice
 
 from ..auth.views import _safe_next
 from ..conversations.services import NewMessage, get_conversation, log_chat
-from ..customers.services import audited_fields, get_customer, record_customer_edit
+from ..customers.services import current_customer, get_customer
 from ..extensions import db
 from ..identities import CHANNELS
 from ..kept import fresh_scores
-from ..models import Tag, User, utcnow
+from ..models import Conversation, Tag, User, utcnow
 from ..needs.tagging import all_tags
+from ..replies.services import record_posted_uses
+from ..sqlite import hold_customers
 from . import display
 from .display import RowTexts, customer_panel, due_text, follow_up_form, staff_choices
 from .forms import FollowUpForm, NextForm, QuickReplyForm, SnoozeForm, StageForm
@@ -65,7 +67,8 @@ def _page_context() -> dict:
     """The filter choices, and the forms each row posts, which lead back to this very page."""
     here = request.full_path.rstrip("?")
     return {
-        "T": RowTexts(here), "args": request.args, "choices": _filter_choices(),
+        "T": RowTexts(here), "next_form": NextForm(formdata=None, next=here), "args": request.args,
+        "choices": _filter_choices(),
         "filter_args": {key: request.args[key] for key in ("staff", "channel", "tag") if request.args.get(key)},
     }
 
@@ -174,12 +177,19 @@ def snooze_follow_up(follow_up_id: int):
 @bp.post("/queue/conversations/<int:conversation_id>/reply")
 def reply(conversation_id: int):
     """Log what we answered (in WhatsApp, Instagram...) without leaving the queue."""
-    conversation = get_conversation(conversation_id)
+    conversation = db.get_or_404(Conversation, conversation_id)  # in the trash meanwhile: said below
     form = QuickReplyForm()
     if form.validate_on_submit():
-        log_chat(conversation.customer, conversation.channel,
-                 [NewMessage(utcnow(), "staff", form.body.data.strip(), author_name=current_user.name)],
-                 logged_by_id=current_user.id, conversation=conversation)
+        hold_customers(db.session, [conversation.customer_id])
+        if conversation.deleted_at or current_customer(conversation.customer) is None:
+            db.session.rollback()
+            form.body.errors.append(_("This conversation was moved to the trash meanwhile; nothing was saved. "
+                                      "Copy the reply and log it on Log chat."))
+            return render_template("today/reply_form.html", form=form, conversation=conversation), 409
+        result = log_chat(conversation.customer, conversation.channel,
+                          [NewMessage(utcnow(), "staff", form.body.data.strip(), author_name=current_user.name)],
+                          logged_by_id=current_user.id, conversation=conversation)
+        record_posted_uses(result, request.form.getlist("quick_reply"), current_user)
         db.session.commit()
         flash(_("Reply to %(name)s logged.", name=conversation.customer.display_name), "success")
         return redirect(_back(url_for("conversations.show", conversation_id=conversation.id)))
@@ -225,7 +235,6 @@ def pipeline(customer_id: int):
         return render_template("today/pipeline_form.html", form=form, customer=customer)
     form = StageForm(needs_sale=customer.stage != "won")
     if form.validate_on_submit():
-        before = audited_fields(customer)
         set_stage(customer, form.stage.data, form.expected_value.data)
         if form.wants_sale:
             record_sale(customer, amount=form.amount.data, sold_on=form.sold_on.data, channel=form.channel.data,
@@ -233,7 +242,6 @@ def pipeline(customer_id: int):
             flash(_("Sale recorded: %(name)s is won.", name=customer.display_name), "success")
         else:
             flash(_("Saved."), "success")
-        record_customer_edit(customer, before)
         db.session.commit()
         return redirect(url_for("customers.show", customer_id=customer.id))
     return render_template("today/pipeline_form.html", form=form, customer=customer), 400

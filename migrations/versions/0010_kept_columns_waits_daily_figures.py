@@ -1,8 +1,8 @@
-"""kept columns: customers' last activity, first contact, open wait, score and list facets; conversations'
+"""kept columns: customers' last activity, first contact, customer since, open wait, score and list facets; conversations'
 waits and "no reply needed"; a sale without a known amount; the report's daily figures
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 09:00:00
 
 Lists order and filter customers by columns kept on the customer (crm/kept.py), so they read no
@@ -17,8 +17,8 @@ index's triggers (0002). Only sales is rebuilt (its amount may now be empty: "am
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
@@ -30,6 +30,7 @@ LIVE_INDEXES = {
     'ix_customers_live_name': ['display_name', 'id'],
     'ix_customers_live_expected_value': ['expected_value', 'id'],
     'ix_customers_live_created': ['created_at', 'id'],
+    'ix_customers_live_since': ['since_at', 'id'],
     'ix_customers_live_stage': ['stage', 'last_activity_at'],
     'ix_customers_live_assigned': ['assigned_to_id', 'last_activity_at'],
     'ix_customers_live_waiting': ['waiting_since'],
@@ -55,6 +56,8 @@ def upgrade():
                                          server_default='1970-01-01 00:00:00.000000'))
     op.add_column('customers', sa.Column('first_contact_at', sa.DateTime(), nullable=True))
     op.add_column('customers', sa.Column('first_conversation_id', sa.Integer(), nullable=True))
+    op.add_column('customers', sa.Column('since_at', sa.DateTime(), nullable=False,
+                                         server_default='1970-01-01 00:00:00.000000'))
     op.add_column('customers', sa.Column('waiting_since', sa.DateTime(), nullable=True))
     op.add_column('customers', sa.Column('score', sa.Integer(), nullable=False, server_default='0'))
     op.add_column('customers', sa.Column('score_changes_at', sa.DateTime(), nullable=True))
@@ -161,6 +164,6 @@ def downgrade():
     op.drop_index('ix_customers_deleted_at', table_name='customers')
     op.create_index('ix_customers_deleted_at', 'customers', ['deleted_at'], unique=False)
     op.drop_index(op.f('ix_customers_score_changes_at'), table_name='customers')
-    for name in ('score_changes_at', 'score', 'waiting_since', 'first_conversation_id', 'first_contact_at',
-                 'last_activity_at'):
+    for name in ('score_changes_at', 'score', 'waiting_since', 'since_at', 'first_conversation_id',
+                 'first_contact_at', 'last_activity_at'):
         op.drop_column('customers', name)
