@@ -143,6 +143,11 @@ def test_bulk_assign_and_stage_are_audited_per_customer_and_as_one_action(shop, 
                                                "ids": ids_of(tono, ayu), "next": "/customers/"})
     assert {db.session.get(Customer, i).stage for i in ids_of(tono, ayu)} == {"interested"}
     assert db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "bulk_stage")).scalar_one()
+    stages = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "stage")).scalars().all()
+    assert sorted((e.summary, e.details["changed"]["stage"][1]) for e in stages) == \
+        [("Ayu", "interested"), ("Tono", "interested")], "one event per customer, not two"
+    assert len(db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "edit")).scalars().all()) == 2, \
+        "only the two assignments"
 
 
 def test_bulk_won_records_a_sale_of_unknown_amount_for_each(shop, staff_client):
@@ -154,6 +159,11 @@ def test_bulk_won_records_a_sale_of_unknown_amount_for_each(shop, staff_client):
         "Tono is won already"
     assert [s.channel for s in sales if s.customer_id == rina.id] == ["whatsapp"]
     assert {db.session.get(Customer, i).stage for i in ids_of(rina, tono, ayu)} == {"won"}
+    events = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "sale",
+                                                            AuditEvent.summary.in_(["Ayu", "Rina"]))).scalars().all()
+    assert sorted((e.summary, e.details["amount"], e.details["changed"]["stage"][1]) for e in events) == \
+        [("Ayu", None, "won"), ("Rina", None, "won")]
+    assert db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "bulk_stage")).scalar_one()
 
 
 def test_bulk_tag_goes_on_the_latest_conversation(shop, staff_client):

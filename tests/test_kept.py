@@ -186,3 +186,37 @@ def test_handles_and_deleted_tags_keep_the_list_facets_right(shop, owner_client)
     assert owner_client.post(f"/tags/{shipping}/delete").status_code in (302, 303)
     assert db.session.get(Tag, shipping) is None
     assert drift() == []
+
+
+def test_customer_since_is_their_first_message_or_when_they_were_added(shop, owner, make_customer, chat, clock,
+                                                                       staff_client):
+    rina, dewi = shop["rina"], shop["dewi"]
+    assert kept_of(rina).since_at == kept_of(rina).first_contact_at < kept_of(rina).created_at
+    ayu = make_customer("Ayu")
+    db.session.commit()
+    assert kept_of(ayu).since_at == kept_of(ayu).created_at, "no chat yet: when she was added"
+    clock.shift(timedelta(hours=3))
+    chat(ayu, [("customer", "halo kak")])
+    assert kept_of(ayu).since_at == kept_of(ayu).created_at, "her first chat came after she was added"
+
+    summary = import_path(SAMPLES / "whatsapp-android-id.txt", me=["Toko Batik Sari"], logged_by_id=owner.id)
+    db.session.commit()
+    imported = db.session.get(Conversation, summary.conversation_ids[0]).customer
+    first = db.session.execute(db.select(db.func.min(Conversation.first_message_at))
+                               .where(Conversation.customer_id == imported.id)).scalar()
+    assert summary.messages_imported and kept_of(imported).since_at == first < kept_of(imported).created_at
+    page = staff_client.get(f"/customers/{imported.id}").get_data(as_text=True)
+    assert f'<time datetime="{first.isoformat()}">' in page, "the customer page says the same"
+
+    rina_since = kept_of(rina).since_at
+    merge_customers(db.session.get(Customer, dewi.id), db.session.get(Customer, rina.id))
+    db.session.commit()
+    assert kept_of(dewi).since_at == rina_since, "the survivor is a customer since Rina's first chat"
+    conversation = db.session.execute(db.select(Conversation).where(Conversation.customer_id == dewi.id)
+                                      .order_by(Conversation.first_message_at).limit(1)).scalar_one()
+    move_to_trash(conversation)
+    db.session.commit()
+    assert kept_of(dewi).since_at > conversation.first_message_at
+    restore(db.session.get(Conversation, conversation.id))
+    db.session.commit()
+    assert kept_of(dewi).since_at == conversation.first_message_at and drift() == []

@@ -161,13 +161,12 @@ def bulk_stage(customers: list[Customer], stage: str, *, sold_on: date, created_
     for customer in customers:
         if customer.stage == stage:
             continue
-        before = audited_fields(customer)
+        # Each audits itself (the stage change, or the sale with it).
         if stage == "won":
             record_sale(customer, amount=None, sold_on=sold_on, channel=default_sale_channel(customer),
                         created_by_id=created_by_id)
         else:
             set_stage(customer, stage, customer.expected_value)
-        record_customer_edit(customer, before)
         done.append(customer)
     return BulkResult(done, len(customers) - len(done))
 
