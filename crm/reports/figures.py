@@ -176,9 +176,13 @@ class ResponseTimes:
     @classmethod
     def of_steps(cls, answered: int, unanswered: int, wait_seconds: int, steps: list[int]) -> ResponseTimes:
         """From the daily sums: the average exact, the median read from the steps of WAIT_STEPS (the step
-        the middle wait falls in, by its upper bound; of the two middle ones for an even count)."""
+        the middle wait falls in, by its upper bound; of the two middle ones for an even count). Of one or
+        two waits the median is their average, exact."""
         if not answered:
             return cls(unanswered=unanswered)
+        average = timedelta(seconds=wait_seconds / answered)
+        if answered <= 2:
+            return cls(answered, unanswered, average, average)
 
         def bound(position: int) -> float:
             seen = 0
@@ -189,7 +193,7 @@ class ResponseTimes:
             return WAIT_STEPS[-1]
 
         median = (bound((answered - 1) // 2) + bound(answered // 2)) / 2
-        return cls(answered, unanswered, timedelta(seconds=wait_seconds / answered), timedelta(minutes=median))
+        return cls(answered, unanswered, average, timedelta(minutes=median))
 
 
 # What the report shows ---------------------------------------------------------------------------------------
