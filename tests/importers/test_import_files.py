@@ -39,15 +39,16 @@ def test_detect(head, name, expected):
 def test_detect_names_the_first_line_that_does_not_fit():
     with pytest.raises(ParseError) as caught:
         detect("\n\nthis is a shopping list\nmilk")
-    assert str(caught.value) == (
-        "line 3: this does not look like a chat export (expected e.g. '23/11/26 10.15 - Name: text')")
+    assert str(caught.value).startswith(
+        "line 3: this does not look like a chat export Obrolan knows. Obrolan reads: WhatsApp")
+    assert "Telegram" in str(caught.value) and "LINE" in str(caught.value) and "Instagram" in str(caught.value)
 
 
 def test_parse_error_names_source_and_line():
     assert str(ParseError("bad", line=7, source="whatsapp-x.txt")) == "whatsapp-x.txt line 7: bad"
     assert str(ParseError("bad", source="x.txt")) == "x.txt: bad"
     assert str(ParseError("bad")) == "bad"
-    with pytest.raises(ParseError, match="^pasted text line 1: this does not look like a chat export"):
+    with pytest.raises(ParseError, match="^pasted text line 1: this does not look like a chat export Obrolan knows"):
         parse_text("just some words")
     with pytest.raises(ParseError, match="unknown format"):
         parse_text("Rina: hai", format="sms")
@@ -116,5 +117,5 @@ def test_missing_paths_and_folders_given_to_parse_file(tmp_path):
 
 
 def test_parse_file_accepts_a_text_mode_file_object():
-    (chat,) = parse_file(io.StringIO("Rina: hai\n"), name="paste.txt")
+    (chat,) = parse_file(io.StringIO("Rina: hai\nSaya: halo\n"), name="paste.txt")
     assert isinstance(chat, ParsedChat) and chat.source == "paste.txt"

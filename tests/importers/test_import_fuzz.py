@@ -118,3 +118,25 @@ def test_random_zips(members):
         for name, data in members.items():
             archive.writestr(name, data)
     reads_to_the_end_or_refuses(lambda: parse_file(io.BytesIO(buffer.getvalue()), name="x.zip"))
+
+
+copy_header = st.builds(
+    lambda name, a, b, c, h, m, sep, ampm: f"{name}, [{a}{sep}{b}{sep}{c} {h}:{m}{ampm}]",
+    st.text(max_size=10), numbers, numbers, numbers, numbers, numbers, st.sampled_from("/.-"),
+    st.sampled_from(["", " AM", " PM"]))
+line_pc = st.builds(lambda h, m, words: f"{h}:{m} {words}", numbers, numbers, st.text(max_size=20))
+hostile_copy = st.lists(copy_header | line_pc | hostile_line | st.sampled_from(["2017.09.02 Saturday", ""]),
+                        max_size=25).map("\n".join)
+
+
+@fuzz
+@given(hostile_copy, st.sampled_from(("auto", "telegram_copy", "line", "plain")))
+def test_hostile_telegram_copies_and_line_pc_exports(text, format):
+    reads_to_the_end_or_refuses(lambda: parse_text(text, format=format))
+
+
+@fuzz
+@given(hostile_text, st.sampled_from(FORMATS), st.booleans(), st.sampled_from([None, True, False]))
+def test_every_reading_option_reads_to_the_end_or_refuses(text, format, prefer_day_first, day_first):
+    reads_to_the_end_or_refuses(lambda: parse_text(text, format=format, prefer_day_first=prefer_day_first,
+                                                   day_first=day_first, known_names=["Rina", "Toko"]))

@@ -79,19 +79,29 @@ def test_direction_marks_and_byte_order_mark_are_stripped():
 
 
 def test_messages_run_over_several_lines_blank_ones_included():
-    _, messages = read(
+    chat, messages = read(
         "02/03/26 09.30 - Rina: Harganya berapa kak?\n"
         "\n"
         "Kalau ambil 2 ada diskon?\n"
-        "31/02/26 99.99 - not a real date, still Rina's text\n"
         "02/03/26 09.34 - Toko: Satu 185rb\n"
         "\n"
     )
-    assert [m.body for m in messages] == [
-        "Harganya berapa kak?\n\nKalau ambil 2 ada diskon?\n31/02/26 99.99 - not a real date, still Rina's text",
-        "Satu 185rb",
-    ]
-    assert [m.line for m in messages] == [1, 5]
+    assert [m.body for m in messages] == ["Harganya berapa kak?\n\nKalau ambil 2 ada diskon?", "Satu 185rb"]
+    assert [m.line for m in messages] == [1, 4]
+    assert chat.warnings == []
+
+
+def test_a_header_whose_date_cannot_be_read_is_reported_and_never_glued_to_the_message_above():
+    chat, messages = read(
+        "02/03/26 09.30 - Rina: Harganya berapa kak?\n"
+        "31/02/26 99.99 - Rina: not a real date or time\n"
+        "[02/03/26, 25:61:00] Rina: nor this\n"
+        "02/03/26 09.34 - Toko: Satu 185rb\n"
+    )
+    assert [m.body for m in messages] == ["Harganya berapa kak?", "Satu 185rb"]
+    assert [w.line for w in chat.warnings] == [2, 3]
+    assert "cannot be read" in str(chat.warnings[0]) and str(chat.warnings[0]).startswith("line 2: ")
+    assert chat.system_lines_skipped == 2
 
 
 def test_crlf_and_lf_mixed_as_ios_writes_them():
