@@ -22,6 +22,9 @@ def serve_command(host, port):
     from .admin.backups import start_daily_backups
 
     start_daily_backups(app)  # only the serving process backs up daily; other commands never start it
+    from .conversations.import_jobs import start_worker
+
+    start_worker(app)  # imports queued before a restart go on; one that a crash cut short is cleaned up
     click.echo(f"Obrolan is serving on http://{host}:{port} (Ctrl+C stops it).", err=True)
     serve(app, host=host, port=port, threads=int(app.config["THREADS"]), ident="Obrolan")
 

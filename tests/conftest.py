@@ -102,13 +102,17 @@ def database_path(tmp_path, migrated_database):
 
 @pytest.fixture
 def app(database_path):
+    # An upload's import runs in a thread: the page waits for it (up to 30 s), so tests see its summary.
     app = create_app(
         {"TESTING": True, "INSTANCE_PATH": str(database_path.parent),
-         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}"}
+         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}", "IMPORT_WAIT_SECONDS": 30}
     )
     app.test_client_class = Client
     with app.app_context():
         yield app
+        from crm.conversations.import_jobs import wait_for_worker
+
+        wait_for_worker()
         db.session.remove()
         db.engine.dispose()
 

@@ -1,3 +1,4 @@
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -13,7 +14,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
 from ..customers.forms import channel_choices
 from ..formatting import SIDE_LABELS
@@ -53,6 +54,21 @@ class LogChatForm(MessagesForm):
     channel = SelectField(_l("Channel"), choices=channel_choices(), default="whatsapp")
 
 
+EXPORT_SUFFIXES = (".txt", ".zip", ".json")
+
+
+TOO_LARGE = _l("This file is larger than %(size)s. Export the chat without media: the text is all Obrolan reads.")
+
+
+def too_large_message(limit_bytes: int | None = None) -> str:
+    """Said by the browser before uploading (which fills in %(size)s) and by the server after."""
+    return str(TOO_LARGE) if limit_bytes is None else str(TOO_LARGE) % {"size": human_size(limit_bytes)}
+
+
+def human_size(count: int) -> str:
+    return f"{count // (1024 * 1024)} MB" if count >= 1024 * 1024 else f"{max(1, count // 1024)} kB"
+
+
 class ImportForm(FlaskForm):
     export = FileField(_l("Exported chat: .txt, .zip or .json"), validators=[FileRequired(_l("Choose a file."))])
     format = SelectField(_l("Format"), default="auto", choices=[
@@ -62,5 +78,22 @@ class ImportForm(FlaskForm):
     ])
     channel = SelectField(_l("Channel"), default="",
                           choices=[SelectChoice("", _l("From the format"))] + channel_choices())
-    me = StringField(_l("The shop's names in these chats, comma-separated"), validators=[Optional(), Length(max=500)])
     dry_run = BooleanField(_l("Only check: count, save nothing"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The browser says at once when a file is too large to upload (app.js), before sending it.
+        self.export.render_kw = {"accept": ",".join(EXPORT_SUFFIXES), "required": True,
+                                 "data-max-bytes": current_app.config["MAX_CONTENT_LENGTH"],
+                                 "data-too-large": too_large_message()}
+
+    def validate_export(self, field):
+        upload = field.data
+        if not (upload.filename or "").lower().endswith(EXPORT_SUFFIXES):
+            raise ValidationError(_l("Choose the chat export itself: a .txt, .zip or .json file."))
+        stream = upload.stream
+        stream.seek(0, 2)
+        empty = stream.tell() == 0
+        stream.seek(0)
+        if empty:
+            raise ValidationError(_l("This file is empty. Export the chat again and choose the new file."))

@@ -1,10 +1,9 @@
 
-import tempfile
-from pathlib import Path
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from ..admin import audit
 from ..admin.trash import TRASH_DAYS, move_to_trash
@@ -13,9 +12,20 @@ from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParseError, parse_text
-from ..models import Customer, Message, utcnow
-from .forms import ImportForm, LogChatForm, MessagesForm
-from .importing import ImportProblem, ImportSummary, import_path, need_tags_for, plan_chat, preview_rows, save_chat
+from ..models import Customer, ImportJob, Message, utcnow
+from . import display, import_jobs
+from .forms import ImportForm, LogChatForm, MessagesForm, too_large_message
+from .importing import (
+    ImportProblem,
+    ImportRun,
+    ImportSummary,
+    need_tags_for,
+    plan_chat,
+    preview_notes,
+    preview_rows,
+    reading_options,
+    save_chat,
+)
 from .services import NewMessage, get_conversation, log_chat
 
 bp = Blueprint("conversations", __name__, url_prefix="/conversations")
@@ -116,9 +126,14 @@ def log():
     return render_template("conversations/log.html", form=form, preset=preset), status
 
 
+DATE_ORDERS = {"day": True, "month": False}
+
+
 def _paste_plan(form: LogChatForm, preset: Customer | None):
     """Parse the pasted text and decide who is who, with the choices made in the preview applied."""
-    chat = parse_text(form.pasted.data, source=_("pasted text"))
+    day_first = DATE_ORDERS.get(request.form.get("date_order", ""))
+    options = reading_options(form.channel.data, customer=preset, day_first=day_first)
+    chat = parse_text(form.pasted.data, source=_("pasted text"), options=options)
     sides = {}
     for index, author in enumerate(chat.authors):
         side = request.form.get(f"side-{index}")
@@ -140,23 +155,30 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
     if plan is not None and plan.undecided:
         problem = _("Which name in the chat is the shop? Choose “us” for it below.")
     if plan is not None and save and not problem:
-        summary = ImportSummary()
-        save_chat(plan, logged_by_id=current_user.id, summary=summary)
+        run = ImportRun(logged_by_id=current_user.id)
+        save_chat(plan, run)
+        summary = run.summary
         if summary.messages_imported:
             audit.record("log_chat", ("conversation", summary.last_conversation_id), plan.customer_name,
                          {"messages": summary.messages_imported, "channel": plan.channel, "pasted": True})
         db.session.commit()
         if summary.messages_imported:
-            flash(_("%(count)d messages logged for %(name)s.", count=summary.messages_imported,
-                    name=plan.customer_name), "success")
+            flash(ngettext("%(num)d message logged for %(name)s.", "%(num)d messages logged for %(name)s.",
+                           summary.messages_imported, name=plan.customer_name), "success")
         else:
             flash(_("These messages were logged before; nothing added."), "info")
+        future = summary.noted("future")
+        if future:
+            flash(ngettext("%(num)d message dated in the future was not saved: check the date order.",
+                           "%(num)d messages dated in the future were not saved: check the date order.", future),
+                  "error")
         if summary.last_conversation_id is None:
             flash(_("There was no message to log in the pasted text."), "error")
             return redirect(url_for("conversations.log"))
         return redirect(url_for("conversations.show", conversation_id=summary.last_conversation_id))
     preview = {"plan": plan, "problem": problem, "rows": preview_rows(plan) if plan else [],
-               "need_tags": need_tags_for(plan) if plan else []}
+               "need_tags": need_tags_for(plan) if plan else [], "notes": preview_notes(plan) if plan else None,
+               "date_order": request.form.get("date_order", "")}
     if request.headers.get("HX-Request"):
         return render_template("conversations/_paste_preview.html", form=form, **preview)
     status = 400 if problem else 200
@@ -175,32 +197,161 @@ def paste_preview():
 
 @bp.route("/import", methods=["GET", "POST"])
 def import_chats():
-    """Upload an export; everything in it is imported in one transaction, or nothing is."""
+    """Upload an export: it is imported in the background, all of it or nothing, while staff keep working."""
     form = ImportForm()
-    summary = None
+    job = None
     if form.validate_on_submit():
-        upload = form.export.data
-        with tempfile.TemporaryDirectory(prefix="obrolan-import-") as folder:
-            # The name tells the format and the chat ("WhatsApp Chat - Rina.zip"); keep it, minus any folders.
-            name = Path((upload.filename or "").replace("\\", "/")).name
-            if name in ("", ".", ".."):
-                name = "export.txt"
-            path = Path(folder) / name
-            upload.save(path)
-            me = [part.strip() for part in (form.me.data or "").split(",") if part.strip()]
-            summary = import_path(path, format=form.format.data, channel=form.channel.data or None, me=me,
-                                  logged_by_id=current_user.id)
-        # A dry run rolls back, and this event with it.
-        audit.record("import", "import", name, audit.import_details(summary))
-        if form.dry_run.data:
-            db.session.rollback()
-        else:
-            db.session.commit()
-    elif request.method == "POST":
-        return render_template("conversations/import.html", form=form, summary=None), 400
-    partial = request.headers.get("HX-Request")
-    template = "conversations/_import_summary.html" if partial else "conversations/import.html"
-    return render_template(template, form=form, summary=summary)
+        job = import_jobs.create_job(
+            source_name=upload_name(form.export.data.filename), upload=form.export.data, dry_run=form.dry_run.data,
+            options={"format": form.format.data, "channel": form.channel.data or None, "confirm_dates": True},
+            user=current_user, locale=str(get_locale() or ""),
+        )
+        db.session.commit()
+        import_jobs.start_worker(current_app._get_current_object())
+        job = import_jobs.wait_for(job.id, current_app.config["IMPORT_WAIT_SECONDS"])
+        if not request.headers.get("HX-Request"):
+            return redirect(url_for("conversations.import_job", job_id=job.id), 303)
+        response = make_response(render_template("conversations/_import_panel.html", form=ImportForm(formdata=None),
+                                                 job=job, **_job_context(job)))
+        response.headers["HX-Push-Url"] = url_for("conversations.import_job", job_id=job.id)
+        return response
+    status = 400 if request.method == "POST" else 200
+    if request.method == "GET":
+        import_jobs.recover_dead_jobs()
+    if request.headers.get("HX-Request"):
+        return render_template("conversations/_import_panel.html", form=form, job=None), status
+    return render_template("conversations/import.html", form=form, job=None, recent=_recent_jobs()), status
+
+
+@bp.errorhandler(413)
+def upload_too_large(error):
+    if request.endpoint != "conversations.import_chats":
+        from ..errors import render_http_error
+
+        return render_http_error(error)
+    form = ImportForm(formdata=None)
+    form.export.errors = [too_large_message(current_app.config["MAX_CONTENT_LENGTH"])]
+    template = "conversations/_import_panel.html" if request.headers.get("HX-Request") else "conversations/import.html"
+    return render_template(template, form=form, job=None, recent=_recent_jobs()), 413
+
+
+def upload_name(filename: str | None) -> str:
+    """The uploaded file's own name (it tells the format and the chat: "WhatsApp Chat - Rina.zip"), without
+    folders or control characters, and short enough for any disk."""
+    name = "".join(ch for ch in (filename or "") if ch.isprintable()).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if name in ("", ".", ".."):
+        return "export.txt"
+    stem, dot, suffix = name.rpartition(".")
+    if len(name) > 120:
+        name = f"{stem[:100]}.{suffix[:10]}" if dot and stem else name[:120]
+    return name.lstrip(".") or "export.txt"
+
+
+def _recent_jobs(limit: int = 10) -> list[ImportJob]:
+    return db.session.execute(db.select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)).scalars().all()
+
+
+def _job_context(job: ImportJob) -> dict:
+    summary = ImportSummary.from_dict(job.summary) if job.summary else None
+    may_act = current_user.is_owner or job.created_by_id == current_user.id
+    file_kept = import_jobs.file_kept(job)
+    authors, problems = [], summary.errors if summary else []
+    if summary and summary.undecided and may_act and file_kept and job.status != "confirm":
+        for chat in summary.undecided:
+            authors += [name for name in chat["authors"] if name not in authors]
+        asked = {chat["file"] for chat in summary.undecided}
+        problems = [error for error in summary.errors if error["file"] not in asked]
+    return {"summary": summary, "undecided_authors": authors[:30], "problems": problems, "file_kept": file_kept,
+            "may_act": may_act}
+
+
+@bp.context_processor
+def import_display():
+    return {"date_order": display.date_order, "note_text": display.note_text, "job_headline": display.job_headline,
+            "job_outcome": display.job_outcome,
+            "max_message_chars": current_app.config["IMPORT_MAX_MESSAGE_CHARS"]}
+
+
+def _get_job(job_id: int, acting: bool = False) -> ImportJob:
+    job = db.get_or_404(ImportJob, job_id)
+    if acting and not (current_user.is_owner or job.created_by_id == current_user.id):
+        abort(403)
+    return job
+
+
+def _show_job(job: ImportJob, status: int = 200):
+    context = {"job": job, **_job_context(job)}
+    if request.headers.get("HX-Request"):
+        response = make_response(render_template("conversations/_import_job.html", **context), status)
+        response.headers["HX-Push-Url"] = url_for("conversations.import_job", job_id=job.id)
+        return response
+    return render_template("conversations/import_job.html", **context), status
+
+
+@bp.get("/import/<int:job_id>")
+def import_job(job_id: int):
+    """One import: its progress while it runs (the page asks again every second), then its summary."""
+    job = _get_job(job_id)
+    if job.status == "running":
+        import_jobs.recover_dead_jobs()
+        db.session.refresh(job)
+    return _show_job(job)
+
+
+@bp.post("/import/<int:job_id>/again")
+def import_again(job_id: int):
+    """Do more with the same file: import it after a check, read its dates the other way, or import it with the
+    shop's names chosen on the page."""
+    job = _get_job(job_id, acting=True)
+    form = FlaskForm()
+    if not form.validate_on_submit() or not import_jobs.file_kept(job):
+        flash(_("This file is no longer kept: upload it again."), "error")
+        return redirect(url_for("conversations.import_chats"))
+    what = request.form.get("what")
+    changes: dict = {}
+    if what == "import":
+        dry_run = False
+    elif what in ("day_first", "month_first"):
+        dry_run = job.dry_run
+        changes["day_first"] = what == "day_first"
+    elif what == "shop":
+        dry_run = job.dry_run
+        ours = [request.form.get(f"author-{index}", "") for index in range(60)
+                if request.form.get(f"side-{index}") == "staff"]
+        ours = [name for name in ours if name.strip()]
+        if not ours:
+            flash(_("Choose “us” for the shop's name in the chat."), "error")
+            return _show_job(job, 400)
+        changes["me"] = sorted({*(job.options.get("me") or []), *ours})
+    elif what == "retry":
+        dry_run = job.dry_run
+    else:
+        abort(400)
+    waiting = job.status == "confirm"
+    new = import_jobs.follow_up(job, user=current_user, dry_run=dry_run, **changes)
+    db.session.commit()
+    if waiting:  # read the other way instead: what this one wrote goes
+        import_jobs.discard(db.session.get(ImportJob, job_id))
+    import_jobs.start_worker(current_app._get_current_object())
+    return _show_job(import_jobs.wait_for(new.id, current_app.config["IMPORT_WAIT_SECONDS"]))
+
+
+@bp.post("/import/<int:job_id>/publish")
+def import_publish(job_id: int):
+    """The dates were read right: show what the import saved."""
+    job = _get_job(job_id, acting=True)
+    if FlaskForm().validate_on_submit() and job.status == "confirm":
+        import_jobs.publish(job)
+        db.session.commit()
+    return _show_job(db.session.get(ImportJob, job_id))
+
+
+@bp.post("/import/<int:job_id>/discard")
+def import_discard(job_id: int):
+    job = _get_job(job_id, acting=True)
+    if FlaskForm().validate_on_submit() and job.status == "confirm":
+        import_jobs.discard(job)
+    return _show_job(db.session.get(ImportJob, job_id))
 
 
 @bp.get("/<int:conversation_id>")
