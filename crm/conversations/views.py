@@ -178,7 +178,7 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
         return redirect(url_for("conversations.show", conversation_id=summary.last_conversation_id))
     preview = {"plan": plan, "problem": problem, "rows": preview_rows(plan) if plan else [],
                "need_tags": need_tags_for(plan) if plan else [], "notes": preview_notes(plan) if plan else None,
-               "date_order": request.form.get("date_order", "")}
+               "date_order_choice": request.form.get("date_order", "")}
     if request.headers.get("HX-Request"):
         return render_template("conversations/_paste_preview.html", form=form, **preview)
     status = 400 if problem else 200
