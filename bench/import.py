@@ -127,7 +127,9 @@ def generate(folder: Path, lines: int, seed: int = SEED) -> Generated:
     """Write exactly `lines` lines; counts what the importer should find (messages, conversations)."""
     rng = random.Random(seed)
     out = Generated(folder / FILE_NAME)
-    now = datetime(2024, 1, 8, 9, 12)
+    # Years of chat ending well before today (imports leave out messages dated in the future): about 60 lines a day.
+    start = datetime(2026, 1, 5, 9, 12) - timedelta(days=lines // 60)
+    now = start.replace(hour=9, minute=12)
     last_message: datetime | None = None
     left_in_conversation = 0
 
@@ -220,12 +222,16 @@ def _app(template: Path, name: str):
 
 
 def _import(chat: Path):
-    from crm.conversations.importing import import_path
+    """As `flask import-chat PATH --me SHOP` runs it: a job, written in batches, published at the end."""
+    from crm.conversations import import_jobs
+    from crm.conversations.importing import ImportSummary
     from crm.extensions import db
 
     started, cpu_started = time.perf_counter(), time.process_time()
-    summary = import_path(chat, me=[SHOP])
+    job = import_jobs.create_job(source_name=chat.name, path=str(chat), options={"me": [SHOP]}, runner="cli")
     db.session.commit()
+    job = import_jobs.run_job(job.id)
+    summary = ImportSummary.from_dict(job.summary)
     return summary, time.perf_counter() - started, time.process_time() - cpu_started
 
 

@@ -379,8 +379,10 @@ class ImportRun:
     """One import's writes (see the module's docstring) and what it has made so far."""
 
     def __init__(self, *, dry_run: bool = False, job=None, logged_by_id: int | None = None,
-                 on_progress: Callable[[ImportRun], None] | None = None):
+                 on_progress: Callable[[ImportRun], None] | None = None, read_first: bool = False):
         self.dry = dry_run
+        # A paste is read whole before its one transaction begins, so the write lock is held for the inserts only.
+        self.read_first = read_first and not dry_run and job is None
         self.job_id = job.id if job is not None and not dry_run else None
         self.staged = self.job_id is not None
         self.logged_by_id = logged_by_id
@@ -677,8 +679,8 @@ def save_chat(plan: ChatPlan, run: ImportRun) -> None:
     Each batch is read from the parser before its transaction begins, so a job holds the write lock only
     while it writes."""
     rows: Iterable[_Row] = _rows(plan, run)
-    if not run.staged and not run.dry:
-        rows = list(rows)  # a paste is read whole before its one transaction
+    if run.read_first:
+        rows = list(rows)
     run.begin_batch()
     writer = _ChatWriter(plan, run, run.customer_id_for(plan))
     run.end_batch()

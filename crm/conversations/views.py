@@ -155,7 +155,7 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
     if plan is not None and plan.undecided:
         problem = _("Which name in the chat is the shop? Choose “us” for it below.")
     if plan is not None and save and not problem:
-        run = ImportRun(logged_by_id=current_user.id)
+        run = ImportRun(logged_by_id=current_user.id, read_first=True)
         save_chat(plan, run)
         summary = run.summary
         if summary.messages_imported:
