@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,21 @@ class Browser:
         body = urllib.parse.urlencode({**data, "csrf_token": self.token}).encode()
         try:
             with self.opener.open(self.server.url + path, data=body, timeout=60) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def upload(self, path: str, name: str, content: bytes, fields: dict) -> tuple[int, str]:
+        boundary = uuid.uuid4().hex
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+                 for key, value in {**fields, "csrf_token": self.token}.items()]
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="export"; filename="{name}"\r\n\r\n'
+                     .encode() + content + b"\r\n")
+        parts.append(f"--{boundary}--\r\n".encode())
+        request = urllib.request.Request(self.server.url + path, data=b"".join(parts),
+                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        try:
+            with self.opener.open(request, timeout=120) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
@@ -214,3 +230,106 @@ def test_a_killed_server_loses_no_acknowledged_write(server, database_path, tmp_
     finally:
         restarted.stop()
     assert "Sesudah crash" in _names_in(database_path)
+
+
+# --- a big import while staff work ---------------------------------------------------------------------------
+
+
+def _export(lines: int) -> bytes:
+    """An Android export in the Indonesian locale, `lines` messages over weeks of March and April 2026."""
+    rows = []
+    for i in range(lines):
+        day, minute = 1 + i // 1500, i % 1440
+        month, day = (3, day) if day <= 31 else (4, day - 31)
+        rows.append(f"{day:02d}/{month:02d}/26 {minute // 60:02d}.{minute % 60:02d} - "
+                    f"{'Rina' if i % 3 else 'Toko Batik Sari'}: pesan {i} gamis motif parang ukuran L, ongkir?\n")
+    return "".join(rows).encode()
+
+
+def _job(database_path: Path) -> tuple:
+    with sqlite3.connect(database_path, timeout=30) as connection:
+        return connection.execute(
+            "SELECT id, status, messages_saved, summary FROM import_jobs ORDER BY id DESC LIMIT 1").fetchone()
+
+
+def _visible_messages(database_path: Path) -> int:
+    with sqlite3.connect(database_path, timeout=30) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            "JOIN customers cu ON cu.id = c.customer_id "
+            "WHERE c.deleted_at IS NULL AND cu.deleted_at IS NULL AND m.body LIKE 'pesan %'").fetchone()[0]
+
+
+def test_staff_keep_logging_chats_while_a_big_export_imports(server, database_path):
+    uploader = Browser(server).login(server.emails["owner"])
+    uploader.get("/conversations/import")
+    status, page = uploader.upload("/conversations/import", "WhatsApp Chat - Rina.txt", _export(40_000),
+                                   {"format": "auto", "channel": ""})
+    assert status == 200, page[:500]
+    acknowledged, errors, seen_hidden = [], [], []
+    stop = threading.Event()
+
+    def writer(number):
+        browser = Browser(server).login(server.emails["staff"])
+        count = 0
+        while not stop.is_set():
+            name = f"Selama impor {number}-{count}"
+            try:
+                (acknowledged if _log_chat(browser, name) else errors).append(name)
+            except Exception as error:  # noqa: BLE001 - every failure is a finding
+                errors.append(f"{name}: {error!r}")
+            count += 1
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        job = _job(database_path)
+        if job[1] not in ("queued", "running"):
+            break
+        if job[2] and _visible_messages(database_path):
+            seen_hidden.append(job[2])  # part of the import showed before it ended
+        time.sleep(0.2)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    job = _job(database_path)
+    print(f"\nimport: {job[1]}, {len(acknowledged)} chats logged meanwhile, {len(errors)} errors")
+    assert job[1] == "done" and '"messages_imported": 40000' in job[3]
+    assert not errors, errors[:5]
+    assert len(acknowledged) >= 8
+    assert not seen_hidden, "nothing of the import is visible before it is all saved"
+    assert set(acknowledged) <= _names_in(database_path)
+    assert _visible_messages(database_path) == 40_000
+
+
+def test_a_server_killed_during_an_import_shows_none_of_it_after_a_restart(server, database_path, tmp_path):
+    uploader = Browser(server).login(server.emails["owner"])
+    uploader.get("/conversations/import")
+    uploader.upload("/conversations/import", "WhatsApp Chat - Rina.txt", _export(80_000),
+                    {"format": "auto", "channel": ""})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (_job(database_path)[2] or 0) >= 4000:
+        time.sleep(0.05)
+    job_id, status, saved, _ = _job(database_path)
+    server.stop(signal.SIGKILL)
+    assert status == "running" and saved >= 4000, "killed in the middle of writing"
+
+    with sqlite3.connect(database_path) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        written = connection.execute("SELECT count(*) FROM messages").fetchone()[0]
+    assert written >= 4000 and _visible_messages(database_path) == 0, "written, never shown"
+
+    restarted = Server(database_path, tmp_path).start()
+    try:
+        browser = Browser(restarted).login(server.emails["owner"])
+        status, page = browser.get(f"/conversations/import/{job_id}")
+        assert status == 200 and "The import was interrupted" in page and "Try again" in page
+        assert "Rina" not in browser.get("/customers/")[1]
+        assert _log_chat(browser, "Sesudah crash impor")
+    finally:
+        restarted.stop()
+    with sqlite3.connect(database_path) as connection:
+        assert connection.execute("SELECT count(*) FROM messages WHERE body LIKE 'pesan %'").fetchone()[0] == 0
+        assert connection.execute("SELECT count(*) FROM customers WHERE import_job_id IS NOT NULL").fetchone()[0] == 0
