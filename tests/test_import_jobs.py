@@ -114,8 +114,7 @@ def test_an_import_is_invisible_until_it_publishes_and_the_trash_never_shows_it(
         assert response.status_code == 200 and "Rina" not in response.get_data(as_text=True), page
 
     job = db.session.get(ImportJob, job.id)
-    job.pending = {"shadows": {str(k): v for k, v in run.shadows.items()}, "our_names": {"whatsapp": ["Toko Batik Sari"]},
-                   "customer_names": sorted(run.customer_names)}
+    import_jobs.keep_for_publishing(job, run)
     import_jobs.publish(job)
     db.session.commit()
     assert _count(Customer, Customer.deleted_at.is_(None)) == 1

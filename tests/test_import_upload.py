@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crm.extensions import db
-from crm.models import Conversation, Customer, ImportJob, Message, OurName
+from crm.models import Customer, ImportJob, Message, OurName
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLES = FIXTURES / "samples"
@@ -226,3 +226,13 @@ def test_a_zip_of_many_exports_keeps_the_limits(app, staff_client):
         archive.writestr("_chat.txt", "23/05/26 10.15 - Rina: halo\n")
     page = _text(_upload(staff_client, data=data.getvalue(), name="WhatsApp Chat - Rina.zip"))
     assert "this zip holds 9 files, more than the 5 a chat export can hold" in page and "Nothing imported" in page
+
+
+def test_the_size_limits_are_settings(app, staff_client):
+    app.config["IMPORT_MAX_JSON_MB"] = 0.001
+    page = _text(_upload(staff_client, EXPORTS / "telegram" / "account-result.json", name="result.json"))
+    assert "Nothing imported" in page and "JSON export is larger than" in page
+    app.config["IMPORT_MAX_UNZIPPED_MB"] = 0.0005
+    page = _text(_upload(staff_client))
+    assert "Nothing imported" in page and "MB of chat text" in page
+    assert _count(Message) == 0

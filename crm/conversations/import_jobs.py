@@ -160,13 +160,7 @@ def _run(job: ImportJob, report=None) -> None:
     job = db.session.get(ImportJob, job_id)
     job.lines_read, job.messages_total, job.messages_done = run.lines_read, run.messages_total, run.messages_done
     job.messages_saved = run.summary.messages_imported
-    job.pending = {
-        "shadows": {str(shadow): target for shadow, target in run.shadows.items()},
-        "touched": sorted(run.touched_existing),
-        "our_names": {channel: sorted(names) for channel, names in run.our_names.items()},
-        "customer_names": sorted(run.customer_names),
-        "last_conversation_id": run.summary.last_conversation_id,
-    }
+    keep_for_publishing(job, run)
     summary = run.summary
     if job.dry_run:
         _end(job, "done", summary)
@@ -177,6 +171,17 @@ def _run(job: ImportJob, report=None) -> None:
     else:
         _publish(job, summary)
     db.session.commit()
+
+
+def keep_for_publishing(job: ImportJob, run: ImportRun) -> None:
+    """What `publish` needs of a run that has written everything, kept with the job (it may publish later)."""
+    job.pending = {
+        "shadows": {str(shadow): target for shadow, target in run.shadows.items()},
+        "our_names": {channel: sorted(names) for channel, names in run.our_names.items()},
+        "customer_names": sorted(run.customer_names),
+        "last_conversation_id": run.summary.last_conversation_id,
+    }
+    job.summary = run.summary.as_dict()
 
 
 def _end(job: ImportJob, status: str, summary: ImportSummary | None, error: str | None = None) -> None:
