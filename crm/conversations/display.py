@@ -40,14 +40,15 @@ def _span(first: date | None, last: date | None) -> str:
 
 def date_order(order: dict) -> dict:
     """{"used": "day first" or "month first", "span": the chat's dates as read, "other": the same dates read the
-    other way ("" when that cannot be), "why": how it was decided, "ambiguous"}."""
+    other way (only where the file allows both), "why": how it was decided, "ambiguous"}."""
     first, last = _day(order.get("first")), _day(order.get("last"))
     other_first, other_last = _swapped(first), _swapped(last)
     return {
         "day_first": order["day_first"],
         "used": str(_l("day first (31/12)") if order["day_first"] else _l("month first (12/31)")),
         "span": _span(first, last),
-        "other": _span(other_first, other_last) if other_first and (last is None or other_last) else "",
+        "other": (_span(other_first, other_last) if order.get("ambiguous") and other_first
+                  and (last is None or other_last) else ""),
         "why": str(DATE_ORDER_BASIS.get(order.get("basis") or "default", "")),
         "ambiguous": order.get("ambiguous", False),
         "file": order.get("file", ""),

@@ -28,7 +28,7 @@ from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..importers import Limits, ParsedChat, ParsedMessage, ParseError, ParseOptions, parse_file, parse_path
-from ..importers._common import MiB
+from ..importers._common import MAX_WARNINGS, MiB
 from ..models import Conversation, ConversationTag, Customer, ImportedName, Message, OurName, Tag, User
 from ..needs.tagging import all_tags, current_matcher, tag_conversations
 from .services import UNTIMED, _existing, conversation_near, fingerprint, print_text
@@ -299,6 +299,7 @@ class ImportSummary:
     # Lines the parser could not read: {"file", "line", "message"} (the first WARNINGS_KEPT; the count is whole).
     warnings: list[dict] = field(default_factory=list)
     unreadable_lines: int = 0
+    unreadable_more: bool = False  # a parser lists the first MAX_WARNINGS of a file's unreadable lines
     # Messages not saved as they were: {"file", "kind", "count", "lines"}; kinds: "future" (skipped), "undated"
     # (saved at the time of the message before), "untimed" (no times at all: saved at the time of the import),
     # "cut" (longer than the limit).
@@ -344,6 +345,7 @@ class ImportSummary:
 def record_reading(summary: ImportSummary, chat: ParsedChat) -> None:
     """What the parser read around: unreadable lines and the date order used."""
     summary.unreadable_lines += len(chat.warnings)
+    summary.unreadable_more = summary.unreadable_more or len(chat.warnings) >= MAX_WARNINGS
     for warning in chat.warnings:
         if len(summary.warnings) >= WARNINGS_KEPT:
             break
