@@ -1,4 +1,5 @@
 """Obrolan: a conversation CRM for small shops that sell through social channels."""
+import mimetypes
 import os
 import secrets
 from pathlib import Path
@@ -13,6 +14,8 @@ from .importers import Limits
 from .importers._common import MiB
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Phones install the app from its manifest only when it comes with this type.
+mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 DEFAULTS = {
     "SHOP_NAME": "Obrolan",

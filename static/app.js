@@ -65,10 +65,12 @@
     return row;
   }
 
-  // Enter moves to the next message (adding one at the end), Shift+Enter is a new line, Ctrl+Enter saves.
+  // With a keyboard, Enter moves to the next message (adding one at the end), Shift+Enter is a new line and
+  // Ctrl+Enter saves. On a touch screen Enter stays a new line: there is no Shift, and the buttons do the rest.
+  const touchScreen = window.matchMedia("(pointer: coarse)");
   document.addEventListener("keydown", (event) => {
     const area = event.target.closest("[data-message-rows] textarea");
-    if (!area || event.key !== "Enter" || event.isComposing) return;
+    if (!area || event.key !== "Enter" || event.isComposing || touchScreen.matches) return;
     if (event.ctrlKey || event.metaKey) {
       event.preventDefault();
       area.form.querySelector("button[name=save]")?.click();
@@ -160,4 +162,20 @@ document.addEventListener("change", (event) => {
     : "";
   input.setCustomValidity(message);
   if (message) input.reportValidity();
+});
+
+// Top bar on a phone: the menu button opens and closes the menu (without JavaScript it is a link to #site-menu).
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-menu-toggle]");
+  const menu = document.getElementById("site-menu");
+  if (!menu) return;
+  if (toggle) {
+    event.preventDefault();
+    const open = menu.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open) menu.querySelector("input[type=search]")?.focus();
+  } else if (menu.classList.contains("open") && !event.target.closest("#site-menu")) {
+    menu.classList.remove("open");
+    document.querySelector("[data-menu-toggle]")?.setAttribute("aria-expanded", "false");
+  }
 });

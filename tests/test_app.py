@@ -96,3 +96,17 @@ def test_every_page_has_an_icon_and_favicon_ico_is_served_without_login(client, 
     assert '<link rel="icon" href="/favicon.ico"' in page
     for link in ("/static/icons/obrolan.svg", "/static/icons/obrolan-180.png"):
         assert link in page and client.get(link).status_code == 200
+
+
+def test_the_app_can_be_installed_on_a_phone_home_screen(client, owner_client):
+    page = owner_client.get("/").get_data(as_text=True)
+    assert '<link rel="manifest" href="/static/manifest.webmanifest">' in page
+    assert '<meta name="theme-color" content="#0f766e">' in page
+    response = client.get("/static/manifest.webmanifest")
+    assert response.status_code == 200 and response.mimetype == "application/manifest+json"
+    manifest = response.get_json(force=True)
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    for icon in manifest["icons"]:
+        assert client.get(icon["src"]).status_code == 200, icon

@@ -137,3 +137,10 @@ def test_log_page_from_the_customer_page_has_the_customer_chosen(owner_client, m
     rina = make_customer("Rina")
     page = owner_client.get(f"/conversations/log?customer_id={rina.id}").get_data(as_text=True)
     assert f'value="{rina.id}"' in page and "<strong data-picked-name>Rina</strong>" in page
+
+
+def test_a_typed_line_break_is_stored_as_a_pasted_one_would_be(owner_client, make_customer):
+    rina = make_customer("Rina", whatsapp="0812-3456-7890")
+    owner_client.post("/conversations/log", data={"customer_id": rina.id, "channel": "whatsapp",
+                                                  **_rows(("customer", "Nama: Rina\r\nAlamat: Jl. Melati 12"))})
+    assert [m.body for m in _messages()] == ["Nama: Rina\nAlamat: Jl. Melati 12"]

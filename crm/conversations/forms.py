@@ -22,13 +22,19 @@ from ..formatting import SIDE_LABELS
 MAX_MESSAGE_LENGTH = 20_000
 
 
+def one_kind_of_line_break(text: str | None) -> str | None:
+    """Browsers send a textarea's line breaks as CRLF; a message keeps the LF a pasted or imported copy has."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if text else text
+
+
 class MessageEntryForm(FlaskForm):
     class Meta:
         csrf = False  # a row of the outer form, which carries the token
 
     side = RadioField(_l("Who wrote it"), choices=[SelectChoice(side, label) for side, label in SIDE_LABELS.items()],
                       default="customer")
-    body = TextAreaField(_l("Message"), validators=[Optional(), Length(max=MAX_MESSAGE_LENGTH)])
+    body = TextAreaField(_l("Message"), validators=[Optional(), Length(max=MAX_MESSAGE_LENGTH)],
+                         filters=[one_kind_of_line_break])
     sent_at = DateTimeLocalField(
         _l("Time (empty: now)"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
     )

@@ -65,8 +65,10 @@ def test_staff_answer_a_waiting_customer_from_the_queue(page, login, staff, owne
     expect(page.locator("#today")).not_to_contain_text("Dina Lestari")
 
     # The filter applies on change (app.js), and the customer page shows the score with its reasons.
+    page.locator("summary", has_text="Filters").click()
     page.get_by_label("Whose").select_option("me")
     page.wait_for_url("**staff=me**")
+    expect(page.locator("summary", has_text="Filters").locator(".count")).to_have_text("1")
     expect(page.locator("#overdue")).to_contain_text("Nothing here")
     page.goto("/")
     page.locator("#hot").get_by_role("link", name="Sari Dewi").click()
