@@ -240,3 +240,15 @@ def test_old_uploads_are_deleted(app, staff_client, clock):
     assert not Path(db.session.get(ImportJob, job.id).path).exists()
     assert not import_jobs.file_kept(db.session.get(ImportJob, job.id))
     assert datetime.now(timezone.utc) > job.created_at
+
+
+def test_a_message_logged_by_someone_else_meanwhile_is_not_written_twice(runner, monkeypatch):
+    _import(runner, RINA, "--me", "Toko Batik Sari")
+    # As if a colleague had logged the same messages between the import's check and its write.
+    monkeypatch.setattr(ImportRun, "existing", lambda self, prints, customer_id: {})
+    job = import_jobs.create_job(source_name=RINA.name, path=str(RINA), options={}, runner="cli")
+    db.session.commit()
+    job = import_jobs.run_job(job.id)
+    assert job.status == "done", job.error
+    assert job.summary["messages_imported"] == 0 and job.summary["duplicates_skipped"] == 13
+    assert _count(Message) == 13

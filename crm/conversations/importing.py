@@ -551,11 +551,16 @@ class ImportRun:
 
     def insert(self, rows: list[dict]) -> None:
         if not self.dry and rows:
-            _insert_messages(rows)
+            self._logged_meanwhile(len(rows) - _insert_messages(rows))
 
     def save_new_conversation(self, conversation_id: int, rows: list[dict], matcher) -> None:
         if not self.dry:
-            _save_new_conversation(conversation_id, rows, matcher)
+            self._logged_meanwhile(len(rows) - _save_new_conversation(conversation_id, rows, matcher))
+
+    def _logged_meanwhile(self, count: int) -> None:
+        # Someone logged the same message while this import ran (checked, but not under a lock on PostgreSQL).
+        self.summary.messages_imported -= count
+        self.summary.duplicates_skipped += count
 
     # -- the end of a chat, the end of the run ------------------------------------------------------------
 
@@ -782,8 +787,9 @@ class _ChatWriter:
             summary.last_conversation_id = self.current.id
 
 
-def _save_new_conversation(conversation_id: int, rows: list[dict], matcher) -> None:
-    """Tags first (their reasons pointing at messages once those exist), then the messages, indexed once."""
+def _save_new_conversation(conversation_id: int, rows: list[dict], matcher) -> int:
+    """Tags first (their reasons pointing at messages once those exist), then the messages, indexed once.
+    Returns how many messages went in."""
     customer_rows = [row for row in rows if row["side"] == "customer"]
     matches = matcher.first_matches([row["body"] for row in customer_rows])
     now = datetime.now(timezone.utc)
@@ -794,32 +800,45 @@ def _save_new_conversation(conversation_id: int, rows: list[dict], matcher) -> N
              "reason_keyword": match.keyword, "created_at": now}
             for key, match in matches.items()
         ])
-    _insert_messages(rows)
+    inserted = _insert_messages(rows)
     if not matches:
-        return
+        return inserted
     prints = [customer_rows[match.message_index]["fingerprint"] for match in matches.values()]
     id_of = dict(db.session.execute(
         db.select(Message.fingerprint, Message.id).where(Message.fingerprint.in_(prints))).all())
+    reasons = [{"tag": int(key), "reason": id_of.get(customer_rows[match.message_index]["fingerprint"])}
+               for key, match in matches.items()]
     db.session.execute(
         db.update(tags).where(tags.c.conversation_id == conversation_id, tags.c.tag_id == bindparam("tag"))
-        .values(reason_message_id=bindparam("reason")),
-        [{"tag": int(key), "reason": id_of[customer_rows[match.message_index]["fingerprint"]]}
-         for key, match in matches.items()],
-    )
+        .values(reason_message_id=bindparam("reason")), reasons)
+    return inserted
 
 
-def _insert_messages(rows: list[dict]) -> None:
+def _insert_messages(rows: list[dict]) -> int:
     """One multi-row INSERT per 1,000 messages rather than one statement per message: on SQLite each statement
     that fires the search index trigger gets a savepoint, and FTS5 writes its pending index out at every
     savepoint, which made row-by-row inserts nearly 3 times slower. Asking for RETURNING is what makes SQLAlchemy
     send them as "insertmanyvalues" pages (SQLite 3.35+; older ones get the plain executemany).
-    A Core insert on the table, because the ORM's bulk insert costs as much again in Python per row."""
+    A Core insert on the table, because the ORM's bulk insert costs as much again in Python per row.
+    A message logged by someone else meanwhile (same fingerprint) is left alone; returns how many went in."""
     if not rows:
-        return
-    statement = insert(Message.__table__)
+        return 0
+    table = Message.__table__
+    statement = _insert_skipping_fingerprints_taken(table)
     if db.engine.dialect.insert_executemany_returning:
-        statement = statement.returning(Message.__table__.c.id)
-    db.session.execute(statement, rows)
+        return len(db.session.execute(statement.returning(table.c.id), rows).all())
+    return db.session.execute(statement, rows).rowcount
+
+
+def _insert_skipping_fingerprints_taken(table):
+    dialect = db.engine.dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        return insert(table)
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=["fingerprint"])
 
 
 # --- a file, a zip or a folder -----------------------------------------------------------------------------
