@@ -30,7 +30,8 @@ from ..admin import audit
 from ..extensions import db
 from ..models import Conversation, Customer, ImportJob, Message, User
 from ..needs.tagging import tag_conversations
-from .importing import ImportRun, ImportSummary, import_path, remember_customer_names, remember_our_names, survivor
+from .chat_plans import remember_customer_names, remember_our_names, survivor
+from .importing import ImportRun, ImportSummary, import_path
 from .services import refingerprint, refresh_conversation_times
 
 STALE_AFTER = timedelta(minutes=10)   # a job on another machine that has not written for this long has died

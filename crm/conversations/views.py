@@ -14,18 +14,9 @@ from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParseError, parse_text
 from ..models import Customer, ImportJob, Message, utcnow
 from . import display, import_jobs
+from .chat_plans import ImportProblem, need_tags_for, plan_chat, preview_rows, reading_options
 from .forms import ImportForm, LogChatForm, MessagesForm, too_large_message
-from .importing import (
-    ImportProblem,
-    ImportRun,
-    ImportSummary,
-    need_tags_for,
-    plan_chat,
-    preview_notes,
-    preview_rows,
-    reading_options,
-    save_chat,
-)
+from .importing import ImportRun, ImportSummary, preview_notes, save_chat
 from .services import NewMessage, get_conversation, log_chat
 
 bp = Blueprint("conversations", __name__, url_prefix="/conversations")
