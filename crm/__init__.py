@@ -39,6 +39,8 @@ DEFAULTS = {
     "IMPORT_DAY_FIRST": True,
     # The Import page waits this long for an import to end before showing its progress instead.
     "IMPORT_WAIT_SECONDS": 2,
+    # "process": each web import runs in a process of its own; "thread": in a thread of the server.
+    "IMPORT_WORKER": "process",
     # Werkzeug's 500 kB default for one form field would refuse a long pasted chat.
     "MAX_FORM_MEMORY_SIZE": 8 * 1024 * 1024,
     "LOGIN_LIMIT_PER_ADDRESS": "20 per 10 minutes",

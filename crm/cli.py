@@ -32,11 +32,11 @@ def serve_command(host, port):
 def register(app: Flask) -> None:
     """Every command, each kept in the area it belongs to."""
     from .admin.commands import backup_command, create_user_command, purge_trash_command, restore_command
-    from .conversations.commands import import_chat_command
+    from .conversations.commands import import_chat_command, run_import_command
     from .demo import demo_data_command
     from .needs.commands import retag_command
     from .search.commands import reindex_command
 
-    for command in (serve_command, create_user_command, import_chat_command, retag_command, backup_command,
-                    restore_command, purge_trash_command, demo_data_command, reindex_command):
+    for command in (serve_command, create_user_command, import_chat_command, run_import_command, retag_command,
+                    backup_command, restore_command, purge_trash_command, demo_data_command, reindex_command):
         app.cli.add_command(command)

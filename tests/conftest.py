@@ -102,10 +102,12 @@ def database_path(tmp_path, migrated_database):
 
 @pytest.fixture
 def app(database_path):
-    # An upload's import runs in a thread: the page waits for it (up to 30 s), so tests see its summary.
+    # An upload's import runs in a thread, on the test's clock (a worker process would have its own), and the page
+    # waits for it (up to 30 s), so tests see its summary. tests/test_concurrency.py runs imports in processes.
     app = create_app(
         {"TESTING": True, "INSTANCE_PATH": str(database_path.parent),
-         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}", "IMPORT_WAIT_SECONDS": 30}
+         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}", "IMPORT_WAIT_SECONDS": 30,
+         "IMPORT_WORKER": "thread"}
     )
     app.test_client_class = Client
     with app.app_context():

@@ -295,6 +295,9 @@ def test_staff_keep_logging_chats_while_a_big_export_imports(server, database_pa
     for thread in threads:
         thread.join(timeout=120)
     job = _job(database_path)
+    with sqlite3.connect(database_path) as connection:
+        worker = connection.execute("SELECT worker FROM import_jobs WHERE id = ?", (job[0],)).fetchone()[0]
+    assert int(worker.split(":")[1]) != server.process.pid, "the import ran in a process of its own"
     print(f"\nimport: {job[1]}, {len(acknowledged)} chats logged meanwhile, {len(errors)} errors")
     assert job[1] == "done" and '"messages_imported": 40000' in job[3]
     assert not errors, errors[:5]
@@ -313,6 +316,10 @@ def test_a_server_killed_during_an_import_shows_none_of_it_after_a_restart(serve
     while time.monotonic() < deadline and not (_job(database_path)[2] or 0) >= 4000:
         time.sleep(0.05)
     job_id, status, saved, _ = _job(database_path)
+    # A power cut: the server and the process running the import stop at once.
+    with sqlite3.connect(database_path) as connection:
+        worker = connection.execute("SELECT worker FROM import_jobs WHERE id = ?", (job_id,)).fetchone()[0]
+    os.kill(int(worker.split(":")[1]), signal.SIGKILL)
     server.stop(signal.SIGKILL)
     assert status == "running" and saved >= 4000, "killed in the middle of writing"
 

@@ -104,3 +104,13 @@ _NOTE_WORDS = {
     "untimed": "without times, saved at the time of the import",
     "cut": "longer than the limit, cut",
 }
+
+
+@click.command("run-import", hidden=True)
+@click.argument("job_id", type=int)
+@with_appcontext
+def run_import_command(job_id):
+    """Run one queued import job (the server starts this for each upload)."""
+    job = import_jobs.run_job(job_id, wait=WAIT_FOR_OTHERS)
+    if job is None or job.status == "queued":
+        sys.exit(1)

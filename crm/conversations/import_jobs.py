@@ -2,8 +2,9 @@
 time, in short transactions, hidden until they publish.
 
 A job is queued with its file (an upload is kept under instance/imports/<job id>/ until nothing more can be done
-with it) and its options. One thread in the serving process runs web jobs, oldest first; `import-chat` runs its
-own job in its own process, after waiting for one already running. A job:
+with it) and its options. One thread in the serving process hands web jobs, oldest first, to a process of their
+own (`flask run-import ID`; IMPORT_WORKER = "thread" runs them in that thread instead, as the tests do, whose
+clock is their own); `import-chat` runs its job in its own process, after waiting for one already running. A job:
 1. reads and saves in batches (crm.conversations.importing.ImportRun), each a transaction of its own, recording
    its progress and a heartbeat as it goes;
 2. publishes: one short transaction shows its customers and conversations and moves the messages meant for
@@ -15,9 +16,12 @@ A dry run writes no chat data and takes no write lock while it reads: only its p
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
+import subprocess  # nosec B404 - runs `flask run-import`, our own command
+import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -26,6 +30,7 @@ from pathlib import Path
 from flask import Flask, current_app, g
 from flask_babel import force_locale, gettext
 
+from .. import PROJECT_ROOT
 from ..admin import audit
 from ..extensions import db
 from ..models import Conversation, Customer, ImportJob, Message, User
@@ -405,7 +410,10 @@ def _work(app: Flask) -> None:
                     if job_id is None:
                         _Worker.thread = None
                         return
-                job = run_job(job_id, wait=STALE_AFTER.total_seconds())
+                if app.config["IMPORT_WORKER"] == "process":
+                    job = _run_in_a_process(app, job_id)
+                else:
+                    job = run_job(job_id, wait=STALE_AFTER.total_seconds())
                 if job is not None and job.status == "queued":
                     time.sleep(1)  # an `import-chat` is running: its turn first
                 db.session.remove()
@@ -415,6 +423,32 @@ def _work(app: Flask) -> None:
                 _Worker.thread = None
         finally:
             db.session.remove()
+
+
+# What a worker process must know as the server knows it (the rest it reads as the server did: instance/config.py,
+# OBROLAN_* variables).
+_WORKER_SETTINGS = ("SQLALCHEMY_DATABASE_URI", "SHOP_TIMEZONE", "CONVERSATION_GAP_HOURS", "BABEL_DEFAULT_LOCALE",
+                    "LANGUAGES")
+
+
+def _run_in_a_process(app: Flask, job_id: int) -> ImportJob | None:
+    """Run the job in a process of its own (`flask run-import ID`): the server's threads never wait for Python's
+    lock behind an import, the import's memory is never the server's, and the system spreads the two over the
+    machine's cores."""
+    env = {**os.environ, "OBROLAN_INSTANCE_PATH": app.instance_path}
+    for key, value in app.config.items():
+        if key in _WORKER_SETTINGS or key.startswith("IMPORT_"):
+            env[f"OBROLAN_{key}"] = json.dumps(value)
+    command = [sys.executable, "-m", "flask", "--app", str(PROJECT_ROOT / "app.py"), "run-import", str(job_id)]
+    finished = subprocess.run(command, env=env, cwd=PROJECT_ROOT, check=False)  # noqa: S603 - our own command
+    if finished.returncode:
+        app.logger.error("The import process for job %s ended with code %s", job_id, finished.returncode)
+    db.session.expire_all()
+    job = db.session.get(ImportJob, job_id)
+    if job is not None and job.status == "running":  # the process died (killed, out of memory)
+        recover_dead_jobs()
+        job = db.session.get(ImportJob, job_id)
+    return job
 
 
 def wait_for(job_id: int, seconds: float) -> ImportJob:
