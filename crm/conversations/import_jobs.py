@@ -327,13 +327,14 @@ def _alive(job: ImportJob) -> bool:
     if host == socket.gethostname() and pid.isdigit():
         if int(pid) == os.getpid():
             return started == _STARTED  # the same pid after a restart is another process
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except OSError:
+        if os.name != "nt":  # on Windows os.kill(pid, 0) would end that process: the heartbeat decides there
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                return False
+            except OSError:
+                return True
             return True
-        return True
     beat = job.heartbeat_at or job.started_at or job.created_at
     return datetime.now(timezone.utc) - beat < STALE_AFTER
 
