@@ -505,46 +505,52 @@ class _ChatWriter:
         prints = [fingerprint(channel, customer_id, row.print_time, row.side, row.print_text, row.occurrence)
                   for row in batch]
         existing = run.existing(prints, customer_id)
-        ready = []
+        ready, held_prints, dry = [], self.held_prints, run.dry
         created_at = datetime.now(timezone.utc)
+        # Per message only what changes per message: this loop runs 100,000 times for a big export.
+        current, write_to, holding = self.current, None, False
+        last_time, gap = self.last_time, self.gap
         for row, print_ in zip(batch, prints, strict=True):
-            run.messages_done += 1
-            starts_session = self.last_time is None or row.sent_at - self.last_time > self.gap
-            self.last_time = row.sent_at
-            if print_ in self.held_prints or (run.dry and run.seen_in_dry_run(print_)):
+            starts_session = last_time is None or row.sent_at - last_time > gap
+            last_time = row.sent_at
+            if print_ in held_prints or (dry and run.seen_in_dry_run(print_)):
                 summary.duplicates_skipped += 1
                 continue
             if print_ in existing:
                 summary.duplicates_skipped += 1
-                if starts_session or self.current is None:
+                if starts_session or current is None:
                     # Logged before, maybe then put in the trash: then new messages go elsewhere.
-                    self.current = run.conversation(existing[print_])
+                    current, write_to = run.conversation(existing[print_]), None
                 continue
-            if starts_session or self.current is None:
+            if starts_session or current is None:
                 self._release_held()
-                self.current = (run.conversation_near(customer_id, channel, row.sent_at)
-                                or run.new_conversation(customer_id, channel))
-            current = self.current
-            self.touched.setdefault(current.id, current)
+                current = (run.conversation_near(customer_id, channel, row.sent_at)
+                           or run.new_conversation(customer_id, channel))
+                write_to = None
+            if write_to is None:
+                self.touched.setdefault(current.id, current)
+                write_to = current.id if dry else run.write_id(current)
+                holding = current.new and current.id not in self.released
             if current.first is None or row.sent_at < current.first:
                 current.first = row.sent_at
             if current.last is None or row.sent_at >= current.last:
                 current.last, current.last_side = row.sent_at, row.side
             message = {
-                "conversation_id": current.id if run.dry else run.write_id(current), "sent_at": row.sent_at,
-                "side": row.side, "author_name": row.author, "body": row.body, "attachments": row.attachments,
-                "fingerprint": print_, "created_at": created_at,
+                "conversation_id": write_to, "sent_at": row.sent_at, "side": row.side, "author_name": row.author,
+                "body": row.body, "attachments": row.attachments, "fingerprint": print_, "created_at": created_at,
             }
-            if current.new and current.id not in self.released:
+            if holding:
                 self.held.setdefault(current.id, []).append(message)
                 self.held_chars += len(row.body)
-                self.held_prints.add(print_)
+                held_prints.add(print_)
             else:
                 ready.append(message)
                 if current.new:
                     self.to_tag.add(current.id)
             existing[print_] = current.id  # a repeat later in the same batch is a duplicate too
             summary.messages_imported += 1
+        self.current, self.last_time = current, last_time
+        run.messages_done += len(batch)
         run.insert(ready)
         if self.held_chars > MAX_HELD_CHARS or sum(map(len, self.held.values())) > MAX_HELD:
             self._release_held()  # a huge conversation: its tags come from what is held, and again at the end
