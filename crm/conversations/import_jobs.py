@@ -123,10 +123,12 @@ def run_job(job_id: int, *, wait: float = 0, report=None) -> ImportJob:
         recover_dead_jobs()
         time.sleep(0.5)
     job = db.session.get(ImportJob, job_id)
-    g.audit_user = job.created_by
-    with force_locale(job.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        _run(job, report)
-    g.pop("audit_user", None)
+    g.audit_user = job.created_by  # the audit trail names who started it
+    try:
+        with force_locale(job.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            _run(job, report)
+    finally:
+        g.pop("audit_user", None)
     return db.session.get(ImportJob, job_id)
 
 
@@ -172,8 +174,7 @@ def _run(job: ImportJob, report=None) -> None:
         _end(job, "done", summary)
     elif (options.get("confirm_dates") and options.get("day_first") is None and summary.messages_imported
           and summary.ambiguous_date_orders):
-        job.summary = summary.as_dict()
-        job.status = "confirm"
+        job.status = "confirm"  # hidden until the user says the dates are right
     else:
         _publish(job, summary)
     db.session.commit()
