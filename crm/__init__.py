@@ -12,6 +12,7 @@ from .extensions import babel, csrf, db, login_manager, migrate
 from .form_messages import use_catalogue_for_form_errors
 from .importers import Limits
 from .importers._common import MiB
+from .text_input import TextRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Phones install the app from its manifest only when it comes with this type.
@@ -43,10 +44,17 @@ DEFAULTS = {
     "IMPORT_WORKER": "process",
     # Werkzeug's 500 kB default for one form field would refuse a long pasted chat.
     "MAX_FORM_MEMORY_SIZE": 8 * 1024 * 1024,
+    # Failed logins from one address (any accounts), and for one account from one address.
     "LOGIN_LIMIT_PER_ADDRESS": "20 per 10 minutes",
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 10 minutes",
+    # Wrong current passwords on "change your password", per account.
+    "PASSWORD_CHECK_LIMIT": "5 per 10 minutes",
+    # A login (remember-me or not) ends on the server after this many days, and at logout.
+    "LOGIN_DAYS": 30,
     # Set to the number of reverse proxies in front (e.g. 1 for nginx doing HTTPS); 0 trusts no headers.
     "TRUSTED_PROXIES": 0,
+    # Where the (nearest) proxy connects from: its X-Forwarded-* are believed from these addresses only.
+    "TRUSTED_PROXY_ADDRESSES": ["127.0.0.1", "::1"],
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -68,6 +76,7 @@ def create_app(config=None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.request_class = TextRequest
     app.config.update(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("OBROLAN")
@@ -86,12 +95,13 @@ def create_app(config=None) -> Flask:
     _register_blueprints(app)
     _register_request_guards(app)
 
-    from . import cli, errors, formatting, security
+    from . import cli, errors, formatting, security, shop_settings
 
     security.register(app)
     cli.register(app)
     errors.register(app)
     formatting.register(app)
+    shop_settings.register(app)
     return app
 
 
@@ -106,9 +116,16 @@ def _instance_secret_key(instance_path: str) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .auth.services import load_user, select_locale
+    from .auth.services import select_locale
+    from .auth.sessions import load_user
     from .sqlite import configure_sqlite
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # psycopg prepares a statement run five times, and PostgreSQL may then plan it once for any value:
+        # a search's plan depends on its words (a common one walks the newest messages, a rare one the index).
+        options = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+        options["connect_args"] = {"prepare_threshold": None, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
@@ -130,11 +147,12 @@ def _register_blueprints(app: Flask) -> None:
     from .conversations import views as conversations
     from .customers import views as customers
     from .needs import views as needs
+    from .replies import views as replies
     from .reports import views as reports
     from .search import views as search
     from .today import views as today
 
-    for area in (auth, admin, customers, conversations, today, needs, reports, search):
+    for area in (auth, admin, customers, conversations, today, needs, replies, reports, search):
         app.register_blueprint(area.bp)
     app.add_url_rule("/", "home", today.queue_page)
     # Browsers and phones ask for /favicon.ico whatever the page says.

@@ -145,7 +145,7 @@ def test_becoming_won_asks_for_the_sale(staff_client, make_customer, chat):
     assert customer.stage == "won" and customer.expected_value == 450000
     [sale] = db.session.execute(db.select(Sale)).scalars().all()
     assert (sale.amount, sale.sold_on, sale.channel, sale.customer_id) == (370000, local_today(), "instagram", rina.id)
-    assert "IDR 370,000" in staff_client.get(f"/customers/{rina.id}").get_data(as_text=True)
+    assert "Rp 370,000" in staff_client.get(f"/customers/{rina.id}").get_data(as_text=True)
 
 
 def test_stage_and_expected_value_without_a_sale(staff_client, make_customer):

@@ -178,16 +178,16 @@ def test_a_job_whose_process_died_is_cleaned_up(app):
 # --- what it reports ---------------------------------------------------------------------------------------
 
 
-def test_messages_dated_in_the_future_are_left_out_and_reported(runner, tmp_path, test_now):
+def test_messages_dated_in_the_future_are_saved_and_reported_with_their_lines(runner, tmp_path, test_now):
     later = (test_now + timedelta(days=3)).strftime("%d/%m/%y")
     today = test_now.strftime("%d/%m/%y")
     chat = tmp_path / "chat.txt"
     chat.write_text(f"{today} 08.00 - Rina: halo\n{today} 08.01 - Sari: halo juga\n{later} 09.00 - Rina: besok\n",
                     encoding="utf-8")
     summary = _import(runner, chat, "--me", "Sari")
-    assert summary["messages_imported"] == 2
+    assert summary["messages_imported"] == 3 and summary["future_dated"] == 1
     assert summary["notes"] == [{"file": "chat.txt", "kind": "future", "count": 1, "lines": [3]}]
-    assert "besok" not in {m.body for m in db.session.execute(db.select(Message)).scalars()}
+    assert "besok" in {m.body for m in db.session.execute(db.select(Message)).scalars()}
 
 
 def test_a_message_past_the_length_limit_is_cut_and_reported(app, runner, tmp_path):

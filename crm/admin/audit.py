@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import g, has_app_context, has_request_context
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
-from ..formatting import CHANNEL_LABELS, SIDE_LABELS, STAGE_LABELS, local_time, shop_zone
+from ..formatting import CHANNEL_LABELS, SIDE_LABELS, STAGE_LABELS, local_time, rupiah, shop_zone
 from ..models import AuditEvent, User
 
 # Well-known actions and how they read on the audit page; another area may record its own action names
@@ -40,9 +41,27 @@ ACTION_LABELS = {
     "account_reactivated": _l("Reactivated an account"),
     "password_reset": _l("Set a new password"),
     "password_changed": _l("Changed own password"),
+    "logged_out_everywhere": _l("Logged out everywhere"),
     "export": _l("Exported"),
     "backup": _l("Made a backup"),
     "backup_restored": _l("Restored a backup"),
+    "sent_via_link": _l("Sent a reply through a link"),
+    "opened_chat": _l("Opened a chat through a link"),
+    "undo_sent_via_link": _l("Took back a reply sent through a link"),
+    "shop_details": _l("Changed the shop details"),
+    "sale": _l("Recorded a sale"),
+    "stage": _l("Changed the stage"),
+    "follow_up_set": _l("Set a follow-up"),
+    "follow_up_done": _l("Marked a follow-up done"),
+    "follow_up_snoozed": _l("Snoozed a follow-up"),
+    "tag_added": _l("Added a tag"),
+    "tag_edited": _l("Changed a tag or its rules"),
+    "tag_deleted": _l("Deleted a tag"),
+    "retag": _l("Re-tagged all conversations"),
+    "starter_tags": _l("Added back the starter tags"),
+    "tagged": _l("Tagged a conversation by hand"),
+    "untagged": _l("Took a tag off a conversation"),
+    "costs": _l("Changed the channel costs"),
 }
 TARGET_LABELS = {
     "customer": _l("Customer"),
@@ -53,6 +72,10 @@ TARGET_LABELS = {
     "import": _l("Import"),
     "export": _l("Export"),
     "backup": _l("Backup"),
+    "quickreply": _l("Quick reply"),
+    "shop": _l("Shop details"),
+    "tag": _l("Tag"),
+    "costs": _l("Costs"),
 }
 # The keys of `details` as they read on the audit page; other keys are shown as written.
 DETAIL_LABELS = {
@@ -84,10 +107,36 @@ DETAIL_LABELS = {
     "customers_created": _l("Customers created"),
     "customers_matched": _l("Customers matched"),
     "system_lines_skipped": _l("System lines skipped"),
+    "future_dated": _l("Dated in the future"),
     "errors": _l("Errors"),
     "group_chats_skipped": _l("Group chats skipped"),
     "unreadable_lines": _l("Unreadable lines"),
+    "shortcut": _l("Shortcut"),
+    "body": _l("Text"),
+    "text": _l("Text"),
+    "personal": _l("Only for its author"),
+    "starter": _l("Starter reply"),
+    "shop_name": _l("Shop name"),
+    "bank_accounts": _l("Bank accounts"),
+    "nudge_overdue": _l("Nudge for an overdue follow-up"),
+    "nudge_hot": _l("Nudge for a hot prospect"),
+    "amount": _l("Amount"),
+    "sold_on": _l("Sold on"),
+    "due_at": _l("Due"),
+    "due_on": _l("Due"),
+    "note": _l("Note"),
+    "title": _l("Title"),
+    "colour": _l("Colour"),
+    "kind": _l("Kind"),
+    "keywords": _l("Keywords"),
+    "tag": _l("Tag"),
+    "month": _l("Month"),
+    "ads": _l("Ads (Rp)"),
+    "boosts": _l("Boosts (Rp)"),
+    "staff_hours": _l("Staff hours"),
+    "hourly_cost": _l("Cost per staff hour (Rp)"),
 }
+MONEY_KEYS = frozenset({"amount", "expected_value", "ads", "boosts", "hourly_cost"})
 SUMMARY_LENGTH = 300
 IMPORT_ERRORS_KEPT = 20
 _CURRENT_USER = object()
@@ -163,10 +212,14 @@ def detail_lines(details: dict | None) -> list[tuple[str, str]]:
         if key == "changed" and isinstance(value, dict):
             for name, pair in value.items():
                 before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
-                lines.append((str(DETAIL_LABELS.get(name, name)), f"{_text(name, before)} → {_text(name, after)}"))
+                lines.append((_label(name), f"{_text(name, before)} → {_text(name, after)}"))
         else:
-            lines.append((str(DETAIL_LABELS.get(key, key)), _text(key, value)))
+            lines.append((_label(key), _text(key, value)))
     return lines
+
+
+def _label(key: str) -> str:
+    return str(DETAIL_LABELS.get(key) or CHANNEL_LABELS.get(key) or key)
 
 
 def _text(key: str, value) -> str:
@@ -175,15 +228,22 @@ def _text(key: str, value) -> str:
     if isinstance(value, list):
         return ", ".join(_text(key, item) for item in value)
     if isinstance(value, dict):
-        return "; ".join(f"{name}: {_text(name, item)}" for name, item in value.items())
+        return "; ".join(f"{_label(name)}: {_text(name, item)}" for name, item in value.items())
     if isinstance(value, bool):
         return "✓" if value else "✗"
+    if key in MONEY_KEYS and isinstance(value, int):
+        return rupiah(value)
     labels = {"stage": STAGE_LABELS, "channel": CHANNEL_LABELS, "side": SIDE_LABELS}.get(key)
     if labels and value in labels:
         return str(labels[value])
     if key.endswith("_at") and isinstance(value, str):
         try:
-            return local_time(datetime.fromisoformat(value), "short")
+            return local_time(datetime.fromisoformat(value))
+        except ValueError:
+            pass
+    if key.endswith("_on") and isinstance(value, str):
+        try:
+            return format_date(date.fromisoformat(value), "medium")
         except ValueError:
             pass
     return str(value)

@@ -1,11 +1,13 @@
 """Backups of the SQLite database: made with SQLite's online backup API while the app runs, checked before a
-restore, the last N kept in instance/backups/.
+restore, the last N kept in instance/backups/<database>/. On PostgreSQL the same backups are made by pg_dump
+(crm.admin.postgres_backups) and listed, kept and pruned here alike.
 
 A plain file copy of a WAL database can miss what is still in the -wal file or catch a page half-written;
 the backup API reads one consistent snapshot through SQLite itself, and writers carry on meanwhile.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
@@ -13,19 +15,24 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 from flask import Flask, has_request_context
 from flask_babel import gettext
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+
+from ..sqlite import DatabaseInUse, nobody_serving
 
 BACKUP_KEEP = 14
 BACKUP_EVERY = timedelta(hours=24)
 CHECK_EVERY_SECONDS = 3600
 BUSY_TIMEOUT_SECONDS = 15
 
-# obrolan-20260514-083000Z.sqlite, obrolan-20260514-083000Z-2.sqlite, obrolan-20260514-083000Z-before-restore.sqlite
-_NAME = re.compile(r"^obrolan-(?P<stamp>\d{8}-\d{6})Z(?:-(?P<n>\d{1,4}))?(?:-(?P<label>before-restore))?\.sqlite$")
+# obrolan-20260514-083000Z.sqlite, obrolan-20260514-083000Z-2.sqlite, obrolan-20260514-083000Z-before-restore.sqlite;
+# .dump for PostgreSQL's
+_NAME = re.compile(
+    r"^obrolan-(?P<stamp>\d{8}-\d{6})Z(?:-(?P<n>\d{1,4}))?(?:-(?P<label>before-restore))?\.(?:sqlite|dump)$")
 _STAMP = "%Y%m%d-%H%M%S"
 # One backup at a time in this process: "back up now" and the daily thread could otherwise pick the same name.
 _lock = threading.Lock()
@@ -80,7 +87,42 @@ class RestoreResult:
 
 
 def backup_folder(app: Flask) -> Path:
-    return Path(app.config.get("BACKUP_DIR") or Path(app.instance_path) / "backups")
+    """This database's own folder, <BACKUP_DIR>/<database file name without .sqlite>/: two shops served from one
+    checkout never list, download, prune or count each other's backups."""
+    root = Path(app.config.get("BACKUP_DIR") or Path(app.instance_path) / "backups")
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    stem = Path(url.database or url.host or "database").stem
+    return root / (re.sub(r"[^\w.\-]", "_", stem).strip("._") or "database")
+
+
+def _shop_of(path: Path) -> tuple | None:
+    """What tells one shop's database from another's: its first account, made at setup and never changed."""
+    try:
+        connection = _connect(path, read_only=True)
+        try:
+            return connection.execute("SELECT id, email, created_at FROM users ORDER BY id LIMIT 1").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return None
+
+
+def adopt_shared_backups(live: Path, folder: Path) -> list[Path]:
+    """Backups made before each database had its own folder lie in the folder above, mixed: move those of this
+    database (the same first account) into its folder; others stay for their own database to take."""
+    shared = list_backups(folder.parent)
+    shop = _shop_of(live) if shared else None
+    if shop is None:
+        return []
+    moved = []
+    for backup in shared:
+        if _shop_of(backup.path) == shop:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / backup.name
+            if not target.exists():
+                os.replace(backup.path, target)
+                moved.append(target)
+    return moved
 
 
 def keep_count(app: Flask) -> int:
@@ -92,6 +134,19 @@ def database_file(engine: Engine) -> Path:
     if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
         raise BackupError(_l("Backups here work for a SQLite database file only; use the database's own tools."))
     return Path(engine.url.database)
+
+
+def backups_work(engine: Engine) -> bool:
+    """Whether this app can back its database up: a SQLite file, or PostgreSQL with pg_dump and pg_restore."""
+    if engine.dialect.name == "postgresql":
+        from .postgres_backups import missing_tools
+
+        return not missing_tools()
+    try:
+        database_file(engine)
+    except BackupError:
+        return False
+    return True
 
 
 def _uri(path: Path, **params: str) -> str:
@@ -136,11 +191,11 @@ def copy_database(source: Path, dest: Path, source_read_only: bool = True) -> No
         source_connection.close()
 
 
-def _new_name(folder: Path, now: datetime, label: str | None = None) -> Path:
+def _new_name(folder: Path, now: datetime, label: str | None = None, suffix: str = ".sqlite") -> Path:
     stamp = now.astimezone(timezone.utc).strftime(_STAMP)
-    suffix = f"-{label}" if label else ""
+    labelled = f"-{label}" if label else ""
     for n in range(1, 10_000):
-        name = f"obrolan-{stamp}Z{'' if n == 1 else f'-{n}'}{suffix}.sqlite"
+        name = f"obrolan-{stamp}Z{'' if n == 1 else f'-{n}'}{labelled}{suffix}"
         if not (folder / name).exists():
             return folder / name
     raise BackupError(_l("Too many backups with the same time in their name."))
@@ -194,9 +249,10 @@ def find_backup(folder: Path, name: str) -> Path | None:
 
 
 def prune_backups(folder: Path, keep: int) -> list[Path]:
-    """Delete all but the newest `keep` backups; returns what was deleted."""
+    """Delete all but the newest `keep` backups; returns what was deleted. A copy kept before a restore is
+    outside the rotation: it may be the only copy of what the restore replaced, so only the owner deletes it."""
     removed = []
-    for backup in list_backups(folder)[max(1, keep):]:
+    for backup in [b for b in list_backups(folder) if not b.before_restore][max(1, keep):]:
         backup.path.unlink(missing_ok=True)
         removed.append(backup.path)
     return removed
@@ -204,18 +260,33 @@ def prune_backups(folder: Path, keep: int) -> list[Path]:
 
 def make_backup(engine: Engine, folder: Path, keep: int, now: datetime | None = None) -> Path:
     """A timestamped backup in the backups folder, then only the newest `keep` are kept."""
-    source = database_file(engine)
+    if engine.dialect.name == "postgresql":
+        from .postgres_backups import SUFFIX as suffix
+        from .postgres_backups import dump_database
+
+        write, source = partial(dump_database, engine), None
+    else:
+        source = database_file(engine)
+        write, suffix = partial(backup_database, source), ".sqlite"
     with _lock:
+        if source is not None:  # older SQLite backups lay in one folder for every database
+            adopt_shared_backups(source, folder)
         folder.mkdir(parents=True, exist_ok=True)
-        path = backup_database(source, _new_name(folder, now or datetime.now(timezone.utc)))
-        prune_backups(folder, keep)
+        path = write(_new_name(folder, now or datetime.now(timezone.utc), suffix=suffix))
+        try:
+            prune_backups(folder, keep)
+        except OSError:  # the new backup is good all the same; the old ones go next time
+            logging.getLogger(__name__).warning("Old backups in %s could not be deleted", folder, exc_info=True)
     return path
 
 
 def backup_if_due(engine: Engine, folder: Path, keep: int, every: timedelta = BACKUP_EVERY,
                   now: datetime | None = None) -> Path | None:
     now = now or datetime.now(timezone.utc)
-    newest = next(iter(list_backups(folder)), None)
+    if engine.dialect.name != "postgresql":
+        with _lock:
+            adopt_shared_backups(database_file(engine), folder)
+    newest = next((b for b in list_backups(folder) if not b.before_restore), None)
     if newest and now - newest.created_at < every:
         return None
     return make_backup(engine, folder, keep, now=now)
@@ -229,7 +300,7 @@ def start_daily_backups(app: Flask, stop: threading.Event | None = None) -> thre
     if app.testing or not app.config.get("BACKUP_DAILY", True):
         return None
     with app.app_context():
-        if db.engine.dialect.name != "sqlite":
+        if not backups_work(db.engine):
             return None
     stop = stop or threading.Event()
     every = timedelta(hours=float(app.config.get("BACKUP_EVERY_HOURS", 24)))
@@ -293,7 +364,7 @@ def check_restorable(path: Path, known_revisions: list[str]) -> str:
 
 def restore_database(backup: Path, live: Path, folder: Path, migrations_dir: Path,
                      now: datetime | None = None) -> RestoreResult:
-    """Replace the live database with `backup`, after checking it. Run with the server stopped.
+    """Replace the live database with `backup`, after checking it; refused while a server has it open.
 
     The candidate is first copied to a scratch file and checked there, so what is checked is exactly what
     is written; the live file is then overwritten through the backup API, so its WAL and shared-memory
@@ -301,6 +372,16 @@ def restore_database(backup: Path, live: Path, folder: Path, migrations_dir: Pat
     backup, live = Path(backup), Path(live)
     if not backup.is_file():
         raise RestoreRefused(_l("%(path)s is not a file.", path=str(backup)))
+    try:
+        with nobody_serving(live):
+            return _restore_unserved(backup, live, folder, migrations_dir, now)
+    except DatabaseInUse as error:
+        raise RestoreRefused(_l("A server is running on this database: stop it first (Ctrl+C where it runs), "
+                                "then restore.")) from error
+
+
+def _restore_unserved(backup: Path, live: Path, folder: Path, migrations_dir: Path,
+                      now: datetime | None) -> RestoreResult:
     known, head = schema_revisions(migrations_dir)
     folder.mkdir(parents=True, exist_ok=True)
     fd, scratch_name = tempfile.mkstemp(dir=folder, prefix=".restore-", suffix=".partial")

@@ -15,21 +15,34 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import owner_required
 from ..auth.forms import NewPasswordForm, StaffForm
 from ..auth.services import AccountError, create_user
+from ..auth.sessions import end_every_login, logins_of
 from ..auth.views import account_label
 from ..extensions import db
+from ..fields import day_in_range
 from ..formatting import shop_zone
 from ..models import User
+from ..replies.services import ShortcutTaken
 from . import audit
 from .audit import ACTION_LABELS, TARGET_LABELS, AuditFilters, detail_lines, events, filter_choices
-from .backups import BackupError, backup_folder, find_backup, keep_count, list_backups, make_backup
-from .exports import conversation_lines, customers_csv, in_chunks
+from .backups import (
+    BackupError,
+    adopt_shared_backups,
+    backup_folder,
+    backups_work,
+    database_file,
+    find_backup,
+    keep_count,
+    list_backups,
+    make_backup,
+)
+from .exports import conversation_lines, customers_csv, in_chunks, quick_replies_csv
 from .trash import TRASH_DAYS, ParentInTrash, contents, describe, empty_trash, get_trashed, purge_expired, restore
 
 bp = Blueprint("admin", __name__)
@@ -42,8 +55,13 @@ AUDIT_PER_PAGE = 50
 @bp.get("/users")
 @owner_required
 def users():
+    return _staff_page(StaffForm())
+
+
+def _staff_page(form: StaffForm, status: int = 200):
     accounts = db.session.execute(db.select(User).order_by(User.active.desc(), User.name)).scalars().all()
-    return render_template("admin/staff.html", users=accounts, form=StaffForm())
+    return render_template("admin/staff.html", users=accounts, form=form,
+                           logins=logins_of(user.id for user in accounts)), status
 
 
 @bp.post("/users")
@@ -62,8 +80,7 @@ def add_user():
             db.session.commit()
             flash(_("Account for %(name)s created.", name=user.name), "success")
             return redirect(url_for("admin.users"))
-    accounts = db.session.execute(db.select(User).order_by(User.active.desc(), User.name)).scalars().all()
-    return render_template("admin/staff.html", users=accounts, form=form), 400
+    return _staff_page(form, 400)
 
 
 def _other_user(user_id: int) -> User:
@@ -78,7 +95,7 @@ def _other_user(user_id: int) -> User:
 def set_active(user_id: int):
     user = _other_user(user_id)
     user.active = request.form.get("active") == "1"
-    user.session_version += 1
+    end_every_login(user)
     audit.record("account_reactivated" if user.active else "account_deactivated", user, account_label(user))
     db.session.commit()
     if user.active:
@@ -88,13 +105,27 @@ def set_active(user_id: int):
     return redirect(url_for("admin.users"))
 
 
+@bp.post("/users/<int:user_id>/logout-everywhere")
+@owner_required
+def logout_everywhere(user_id: int):
+    """For a lost phone or a shared PC left logged in: every login of this account ends; the password stays."""
+    user = _other_user(user_id)
+    ended = end_every_login(user)
+    audit.record("logged_out_everywhere", user, account_label(user))
+    db.session.commit()
+    flash(ngettext("%(name)s is logged out everywhere (%(num)d login ended).",
+                   "%(name)s is logged out everywhere (%(num)d logins ended).", ended, name=user.name), "success")
+    return redirect(url_for("admin.users"))
+
+
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
 @owner_required
 def reset_password(user_id: int):
     user = _other_user(user_id)
-    form = NewPasswordForm()
+    form = NewPasswordForm(account=user)
     if form.validate_on_submit():
         user.set_password(form.password.data)
+        end_every_login(user)
         audit.record("password_reset", user, account_label(user))
         db.session.commit()
         flash(_("New password set for %(name)s.", name=user.name), "success")
@@ -108,10 +139,16 @@ def reset_password(user_id: int):
 @bp.get("/admin/backups")
 @owner_required
 def backups():
-    files = list_backups(backup_folder(current_app))
+    folder = backup_folder(current_app)
+    try:
+        adopt_shared_backups(database_file(db.engine), folder)
+    except BackupError:
+        pass  # not a SQLite file: the page says to use the database server's tools
+    files = list_backups(folder)
     sizes = {backup.name: format_decimal(backup.size / 1_000_000, format="#,##0.0") for backup in files}
     return render_template("admin/backups.html", backups=files, sizes=sizes, keep=keep_count(current_app),
-                           sqlite=db.engine.dialect.name == "sqlite")
+                           backups_work=backups_work(db.engine), postgres=db.engine.dialect.name == "postgresql",
+                           missing=_missing_backup_tools())
 
 
 @bp.post("/admin/backups")
@@ -134,8 +171,16 @@ def download_backup(name):
     path = find_backup(backup_folder(current_app), name)
     if path is None:
         abort(404)
-    return send_file(path, mimetype="application/vnd.sqlite3", as_attachment=True, download_name=path.name,
-                     max_age=0)
+    mimetype = "application/octet-stream" if path.suffix == ".dump" else "application/vnd.sqlite3"
+    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=path.name, max_age=0)
+
+
+def _missing_backup_tools() -> list[str]:
+    if db.engine.dialect.name != "postgresql":
+        return []
+    from .postgres_backups import missing_tools
+
+    return missing_tools()
 
 
 def _download_name(kind: str, extension: str) -> str:
@@ -159,6 +204,14 @@ def export_customers():
     delimiter = ";" if request.args.get("sep") == "semicolon" else ","
     return _attachment(customers_csv(delimiter=delimiter), "text/csv; charset=utf-8",
                        _download_name("customers", "csv"))
+
+
+@bp.get("/admin/export/quick-replies.csv")
+@owner_required
+def export_quick_replies():
+    delimiter = ";" if request.args.get("sep") == "semicolon" else ","
+    return _attachment(quick_replies_csv(delimiter=delimiter), "text/csv; charset=utf-8",
+                       _download_name("quick-replies", "csv"))
 
 
 @bp.get("/admin/export/conversations.jsonl")
@@ -191,6 +244,10 @@ def restore_item(kind: str, item_id: int):
     except ParentInTrash as error:
         flash(_("%(what)s is in the trash too: restore it first.", what=describe(error.parent)), "error")
         return redirect(url_for("admin.trash"))
+    except ShortcutTaken as error:
+        flash(_("Another quick reply has the shortcut /%(shortcut)s now: change its shortcut, then restore this "
+                "one.", shortcut=error.shortcut), "error")
+        return redirect(url_for("admin.trash"))
     db.session.commit()
     flash(_("%(what)s is back.", what=describe(item)), "success")
     return redirect(url_for("admin.trash"))
@@ -201,15 +258,17 @@ def restore_item(kind: str, item_id: int):
 def empty():
     counts = empty_trash()
     db.session.commit()
-    flash(_("The trash is empty: %(count)d items were deleted for good.", count=sum(counts.values())), "success")
+    flash(ngettext("The trash is empty: %(num)d item was deleted for good.",
+                   "The trash is empty: %(num)d items were deleted for good.", sum(counts.values())), "success")
     return redirect(url_for("admin.trash"))
 
 
 def _day(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name, "").strip())
+        day = date.fromisoformat(request.args.get(name, "").strip())
     except ValueError:
         return None
+    return day if day_in_range(day) else None
 
 
 @bp.get("/audit")

@@ -19,6 +19,11 @@ from .importing import ImportRun, ImportSummary, import_path
 WAIT_FOR_OTHERS = 3600  # seconds: an import started on the Import page finishes first
 
 
+def _count(number: int, noun: str) -> str:
+    """"1 file", "2 files": the command speaks English (a shop's terminal, its scripts and their logs)."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 @click.command("import-chat")
 @click.argument("path", type=click.Path(exists=True, path_type=str))
 @click.option("--format", "format_", default="auto", show_default=True,
@@ -75,31 +80,38 @@ def import_chat_command(path, format_, channel, me, customer_name, day_first, dr
 
 def _print(summary: ImportSummary, dry_run: bool) -> None:
     click.echo(
-        f"{'Dry run: ' if dry_run else ''}{summary.files} files, {summary.conversations} conversations, "
-        f"{summary.messages_imported} messages {'to import' if dry_run else 'imported'}, "
-        f"{summary.duplicates_skipped} duplicates skipped, {summary.customers_created} customers created, "
-        f"{summary.customers_matched} matched, {summary.group_chats_skipped} group chats skipped."
+        f"{'Dry run: ' if dry_run else ''}{_count(summary.files, 'file')}, "
+        f"{_count(summary.conversations, 'conversation')}, "
+        f"{_count(summary.messages_imported, 'message')} {'to import' if dry_run else 'imported'}, "
+        f"{_count(summary.duplicates_skipped, 'duplicate')} skipped, "
+        f"{_count(summary.customers_created, 'customer')} created, {summary.customers_matched} matched, "
+        f"{_count(summary.group_chats_skipped, 'group chat')} skipped."
     )
     for order in summary.date_orders:
         shown = date_order(order)
         hint = " (nothing in the file tells; --day-first or --month-first to choose)" if shown["ambiguous"] else ""
         click.echo(f"  {order['file']}: dates read {shown['used']}, {shown['span']}{hint}")
+    if summary.future_dated:
+        click.echo(f"{_count(summary.future_dated, 'message')} {'is' if summary.future_dated == 1 else 'are'} "
+                   "dated in the future: check the export's date format "
+                   "(day and month) and the phone's clock.", err=True)
     for note in summary.notes:
         lines = f" (lines {', '.join(map(str, note['lines']))})" if note["lines"] else ""
-        click.echo(f"  {note['file']}: {note['count']} messages {_NOTE_WORDS.get(note['kind'], note['kind'])}{lines}",
-                   err=True)
+        click.echo(f"  {note['file']}: {_count(note['count'], 'message')} "
+                   f"{_NOTE_WORDS.get(note['kind'], note['kind'])}{lines}", err=True)
     for warning in summary.warnings:
         line = f" line {warning['line']}" if warning.get("line") else ""
         click.echo(f"  {warning['file']}{line}: {warning['message']}", err=True)
     if summary.unreadable_lines > len(summary.warnings):
-        click.echo(f"  and {summary.unreadable_lines - len(summary.warnings)} more unreadable lines", err=True)
+        click.echo(f"  and {_count(summary.unreadable_lines - len(summary.warnings), 'more unreadable line')}",
+                   err=True)
     for error in summary.errors:
         line = f" line {error['line']}" if error.get("line") else ""
         click.echo(f"  {error['file']}{line}: {error['message']}", err=True)
 
 
 _NOTE_WORDS = {
-    "future": "dated in the future, left out",
+    "future": "dated in the future",
     "undated": "without a readable time, saved at the time of the message before",
     "untimed": "without times, saved at the time of the import",
     "cut": "longer than the limit, cut",

@@ -59,9 +59,9 @@ def note_text(note: dict, max_chars: int) -> str:
     count = note["count"]
     kind = note["kind"]
     if kind == "future":
-        return ngettext("%(num)d message dated in the future was left out: check the date order, or the phone's "
-                        "clock.", "%(num)d messages dated in the future were left out: check the date order, or "
-                        "the phone's clock.", count)
+        return ngettext("%(num)d message is dated in the future: check the day and the month, and the phone’s "
+                        "clock.", "%(num)d messages are dated in the future: check the day and the month, and "
+                        "the phone’s clock.", count)
     if kind == "undated":
         return ngettext("%(num)d message had no readable time: it is saved at the time of the message before it.",
                         "%(num)d messages had no readable time: each is saved at the time of the message before it.",

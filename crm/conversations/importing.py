@@ -42,22 +42,20 @@ from .chat_plans import (
     remember_customer_names,
     remember_our_names,
 )
-from .services import UNTIMED, _existing, conversation_near, fingerprint, print_text
+from .services import UNTIMED, _existing, conversation_near, fingerprint, in_the_future, print_text
 
 BATCH = 2000
 # Messages of a conversation this import creates are held until it ends, so its need tags go in first (see
 # _save_new_conversation); past either bound they are written as they come and tagged afterwards.
 MAX_HELD = 20_000
 MAX_HELD_CHARS = 8_000_000
-# A phone's clock or time zone a little ahead is not an error; a message days ahead is (a swapped date).
-FUTURE_SLACK = timedelta(minutes=10)
 LINES_NOTED = 20          # line numbers kept per kind of note, per file
 WARNINGS_KEPT = 200       # unreadable lines listed per import (the count is always whole)
 
 
 def preview_notes(plan: ChatPlan) -> ImportSummary:
     """What the paste preview tells besides the messages: lines it could not read, the date order it used,
-    messages dated in the future (not saved) or without a time."""
+    messages dated in the future or without a time."""
     run = ImportRun(dry_run=True)
     record_reading(run.summary, plan.chat)
     for _row in _rows(plan, run):
@@ -78,12 +76,13 @@ class ImportSummary:
     customers_matched: int = 0
     system_lines_skipped: int = 0
     group_chats_skipped: int = 0
+    future_dated: int = 0  # messages dated more than a few minutes after now: often a misread date format
     errors: list[dict] = field(default_factory=list)
     # Lines the parser could not read: {"file", "line", "message"} (the first WARNINGS_KEPT; the count is whole).
     warnings: list[dict] = field(default_factory=list)
     unreadable_lines: int = 0
     unreadable_more: bool = False  # a parser lists the first MAX_WARNINGS of a file's unreadable lines
-    # Messages not saved as they were: {"file", "kind", "count", "lines"}; kinds: "future" (skipped), "undated"
+    # Messages to look at: {"file", "kind", "count", "lines"}; kinds: "future" (saved as dated), "undated"
     # (saved at the time of the message before), "untimed" (no times at all: saved at the time of the import),
     # "cut" (longer than the limit).
     notes: list[dict] = field(default_factory=list)
@@ -407,11 +406,10 @@ class _Row:
 
 def _rows(plan: ChatPlan, run: ImportRun) -> Iterator[_Row]:
     """Messages as rows. Occurrence numbers count repeats within the same minute. A message dated in the future
-    is left out; one without a readable time in a chat that has times takes the time of the one before it;
-    a chat with no times at all (a plain paste) is saved at the time of the import."""
+    is saved as dated and counted; one without a readable time in a chat that has times takes the time of the
+    one before it; a chat with no times at all (a plain paste) is saved at the time of the import."""
     zone = shop_zone()
     now = datetime.now(timezone.utc)
-    latest = now + FUTURE_SLACK
     summary, source, lines_before = run.summary, plan.chat.source, run.lines_read
     minute, seen, previous_text, previous_time = None, {}, "", None
     no_times = plan.chat.message_count > 0 and plan.chat.untimed_messages >= plan.chat.message_count
@@ -436,9 +434,9 @@ def _rows(plan: ChatPlan, run: ImportRun) -> Iterator[_Row]:
         if sent_at is None:
             sent_at = previous_time or first_time or now
             summary.add_note(source, "undated", message.line)
-        if sent_at > latest:
+        if in_the_future(sent_at):  # saved as dated, and said: often a date read the wrong way round
             summary.add_note(source, "future", message.line)
-            continue
+            summary.future_dated += 1
         previous_time = sent_at
         this_minute = sent_at.replace(second=0, microsecond=0)
         if this_minute != minute:

@@ -1,4 +1,5 @@
 
+
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
@@ -7,17 +8,26 @@ from flask_wtf import FlaskForm
 
 from ..admin import audit
 from ..admin.trash import TRASH_DAYS, move_to_trash
-from ..customers.services import IdentityInput, create_customer, find_identity
+from ..customers.services import IdentityInput, create_customer, current_customer, find_identity, usual_channels
 from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParseError, parse_text
-from ..models import Customer, ImportJob, Message, utcnow
+from ..models import Conversation, Customer, FormSubmission, ImportJob, Message, utcnow
+from ..replies.services import record_posted_uses
+from ..sqlite import hold_customers
 from . import display, import_jobs
 from .chat_plans import ImportProblem, need_tags_for, plan_chat, preview_rows, reading_options
-from .forms import ImportForm, LogChatForm, MessagesForm, too_large_message
+from .forms import ImportForm, LogChatForm, MessagesForm, too_large_message, upload_name
 from .importing import ImportRun, ImportSummary, preview_notes, save_chat
-from .services import NewMessage, get_conversation, log_chat
+from .services import (
+    NewMessage,
+    earlier_submission,
+    get_conversation,
+    log_chat,
+    new_submission_key,
+    record_submission,
+)
 
 bp = Blueprint("conversations", __name__, url_prefix="/conversations")
 
@@ -51,14 +61,41 @@ def _wants_more_rows(form: MessagesForm) -> bool:
     return False
 
 
+def _customer_now(chosen: Customer | None) -> tuple[Customer | None, str | None]:
+    """The chosen customer as they are now, read under `hold_customers`: a colleague may have merged them into
+    another (the chat goes there, and the page says so) or moved them to the trash (refused, with the reason)."""
+    customer = current_customer(chosen) if chosen is not None else None
+    if customer is not None:
+        if customer.id != chosen.id:
+            flash(_("%(name)s was merged into %(other)s meanwhile: the chat is logged there.",
+                    name=chosen.display_name, other=customer.display_name), "info")
+        return customer, None
+    if chosen is not None and chosen.deleted_at:
+        return None, _("%(name)s was moved to the trash meanwhile: choose another customer, or ask the owner to "
+                       "restore them. Nothing was saved yet.", name=chosen.display_name)
+    return None, _("This customer no longer exists; choose another.")
+
+
+def _saved_before(earlier: FormSubmission):
+    """The answer to the second post of a form saved already: where the first one went."""
+    db.session.rollback()
+    flash(_("This chat was saved already (the form was sent twice); nothing more was added."), "info")
+    conversation = db.session.get(Conversation, earlier.conversation_id) if earlier.conversation_id else None
+    if conversation is not None and not conversation.deleted_at:
+        return redirect(url_for("conversations.show", conversation_id=conversation.id))
+    if earlier.customer_id:
+        return redirect(url_for("customers.show", customer_id=earlier.customer_id))
+    return redirect(url_for("conversations.log"))
+
+
 def _chosen_customer(form: LogChatForm) -> Customer | None:
     """The customer picked in the form, or one made from the new name (or found by the handle typed)."""
     if form.customer_id.data:
-        customer = db.session.get(Customer, form.customer_id.data)
-        if customer and not customer.deleted_at and not customer.merged_into_id:
-            return customer
-        form.customer_id.errors.append(_("This customer no longer exists; choose another."))
-        return None
+        chosen = db.session.get(Customer, form.customer_id.data)
+        customer, problem = _customer_now(chosen)
+        if problem:
+            form.customer_id.errors.append(problem)
+        return customer
     handle = (form.new_customer_handle.data or "").strip()
     if handle:
         try:
@@ -91,6 +128,8 @@ def log():
         form.customer_id.data = request.args.get("customer_id", type=int)
         _alternate_sides(form, first="customer")
     preset = db.session.get(Customer, form.customer_id.data) if form.customer_id.data else None
+    if request.method == "GET" and preset is not None:
+        form.channel.data = usual_channels([preset]).get(preset.id, form.channel.data)
     pasted = request.method == "POST" and (form.pasted.data or "").strip()
     if pasted and "add_row" not in request.form:
         return _log_pasted(form, preset, save="preview" not in request.form)
@@ -99,12 +138,21 @@ def log():
         if not messages:
             form.messages.errors.append(_("Write at least one message."))
         else:
+            # Checked and saved under the write lock: a double "Save chat" or a colleague's merge or trash of
+            # this customer at the same moment is seen here, never half-applied.
+            hold_customers(db.session, [form.customer_id.data] if form.customer_id.data else [])
+            earlier = earlier_submission(form.submission.data)
+            if earlier is not None:
+                return _saved_before(earlier)
             customer = _chosen_customer(form)
             if customer is not None:
                 result = log_chat(customer, form.channel.data, messages, logged_by_id=current_user.id)
+                record_posted_uses(result, request.form.getlist("quick_reply"), current_user)
+                record_submission(form.submission.data, result.conversation, customer)
                 db.session.commit()
                 flash(
-                    _("%(count)d messages logged for %(name)s.", count=len(result.added), name=customer.display_name)
+                    ngettext("%(num)d message logged for %(name)s.", "%(num)d messages logged for %(name)s.",
+                             len(result.added), name=customer.display_name)
                     if result.added else _("These messages were logged before; nothing added."),
                     "success",
                 )
@@ -114,17 +162,27 @@ def log():
                 return redirect(url_for("conversations.show", conversation_id=result.conversation.id))
             db.session.rollback()
     status = 400 if request.method == "POST" and "add_row" not in request.form else 200
+    _give_key(form)
     return render_template("conversations/log.html", form=form, preset=preset), status
+
+
+def _give_key(form: MessagesForm) -> None:
+    if not form.submission.data:
+        form.submission.data = new_submission_key()
 
 
 DATE_ORDERS = {"day": True, "month": False}
 
 
-def _paste_plan(form: LogChatForm, preset: Customer | None):
-    """Parse the pasted text and decide who is who, with the choices made in the preview applied."""
+def _parse_paste(form: LogChatForm, preset: Customer | None):
+    """The pasted text read with the date order chosen in the preview, if one was."""
     day_first = DATE_ORDERS.get(request.form.get("date_order", ""))
     options = reading_options(form.channel.data, customer=preset, day_first=day_first)
-    chat = parse_text(form.pasted.data, source=_("pasted text"), options=options)
+    return parse_text(form.pasted.data, source=_("pasted text"), options=options)
+
+
+def _paste_plan(form: LogChatForm, chat, preset: Customer | None):
+    """Decide who is who in the parsed paste, with the choices made in the preview applied."""
     sides = {}
     for index, author in enumerate(chat.authors):
         side = request.form.get(f"side-{index}")
@@ -140,7 +198,17 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
         problem = _("Please correct the marked fields; nothing was saved yet.")
     else:
         try:
-            plan = _paste_plan(form, preset)
+            chat = _parse_paste(form, preset)
+            if save:
+                # Who the customer is gets decided under the write lock (see log()), after the parsing.
+                hold_customers(db.session, [preset.id] if preset else [])
+                earlier = earlier_submission(form.submission.data)
+                if earlier is not None:
+                    return _saved_before(earlier)
+                if preset is not None:
+                    preset, problem = _customer_now(preset)
+            if not problem:
+                plan = _paste_plan(form, chat, preset)
         except (ParseError, ImportProblem) as error:
             problem = str(error)
     if plan is not None and plan.undecided:
@@ -149,6 +217,8 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
         run = ImportRun(logged_by_id=current_user.id, read_first=True)
         save_chat(plan, run)
         summary = run.summary
+        last = db.session.get(Conversation, summary.last_conversation_id) if summary.last_conversation_id else None
+        record_submission(form.submission.data, last, last.customer if last else None)
         if summary.messages_imported:
             audit.record("log_chat", ("conversation", summary.last_conversation_id), plan.customer_name,
                          {"messages": summary.messages_imported, "channel": plan.channel, "pasted": True})
@@ -158,21 +228,26 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
                            summary.messages_imported, name=plan.customer_name), "success")
         else:
             flash(_("These messages were logged before; nothing added."), "info")
-        future = summary.noted("future")
-        if future:
-            flash(ngettext("%(num)d message dated in the future was not saved: check the date order.",
-                           "%(num)d messages dated in the future were not saved: check the date order.", future),
-                  "error")
+        if summary.future_dated:
+            flash(ngettext("%(num)d message is dated in the future: check the day and the month, and the phone’s "
+                           "clock.", "%(num)d messages are dated in the future: check the day and the month, and "
+                           "the phone’s clock.", summary.future_dated), "error")
         if summary.last_conversation_id is None:
             flash(_("There was no message to log in the pasted text."), "error")
             return redirect(url_for("conversations.log"))
-        return redirect(url_for("conversations.show", conversation_id=summary.last_conversation_id))
+        # A paste spanning more than the conversation gap went into several conversations: the page says so.
+        parts = list(dict.fromkeys(summary.conversation_ids))
+        split = {"split": ",".join(map(str, parts))} if len(parts) > 1 else {}
+        return redirect(url_for("conversations.show", conversation_id=summary.last_conversation_id, **split))
     preview = {"plan": plan, "problem": problem, "rows": preview_rows(plan) if plan else [],
                "need_tags": need_tags_for(plan) if plan else [], "notes": preview_notes(plan) if plan else None,
                "date_order_choice": request.form.get("date_order", "")}
     if request.headers.get("HX-Request"):
         return render_template("conversations/_paste_preview.html", form=form, **preview)
+    if save:
+        db.session.rollback()
     status = 400 if problem else 200
+    _give_key(form)
     return render_template("conversations/log.html", form=form, preset=preset, **preview), status
 
 
@@ -224,18 +299,6 @@ def upload_too_large(error):
     form.export.errors = [too_large_message(current_app.config["MAX_CONTENT_LENGTH"])]
     template = "conversations/_import_panel.html" if request.headers.get("HX-Request") else "conversations/import.html"
     return render_template(template, form=form, job=None, recent=_recent_jobs()), 413
-
-
-def upload_name(filename: str | None) -> str:
-    """The uploaded file's own name (it tells the format and the chat: "WhatsApp Chat - Rina.zip"), without
-    folders or control characters, and short enough for any disk."""
-    name = "".join(ch for ch in (filename or "") if ch.isprintable()).replace("\\", "/").rsplit("/", 1)[-1].strip()
-    if name in ("", ".", ".."):
-        return "export.txt"
-    stem, dot, suffix = name.rpartition(".")
-    if len(name) > 120:
-        name = f"{stem[:100]}.{suffix[:10]}" if dot and stem else name[:120]
-    return name.lstrip(".") or "export.txt"
 
 
 def _recent_jobs(limit: int = 10) -> list[ImportJob]:
@@ -350,7 +413,22 @@ def show(conversation_id: int):
     conversation = get_conversation(conversation_id)
     form = MessagesForm()
     _alternate_sides(form, first="staff")
-    return render_template("conversations/show.html", conversation=conversation, form=form)
+    _give_key(form)
+    return render_template("conversations/show.html", conversation=conversation, form=form,
+                           split=_split_paste(conversation))
+
+
+def _split_paste(conversation: Conversation) -> list[Conversation]:
+    """The conversations one paste went into (?split=3,4,5), when there were several: each is linked."""
+    ids = [int(part) for part in request.args.get("split", "").split(",")[:50] if part.isdigit()]
+    if len(ids) < 2:
+        return []
+    parts = db.session.execute(
+        db.select(Conversation).where(Conversation.id.in_(ids), Conversation.customer_id == conversation.customer_id,
+                                      Conversation.deleted_at.is_(None))
+        .order_by(Conversation.first_message_at, Conversation.id)
+    ).scalars().all()
+    return parts if len(parts) > 1 else []
 
 
 @bp.post("/<int:conversation_id>/delete")
@@ -380,18 +458,48 @@ def delete_message(conversation_id: int, message_id: int):
 @bp.post("/<int:conversation_id>/messages")
 def add_messages(conversation_id: int):
     """Log the reply (and anything else said since) onto this conversation."""
-    conversation = get_conversation(conversation_id)
+    conversation = db.get_or_404(Conversation, conversation_id)  # in the trash meanwhile: see _log_elsewhere
     form = MessagesForm()
     if not _wants_more_rows(form) and form.validate_on_submit():
         messages = _new_messages(form)
         if messages:
+            hold_customers(db.session, [conversation.customer_id])
+            earlier = earlier_submission(form.submission.data)
+            if earlier is not None:
+                return _saved_before(earlier)
+            if conversation.deleted_at or current_customer(conversation.customer) is None:
+                return _log_elsewhere(conversation)
             result = log_chat(
                 conversation.customer, conversation.channel, messages,
                 logged_by_id=current_user.id, conversation=conversation,
             )
+            record_posted_uses(result, request.form.getlist("quick_reply"), current_user)
+            record_submission(form.submission.data, result.conversation, conversation.customer)
             db.session.commit()
-            flash(_("%(count)d messages logged.", count=len(result.added)), "success")
+            flash(ngettext("%(num)d message logged.", "%(num)d messages logged.", len(result.added))
+                  if result.added else _("These messages were logged before; nothing added."), "success")
             return redirect(url_for("conversations.show", conversation_id=conversation.id, _anchor="latest"))
         form.messages.errors.append(_("Write at least one message."))
+    if conversation.deleted_at or current_customer(conversation.customer) is None:
+        return _log_elsewhere(conversation)
     status = 200 if "add_row" in request.form else 400
+    _give_key(form)
     return render_template("conversations/show.html", conversation=conversation, form=form), status
+
+
+def _log_elsewhere(conversation: Conversation):
+    """The conversation (or its customer) went to the trash while the reply was typed: nothing is saved into it,
+    and the typed messages come back on Log chat, for its customer if they are still there."""
+    db.session.rollback()
+    form = LogChatForm(formdata=request.form)
+    form.channel.data = conversation.channel
+    customer = current_customer(conversation.customer)
+    if customer is not None:
+        form.customer_id.data = customer.id
+        flash(_("This conversation was moved to the trash meanwhile. Your messages are kept below: save them to "
+                "log them as a new conversation with %(name)s.", name=customer.display_name), "error")
+    else:
+        form.customer_id.data = None
+        flash(_("%(name)s was moved to the trash meanwhile. Your messages are kept below: choose who to log them "
+                "for.", name=conversation.customer.display_name), "error")
+    return render_template("conversations/log.html", form=form, preset=customer), 409

@@ -7,21 +7,25 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..admin import audit
 from ..auth import owner_required
 from ..extensions import db
 from ..formatting import CHANNEL_LABELS, shop_zone
 from ..identities import CHANNELS
-from ..models import ChannelCost, utcnow
+from ..models import ChannelCost, User, utcnow
+from ..replies.services import ReplyFigures, staff_reply_figures
 from . import display
 from .figures import (
     ChannelReport,
     CostEntry,
     Period,
+    ReportRow,
     channel_report,
     costs_of_month,
     months_with_costs,
     period_for,
     report_tables,
+    row_values,
     save_month_costs,
 )
 from .forms import CostsForm, PeriodForm, parse_month
@@ -63,6 +67,19 @@ def _chart_data(report: ChannelReport) -> dict:
     }
 
 
+def _reply_figures(report: ChannelReport) -> dict[str, ReplyFigures]:
+    """Replies sent through links and quick replies used, by staff row key (crm.replies); someone who only
+    replied through links, in conversations others logged, gets a row of their own."""
+    figures = {"" if user_id is None else str(user_id): value
+               for user_id, value in staff_reply_figures(report.period.start, report.period.end).items()}
+    have = {row.key for row in report.staff}
+    users = {str(u.id): u.name for u in db.session.execute(db.select(User)).scalars()}
+    report.staff.extend(ReportRow(key, users.get(key) or _("Not recorded (imported)"))
+                        for key in figures if key not in have and key in users)
+    report.staff.sort(key=lambda row: (row.key == "", str(row.label).casefold() if row.key else ""))
+    return figures
+
+
 @bp.get("/")
 def index():
     form, period, valid = _chosen_period()
@@ -70,7 +87,7 @@ def index():
     query = {key: value for key, value in request.args.items() if key in ("period", "first", "last")} if valid else {}
     return render_template(
         "reports/index.html", form=form, report=report, period=period, query=query,
-        chart_data=_chart_data(report), zone=str(shop_zone()),
+        chart_data=_chart_data(report), zone=str(shop_zone()), replies=_reply_figures(report),
     ), 200 if valid else 400
 
 
@@ -102,7 +119,12 @@ def download(table: str):
     form, period, valid = _chosen_period()
     if not valid:
         abort(400)
-    columns, rows = report_tables(channel_report(period))[table]
+    report = channel_report(period)
+    columns, rows = report_tables(report)[table]
+    if table == "staff":
+        replies = _reply_figures(report)
+        columns = (*columns, "replies_sent_via_links", "quick_replies_used")
+        rows = _with_reply_columns(report.staff, replies)
     # Excel with Indonesian regional settings splits columns on ";" and reads "," as the decimal mark.
     delimiter = ";" if request.args.get("sep") == "semicolon" else ","
     response = Response(stream_with_context(_csv(columns, rows(), delimiter)), mimetype="text/csv; charset=utf-8")
@@ -112,6 +134,14 @@ def download(table: str):
     return response
 
 
+def _with_reply_columns(staff: list[ReportRow], replies: dict[str, ReplyFigures]):
+    def rows():
+        for row in staff:
+            figures = replies.get(row.key, ReplyFigures())
+            yield [*row_values(row), figures.sent_via_links, figures.quick_replies]
+    return rows
+
+
 def _cost_fields(channel: str, cost: ChannelCost | None) -> dict:
     """A saved cost as the form shows it: nothing for a zero, 12 hours rather than 12.0."""
     if cost is None:
@@ -119,6 +149,13 @@ def _cost_fields(channel: str, cost: ChannelCost | None) -> dict:
     hours = int(cost.staff_hours) if cost.staff_hours == int(cost.staff_hours) else cost.staff_hours
     return {"channel": channel, "ads": cost.ads or None, "boosts": cost.boosts or None,
             "staff_hours": hours or None, "hourly_cost": cost.hourly_cost or None}
+
+
+def _costs_as_recorded(month) -> dict[str, dict]:
+    """A month's costs per channel as the audit trail keeps them, before and after an edit."""
+    return {channel: {"ads": cost.ads, "boosts": cost.boosts, "staff_hours": cost.staff_hours,
+                      "hourly_cost": cost.hourly_cost}
+            for channel, cost in costs_of_month(month).items()}
 
 
 @bp.route("/costs", methods=["GET", "POST"])
@@ -133,7 +170,12 @@ def costs():
                           float(entry.staff_hours.data or 0), entry.hourly_cost.data or 0)
                 for entry in (e.form for e in form.entries)
             ]
+            before = _costs_as_recorded(month)
             save_month_costs(month, entries, user_id=current_user.id)
+            after = _costs_as_recorded(month)
+            if changed := {channel: [before.get(channel), after.get(channel)] for channel in CHANNELS
+                           if before.get(channel) != after.get(channel)}:
+                audit.record("costs", "costs", f"{month:%Y-%m}", {"month": f"{month:%Y-%m}", "changed": changed})
             db.session.commit()
             flash(_("Costs for %(month)s saved.", month=format_date(month, "MMMM yyyy")), "success")
             return redirect(url_for("reports.costs", month=f"{month:%Y-%m}"))

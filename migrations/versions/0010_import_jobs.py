@@ -1,8 +1,8 @@
 """import jobs: imports run in the background and write hidden until they publish; names customers were imported under
 
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-01 09:00:00
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-01 13:00:00
 
 import_jobs holds each import's options, progress and summary. Customers and conversations get import_job_id:
 set while an import that made them is still running (deleted_at is set too, so every page leaves them out);
@@ -15,8 +15,8 @@ conversations stay; the downgrade rebuilds those tables and then the search inde
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0005'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
