@@ -366,3 +366,71 @@ def test_a_server_killed_during_an_import_shows_none_of_it_after_a_restart(serve
         restarted.stop()
     assert _query(database_url, "SELECT count(*) FROM messages WHERE body LIKE 'pesan %%'")[0] == 0
     assert _query(database_url, "SELECT count(*) FROM customers WHERE import_job_id IS NOT NULL")[0] == 0
+
+
+def _command_line_import(database_url: str, instance: Path, export: Path) -> subprocess.Popen:
+    """`flask import-chat` in a process of its own, as a shop's PC runs it beside the server."""
+    env = {**os.environ, "OBROLAN_SQLALCHEMY_DATABASE_URI": database_url, "OBROLAN_INSTANCE_PATH": str(instance)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "import-chat", str(export), "--me", "Toko Batik Sari",
+         "--json"], cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_staff_keep_logging_chats_while_the_command_line_imports(server, database_url, tmp_path):
+    export = tmp_path / "WhatsApp Chat - Rina.txt"
+    export.write_bytes(_export(40_000))
+    importing = _command_line_import(database_url, tmp_path, export)
+    acknowledged, errors, seen_hidden = [], [], []
+
+    def writer(number):
+        browser = Browser(server).login(server.emails["staff"])
+        count = 0
+        while importing.poll() is None:
+            name = f"Selama impor CLI {number}-{count}"
+            try:
+                (acknowledged if _log_chat(browser, name) else errors).append(name)
+            except Exception as error:  # noqa: BLE001 - every failure is a finding
+                errors.append(f"{name}: {error!r}")
+            count += 1
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    while importing.poll() is None:
+        job = _job(database_url) if _query(database_url, "SELECT count(*) FROM import_jobs")[0] else None
+        if job and job[1] == "running" and job[2] and _visible_messages(database_url):
+            seen_hidden.append(job[2])
+        time.sleep(0.2)
+    for thread in threads:
+        thread.join(timeout=120)
+    out, err = importing.communicate(timeout=60)
+    assert importing.returncode == 0, err.decode()[-2000:]
+    assert json.loads(out.decode().strip().splitlines()[-1])["messages_imported"] == 40_000
+    print(f"\ncommand-line import: {len(acknowledged)} chats logged meanwhile, {len(errors)} errors")
+    assert not errors, errors[:5]
+    assert len(acknowledged) >= 8
+    assert not seen_hidden, "nothing of the import is visible before it is all saved"
+    assert set(acknowledged) <= _names_in(database_url)
+    assert _visible_messages(database_url) == 40_000
+
+
+def test_a_command_line_import_killed_midway_shows_none_of_it(server, database_url, tmp_path):
+    export = tmp_path / "WhatsApp Chat - Rina.txt"
+    export.write_bytes(_export(80_000))
+    importing = _command_line_import(database_url, tmp_path, export)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and importing.poll() is None and not (
+            _query(database_url, "SELECT count(*) FROM import_jobs")[0] and (_job(database_url)[2] or 0) >= 4000):
+        time.sleep(0.05)
+    importing.send_signal(signal.SIGKILL)
+    importing.wait(timeout=20)
+    job_id, status, saved, _, _ = _job(database_url)
+    assert status == "running" and saved >= 4000, "killed in the middle of writing"
+    assert _visible_messages(database_url) == 0, "written, never shown"
+
+    browser = Browser(server).login(server.emails["owner"])
+    status, page = browser.get(f"/conversations/import/{job_id}")
+    assert status == 200 and "The import was interrupted" in page
+    assert "Rina" not in browser.get("/customers/")[1]
+    assert _query(database_url, "SELECT count(*) FROM messages WHERE body LIKE 'pesan %%'")[0] == 0
+    assert _query(database_url, "SELECT count(*) FROM customers WHERE import_job_id IS NOT NULL")[0] == 0

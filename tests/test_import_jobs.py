@@ -2,10 +2,11 @@
 publishes), what it reports (future-dated, cut, unreadable), its limits as settings, and a dry run that writes
 nothing."""
 import json
-import sqlite3
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+import sqlalchemy
 
 from crm.conversations import import_jobs
 from crm.conversations.importing import ImportRun, import_path
@@ -13,6 +14,7 @@ from crm.conversations.services import refingerprint
 from crm.customers.services import merge_customers
 from crm.extensions import db
 from crm.models import Conversation, Customer, ImportedName, ImportJob, Message
+from crm.sqlite import WRITE_LOCK_KEY
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
 RINA = SAMPLES / "whatsapp-android-id.txt"
@@ -57,6 +59,24 @@ def test_after_a_merge_the_same_chat_pasted_or_imported_again_adds_nothing(runne
     assert again["customers_created"] == 0 and again["customers_matched"] == 1
     survivor = db.session.get(Customer, kusuma.id)
     assert {c.customer_id for c in db.session.execute(db.select(Conversation)).scalars()} == {survivor.id}
+
+
+def test_chats_of_both_merged_customers_imported_or_pasted_again_add_nothing(runner, owner_client):
+    """Either side of a merge: the chats that made the survivor and the one merged into it."""
+    budi = SAMPLES / "whatsapp-ios-en-us.txt"
+    _import(runner, RINA, "--me", "Toko Batik Sari")
+    _import(runner, budi, "--me", "Admin Sari")
+    rina, budi_santoso = (db.session.execute(db.select(Customer).where(Customer.display_name == name)).scalar_one()
+                          for name in ("Rina", "Budi Santoso"))
+    assert owner_client.post(f"/customers/{budi_santoso.id}/merge", data={"other_id": rina.id}).status_code == 302
+    messages = _count(Message)
+    for path in (RINA, budi):
+        again = _import(runner, path)
+        assert again["messages_imported"] == 0 and again["customers_created"] == 0, path.name
+        assert _paste(owner_client, path.read_text(encoding="utf-8")).status_code == 302, path.name
+    assert _count(Message) == messages
+    assert _count(Customer, Customer.merged_into_id.is_(None), Customer.deleted_at.is_(None)) == 1
+    assert {c.customer_id for c in db.session.execute(db.select(Conversation)).scalars()} == {budi_santoso.id}
 
 
 def test_the_name_a_chat_came_under_finds_the_customer_after_a_rename(runner, owner_client):
@@ -210,12 +230,18 @@ def test_the_message_limit_is_a_setting(app, runner, tmp_path):
     assert _count(Message) == 0
 
 
-def test_a_dry_run_writes_nothing_and_takes_no_write_lock(runner, database_path):
-    # Another connection holds SQLite's write lock for the whole dry run: it still finishes, and writes nothing.
-    holder = sqlite3.connect(database_path, timeout=0.1, check_same_thread=False)
-    holder.execute("BEGIN IMMEDIATE")
+def test_a_dry_run_writes_nothing_and_takes_no_write_lock(app, runner, database_url):
+    # Another connection holds the write lock for the whole dry run (SQLite's; on PostgreSQL the lock every
+    # write of Obrolan takes first, crm.sqlite.hold_customers, and the tables): it still finishes, writing nothing.
+    holder = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.NullPool).connect()
     done = threading.Event()
     try:
+        if holder.dialect.name == "sqlite":
+            holder.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            holder.begin()
+            holder.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+            holder.exec_driver_sql("LOCK TABLE messages, conversations, customers, import_jobs IN EXCLUSIVE MODE")
         result = runner.invoke(args=["import-chat", str(SAMPLES), "--dry-run", "--json", "--me", "Toko Batik Sari",
                                      "--me", "Admin Sari", "--me", "Kerajinan Bu Ani"])
         done.set()

@@ -83,6 +83,15 @@ def test_no_file_and_bad_files_are_refused_on_the_form(staff_client):
     assert _count(ImportJob) == 0
 
 
+def test_an_unreadable_zip_says_so_and_imports_nothing(staff_client):
+    response = _upload(staff_client, data=b"PK\x03\x04 not really a zip" * 20, name="WhatsApp Chat - Rina.zip")
+    page = _text(response)
+    assert response.status_code == 200 and "Nothing imported" in page and "Imported" not in page
+    assert "WhatsApp Chat - Rina.zip" in page and "zip" in page.split("Nothing imported", 1)[1]
+    assert "--me" not in page and "import-chat" not in page, "no command-line hints"
+    assert _count(Message) == 0 and _count(Customer) == 0
+
+
 def test_a_file_that_is_no_chat_says_where_and_imports_nothing(staff_client):
     page = _text(_upload(staff_client, data=b"hello\nworld\n", name="../../etc/notes.txt"))
     assert "Nothing imported" in page and "notes.txt, line 1" in page and "Imported" not in page
