@@ -42,7 +42,8 @@ def _clean_value(value):
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, FileStorage) and value.filename:
-        value.filename = clean_text(value.filename)
+        # A name that was nothing but NULs must still name a file, or the form reads "no file chosen".
+        value.filename = clean_text(value.filename) or "export"
     return value
 
 
