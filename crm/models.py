@@ -147,6 +147,9 @@ class Customer(db.Model):
     # Set when merged away: the row stays so links and history still resolve to the surviving customer.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Made by an import that has not finished: hidden like the trash (deleted_at is set too) until the import
+    # publishes it; the trash leaves these rows out (see ImportJob).
+    import_job_id: Mapped[int | None] = mapped_column(ForeignKey("import_jobs.id"), index=True)
 
     # Kept from their conversations, messages, tags and follow-ups by crm.kept (one place, at every
     # commit); never written anywhere else. Lists order and filter by them without reading any conversation.
@@ -226,6 +229,8 @@ class Conversation(db.Model):
     last_side: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # As on Customer: written by an import still running, hidden until it publishes.
+    import_job_id: Mapped[int | None] = mapped_column(ForeignKey("import_jobs.id"), index=True)
     # Kept with the times above by crm.kept, from the live messages:
     # the first customer message we have not answered, unless no reply is needed (crm.today.waits).
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -276,6 +281,69 @@ class OurName(db.Model):
     channel: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     name_key: Mapped[str] = mapped_column(String(200))
+
+
+class ImportedName(db.Model):
+    """A name a customer's chats were imported or pasted under on a channel ('Rina', 'Bu Rina Batik'): the same
+    name in a later import leads back to them, also after a rename or a merge (followed to the survivor)."""
+
+    __tablename__ = "imported_names"
+    __table_args__ = (
+        UniqueConstraint("channel", "name_key", "customer_id", name="uq_imported_names_channel_name_key_customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    name_key: Mapped[str] = mapped_column(String(200))
+
+
+IMPORT_STATUSES = ("queued", "running", "confirm", "done", "failed", "interrupted", "discarded")
+
+
+class ImportJob(db.Model):
+    """One import of an upload or a path, run in the background (or by `import-chat`).
+
+    It writes in short batches, each its own transaction, so staff keep logging chats meanwhile; what it writes
+    stays hidden (customers and conversations with import_job_id and deleted_at set; messages for conversations
+    that already exist wait in a hidden conversation of their own) until `publish` shows it all in one short
+    transaction. A job whose process died is found by its worker and heartbeat, and its hidden rows deleted.
+    """
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (
+        CheckConstraint(f"status IN {_in(IMPORT_STATUSES)}", name="status"),
+        Index("ix_import_jobs_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    source_name: Mapped[str] = mapped_column(String(255))   # the file's name as the user knows it
+    path: Mapped[str] = mapped_column(Text)                   # what is read: the kept upload, or the CLI's path
+    upload: Mapped[bool] = mapped_column(default=True)        # the file at `path` is ours to delete afterwards
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    options: Mapped[dict] = mapped_column(JSON, default=dict)  # format, channel, me, day_first, customer_name
+    locale: Mapped[str | None] = mapped_column(String(10))   # the uploader's language, for the messages it reads
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    worker: Mapped[str | None] = mapped_column(String(200))    # host:pid of the process running it
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lines_read: Mapped[int] = mapped_column(Integer, default=0)
+    messages_total: Mapped[int] = mapped_column(Integer, default=0)  # messages in the chats read so far
+    messages_done: Mapped[int] = mapped_column(Integer, default=0)   # of those, saved or found already there
+    messages_saved: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    # Needed by `publish`: hidden conversations holding messages for existing ones, names to remember.
+    pending: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed", "interrupted", "discarded")
 
 
 class Tag(db.Model):

@@ -151,6 +151,30 @@ document.addEventListener("change", (event) => {
   });
 })();
 
+// Forms marked data-swap-errors answer a refusal (400, 413) with the form and its errors: show them.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const status = event.detail.xhr.status;
+  const form = event.detail.requestConfig?.elt?.closest?.("[data-swap-errors]");
+  if (form && status >= 400 && status < 500) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// A file too large to upload is said at once, before it is sent.
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (!input.matches?.("input[type=file][data-max-bytes]")) return;
+  const limit = Number(input.dataset.maxBytes);
+  const file = input.files?.[0];
+  const message = file && file.size > limit
+    ? (input.dataset.tooLarge || "").replace("%(size)s", limit >= 1048576
+      ? `${Math.floor(limit / 1048576)} MB` : `${Math.max(1, Math.floor(limit / 1024))} kB`)
+    : "";
+  input.setCustomValidity(message);
+  if (message) input.reportValidity();
+});
+
 // Top bar on a phone: the menu button opens and closes the menu (without JavaScript it is a link to #site-menu).
 document.addEventListener("click", (event) => {
   const toggle = event.target.closest("[data-menu-toggle]");

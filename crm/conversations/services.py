@@ -15,6 +15,8 @@ from ..models import Conversation, Customer, FormSubmission, Message, utcnow
 from ..needs.tagging import tag_conversation
 
 FINGERPRINT_BATCH = 500
+# The time in the fingerprint of a message pasted without times (see importing._rows).
+UNTIMED = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # A chat form posted again after this long is a new chat, not a double click.
 SUBMISSIONS_KEPT = timedelta(days=7)
 # Clocks of phones and PCs differ by a minute or two; a message later than this after now is a mistake.
@@ -74,6 +76,18 @@ def fingerprint(channel: str, customer_id: int, sent_at: datetime, side: str, bo
     text = " ".join(body.split())
     key = f"{channel}\x1f{customer_id}\x1f{minute}\x1f{side}\x1f{text}\x1f{occurrence}"
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def print_text(body: str, attachments) -> str:
+    """The text a fingerprint is made of. Exports write the same photo as "<Media omitted>" or
+    "<attached: ...jpg>": it is fingerprinted as media."""
+    return "\x00media" if attachments and _is_placeholder(body) else body
+
+
+def _is_placeholder(body: str) -> bool:
+    text = body.strip().casefold()
+    return (text.startswith("<") and text.endswith(">")) or text.endswith(("omitted", "tidak disertakan",
+                                                                          "(file attached)", "(file terlampir)"))
 
 
 def _fingerprints(channel: str, customer_id: int, messages: list[NewMessage]) -> list[str]:
@@ -233,14 +247,39 @@ def refresh_conversation_times(conversation: Conversation) -> None:
 
 
 def refingerprint(customer: Customer) -> None:
-    """After a merge the messages belong to another customer: their fingerprints must follow."""
+    """After a merge the messages belong to another customer: their fingerprints follow, made the way they were
+    first made (a message with its time, or one of a paste without times, chained to the one before), so the
+    same chat pasted or imported again is recognised as already there."""
+    before = _merged_into(customer)
     for conversation in customer.conversations:
-        prints = _fingerprints(
-            conversation.channel,
-            customer.id,
-            [NewMessage(m.sent_at, m.side, m.body) for m in conversation.messages],
-        )
+        messages = sorted(conversation.messages, key=lambda m: (m.sent_at, m.id))
+        seen: Counter = Counter()
+        previous, prints = "", []
+        for message in messages:
+            text = print_text(message.body, message.attachments)
+            key = (message.sent_at.astimezone(timezone.utc).replace(second=0, microsecond=0), message.side,
+                   " ".join(text.split()))
+            seen[key] += 1
+            chained = previous + "\x1e" + text
+            pasted = {fingerprint(conversation.channel, cid, UNTIMED, message.side, chained, 1) for cid in before}
+            if message.fingerprint in pasted:
+                prints.append(fingerprint(conversation.channel, customer.id, UNTIMED, message.side, chained, 1))
+            else:
+                prints.append(fingerprint(conversation.channel, customer.id, message.sent_at, message.side, text,
+                                          seen[key]))
+            previous = text
         taken = _existing(prints)
-        for message, print_ in zip(conversation.messages, prints, strict=False):
+        for message, print_ in zip(messages, prints, strict=True):
             message.fingerprint = None if taken.get(print_, conversation.id) != conversation.id else print_
     db.session.flush()
+
+
+def _merged_into(customer: Customer) -> set[int]:
+    """The customer's id and those of every customer merged into it, however indirectly."""
+    found, frontier = {customer.id}, [customer.id]
+    while frontier:
+        merged = db.session.execute(
+            db.select(Customer.id).where(Customer.merged_into_id.in_(frontier[:500]))).scalars().all()
+        frontier = frontier[500:] + [cid for cid in merged if cid not in found]
+        found.update(merged)
+    return found

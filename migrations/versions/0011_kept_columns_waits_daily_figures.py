@@ -1,8 +1,8 @@
 """kept columns: customers' last activity, first contact, customer since, open wait, score and list facets; conversations'
 waits and "no reply needed"; a sale without a known amount; the report's daily figures
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01 09:00:00
 
 Lists order and filter customers by columns kept on the customer (crm/kept.py), so they read no
@@ -17,8 +17,8 @@ index's triggers (0002). Only sales is rebuilt (its amount may now be empty: "am
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
