@@ -13,6 +13,7 @@ from crm.conversations.importing import ImportRun, import_path
 from crm.conversations.services import refingerprint
 from crm.customers.services import merge_customers
 from crm.extensions import db
+from crm.kept import drift
 from crm.models import Conversation, Customer, ImportedName, ImportJob, Message
 from crm.sqlite import WRITE_LOCK_KEY
 
@@ -140,6 +141,11 @@ def test_an_import_is_invisible_until_it_publishes_and_the_trash_never_shows_it(
     assert _count(Customer, Customer.deleted_at.is_(None)) == 1
     assert "gamis" in owner_client.get("/search?q=gamis").get_data(as_text=True)
     assert db.session.get(ImportJob, job.id).status == "done"
+    # What the lists keep (crm.kept) follows the publish's UPDATEs: Rina is listed with her chats' times.
+    assert drift() == []
+    rina = db.session.execute(db.select(Customer)).scalar_one()
+    assert rina.last_activity_at == db.session.execute(db.select(db.func.max(Conversation.last_message_at))).scalar()
+    assert "Rina" in owner_client.get("/customers/").get_data(as_text=True)
 
 
 def test_messages_for_an_existing_conversation_wait_and_then_join_it(runner, owner_client):
@@ -158,6 +164,7 @@ def test_messages_for_an_existing_conversation_wait_and_then_join_it(runner, own
     assert len(morning.messages) == 7, "the rest of that morning joined the conversation it belongs to"
     assert _count(Conversation) == 3 and _count(Conversation, Conversation.import_job_id.is_not(None)) == 0
     assert morning.last_message_at == max(m.sent_at for m in morning.messages)
+    assert drift() == []
 
 
 def test_a_failed_import_leaves_nothing_behind(app, runner, monkeypatch):
