@@ -13,13 +13,23 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
-  // Customer list: the box in the header picks (or unpicks) every row of the page.
+  // Customer list: the box in the header picks (or unpicks) every row of the page; the actions show once a row
+  // is picked (without scripts they are always there).
+  const markPicked = () => {
+    const bulk = document.querySelector("[data-bulk]");
+    if (bulk) bulk.toggleAttribute("data-none-picked", !document.querySelector('input[name="ids"][form="bulk"]:checked'));
+  };
   document.addEventListener("change", (event) => {
-    if (!event.target.matches("[data-pick-all]")) return;
-    document.querySelectorAll('input[name="ids"][form="bulk"]').forEach((box) => {
-      box.checked = event.target.checked;
-    });
+    if (event.target.matches("[data-pick-all]")) {
+      document.querySelectorAll('input[name="ids"][form="bulk"]').forEach((box) => {
+        box.checked = event.target.checked;
+      });
+    }
+    if (event.target.matches('[data-pick-all], input[name="ids"][form="bulk"]')) markPicked();
   });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", markPicked);
+  else markPicked();
+  document.addEventListener("htmx:afterSettle", markPicked);
 
   // Customer picker on "Log chat": choosing a search result fills the hidden customer_id.
   document.addEventListener("click", (event) => {

@@ -56,6 +56,12 @@ class ListFilters:
     descending: bool = True
 
     @property
+    def count(self) -> int:
+        """How many filters are on, for the Filters button (the search box is beside it, not behind it)."""
+        return sum(map(bool, (self.stage, self.channel, self.tag_id, self.assigned_to_id is not None, self.waiting,
+                              self.quiet_days, self.follow_up, self.won)))
+
+    @property
     def active(self) -> bool:
         return bool(self.query or self.stage or self.channel or self.tag_id or self.assigned_to_id is not None
                     or self.waiting or self.quiet_days or self.follow_up or self.won)

@@ -226,6 +226,10 @@ class PageTexts:
     def waited(self, since: datetime) -> str:
         return self._delta(self.day.now - since)
 
+    def local_day(self, moment: datetime | None) -> str:
+        """The shop's day of a moment ("Jun 4, 2024"): what "customer since" says everywhere."""
+        return self._date(to_local(moment).date()) if moment else ""
+
     def wait(self, since: datetime | None) -> str:
         """wait_text, for a row."""
         if since is None:
