@@ -44,7 +44,7 @@ from .chat_plans import (
 )
 from .services import UNTIMED, _existing, conversation_near, fingerprint, in_the_future, print_text
 
-BATCH = 2000
+BATCH = 500  # messages per transaction of a job: each holds SQLite's write lock while it writes
 # Messages of a conversation this import creates are held until it ends, so its need tags go in first (see
 # _save_new_conversation); past either bound they are written as they come and tagged afterwards.
 MAX_HELD = 20_000
@@ -473,8 +473,9 @@ def save_chat(plan: ChatPlan, run: ImportRun) -> None:
     writer = _ChatWriter(plan, run, run.customer_id_for(plan))
     run.end_batch()
     for batch in _batches(rows, BATCH):
+        prints = writer.fingerprints(batch)  # hashing is pure work: done before the write lock is taken
         run.begin_batch()
-        writer.add(batch)
+        writer.add(batch, prints)
         run.end_batch()
     run.begin_batch()
     writer.finish()
@@ -497,11 +498,14 @@ class _ChatWriter:
         self.current: _Conv | None = None
         self.last_time: datetime | None = None
 
-    def add(self, batch: list[_Row]) -> None:
+    def fingerprints(self, batch: list[_Row]) -> list[str]:
+        channel, customer_id = self.plan.channel, self.customer_id
+        return [fingerprint(channel, customer_id, row.print_time, row.side, row.print_text, row.occurrence)
+                for row in batch]
+
+    def add(self, batch: list[_Row], prints: list[str]) -> None:
         run, summary = self.run, self.run.summary
         channel, customer_id = self.plan.channel, self.customer_id
-        prints = [fingerprint(channel, customer_id, row.print_time, row.side, row.print_text, row.occurrence)
-                  for row in batch]
         existing = run.existing(prints, customer_id)
         ready, held_prints, dry = [], self.held_prints, run.dry
         created_at = datetime.now(timezone.utc)
