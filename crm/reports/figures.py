@@ -4,8 +4,7 @@ How the figures are counted (the page says the same in "How these are counted"):
 
 - A period is a run of whole days in the shop's zone (SHOP_TIMEZONE): "this month" is local midnight of the
   1st up to now; "last 30 days" is today and the 29 days before; a custom range is its first day's midnight up
-  to the midnight after its last day. Times are compared in UTC against those instants; sales (a date, already
-  the shop's day) by their day.
+  to the midnight after its last day. Times are compared in UTC against those instants.
 - Conversations: conversations whose first message is in the period, by their channel.
 - Customer messages: the customers' messages sent in the period, by their conversation's channel.
 - First response (clock hours, nights and weekends included): each unbroken run of customer messages in a
@@ -14,8 +13,9 @@ How the figures are counted (the page says the same in "How these are counted"):
   counted apart as "unanswered", not as zero and not in the average or median.
 - New customers: customers whose first conversation (ever) starts in the period, by that conversation's channel.
 - Prospects created: those new customers whose stage is anything but "no stage", or who have a sale.
-- Won customers and revenue: customers with a sale in the period and the sum of those sales, by the sale's
-  channel (where the sale came from, chosen when it is recorded).
+- A sale is a paid order (crm.orders): one with a paid step, not returned or cancelled, counted at the moment
+  it was paid. Won customers and revenue: customers with a sale in the period and the sum of those orders'
+  totals (an order of unknown amount counts as won with no revenue), by the order's channel.
 - Conversion: of the new customers on a channel, the share with a sale in the period (on any channel).
 - Revenue per conversation: the channel's revenue divided by its conversations.
 - Per need tag: the conversations of the period carrying the tag (a tag removed by hand does not count), the
@@ -43,13 +43,14 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import exists, func
+from sqlalchemy import and_, exists, func
 
 from ..extensions import db
 from ..formatting import CHANNEL_LABELS, shop_zone
 from ..identities import CHANNELS
-from ..models import ChannelCost, Conversation, ConversationTag, Customer, Message, Sale, Tag, User, utcnow
+from ..models import ChannelCost, Conversation, ConversationTag, Customer, Message, Order, OrderStep, Tag, User, utcnow
 from ..needs.tagging import tag_title
+from ..orders.services import is_paid
 
 PERIODS = ("this_month", "last_month", "last_30", "last_90", "custom")
 LONGEST_CUSTOM_DAYS = 3 * 366
@@ -333,7 +334,7 @@ def _new_customers(period: Period) -> list[_NewCustomer]:
         .where(Conversation.first_message_at.is_not(None))
         .subquery()
     )
-    has_sale = exists().where(Sale.customer_id == Customer.id)
+    has_sale = exists().where(Order.customer_id == Customer.id, is_paid())
     rows = db.session.execute(
         db.select(ranked, Customer.stage, has_sale.label("has_sale"))
         .join(Customer, Customer.id == ranked.c.customer_id)
@@ -343,10 +344,12 @@ def _new_customers(period: Period) -> list[_NewCustomer]:
 
 
 def _sales(period: Period) -> list[_Sale]:
+    """Paid orders (crm.orders), on the moment they were paid."""
     rows = db.session.execute(
-        db.select(Sale.customer_id, Sale.amount, Sale.channel, Sale.created_by_id)
-        .join(Customer, Customer.id == Sale.customer_id)
-        .where(Sale.sold_on >= period.first_day, Sale.sold_on <= period.last_day,
+        db.select(Order.customer_id, func.coalesce(Order.total, 0), Order.channel, Order.created_by_id)
+        .join(OrderStep, and_(OrderStep.order_id == Order.id, OrderStep.status == "paid"))
+        .join(Customer, Customer.id == Order.customer_id)
+        .where(OrderStep.at >= period.start, OrderStep.at < period.end, Order.status.notin_(("returned", "cancelled")),
                Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
     ).all()
     return [_Sale(*row) for row in rows]

@@ -1,4 +1,4 @@
-"""Follow-ups, pipeline stage and sales. Functions add and flush; the view commits once."""
+"""Follow-ups, pipeline stage and sales (paid orders). Functions add and flush; the view commits once."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -7,7 +7,8 @@ from flask import abort
 
 from ..extensions import db
 from ..formatting import shop_zone
-from ..models import STAGES, Conversation, Customer, FollowUp, Sale, utcnow
+from ..models import STAGES, Conversation, Customer, FollowUp, Order, utcnow
+from ..orders.services import paid_orders_of, record_paid_order
 from .queue import ShopDay, latest_conversations, shop_day
 
 # Quick choices: in how many days ("next week" is a week from today, not next Monday).
@@ -78,20 +79,14 @@ def set_stage(customer: Customer, stage: str, expected_value: int | None) -> Non
     db.session.flush()
 
 
-def record_sale(customer: Customer, *, amount: int, sold_on: date, channel: str,
-                created_by_id: int | None = None) -> Sale:
-    """A sale makes the customer won; the channel is where the sale came from, for the channel report."""
-    sale = Sale(customer_id=customer.id, amount=amount, sold_on=sold_on, channel=channel, created_by_id=created_by_id)
-    db.session.add(sale)
-    customer.stage = "won"
-    db.session.flush()
-    return sale
+def record_sale(customer: Customer, *, amount: int | None, sold_on: date, channel: str,
+                created_by_id: int | None = None) -> Order:
+    """A sale makes the customer won: an order placed and paid that day (crm.orders), where "won" is counted."""
+    return record_paid_order(customer, amount=amount, paid_on=sold_on, channel=channel, created_by_id=created_by_id)
 
 
-def sales_of(customer: Customer) -> list[Sale]:
-    return list(db.session.execute(
-        db.select(Sale).where(Sale.customer_id == customer.id).order_by(Sale.sold_on.desc(), Sale.id.desc())
-    ).scalars())
+def sales_of(customer: Customer) -> list[Order]:
+    return paid_orders_of(customer)
 
 
 def default_sale_channel(customer: Customer) -> str:
