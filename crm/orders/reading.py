@@ -133,13 +133,15 @@ def read_order_form(text: str) -> OrderFormReading | None:
                 fields[name].append(value)
             current = name if name in _MULTILINE or not value else None
             continue
-        if current and current in _MULTILINE | {"name", "phone", "courier", "payment", "quantity", "size", "colour"}:
-            fields[current].append(line.strip())
-            current = current if current in _MULTILINE else None
-            continue
         if match and len(match["key"].split()) <= 3 and not any(ch.isdigit() for ch in match["key"]) \
                 and match["value"].strip() and keys:
             extras.append((_value(match["key"]), _value(match["value"])))
+            current = None
+            continue
+        if current:
+            fields[current].append(line.strip())
+            current = current if current in _MULTILINE else None
+            continue
         current = None
     given = {name for name, values in fields.items() if any(v.strip() for v in values)}
     if len(given) < 2 or not given & {"address", "items"}:

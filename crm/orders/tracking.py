@@ -25,10 +25,13 @@ the sources noted beside each):
 - ID Express: IDE + 9-15 digits;
 - Lion Parcel: two digits, LP, 8-13 digits (11LP1234567890), or LP + 10-13 digits;
 - AnterAja: TSA + 7-14 letters or digits;
-- Pos Indonesia: the UPU S10 shape, two letters, eight digits, a check digit, ID (RR123456785ID), checked;
-- JNE: an origin code (CGK, BDO, SUB, ...) or TG, then 8-14 letters and digits, or 10-16 plain digits;
+- JNE: JNE, an origin code (CGK, BDO, SUB, ...) or TG, then 8-14 letters and digits;
+- TIKI: TKP + 10-13 digits;
+- Pos Indonesia: the UPU S10 shape, two letters, eight digits, a check digit, ID (RR123456785ID): strong when
+  the check digit is right, weak otherwise;
+These are strong: the shape alone names the courier. Weak shapes need a courier's name or a resi word near:
 - SiCepat: 12 plain digits starting with 00;
-- everything else (JNE, SiCepat, AnterAja, SAP, Wahana, Pos domestic...): 10-16 plain digits, with the name near.
+- everything else (JNE, SiCepat, AnterAja, SAP, Wahana, Pos domestic...): 10-16 plain digits.
 """
 from __future__ import annotations
 
@@ -57,7 +60,7 @@ _NAMES = {
     "jnt": r"j\s?&\s?t(?:\s?express)?|jnt(?:\s?express)?|j\s?and\s?t",
     "sicepat": r"si\s?cepat",
     "anteraja": r"anter\s?aja",
-    "pos": r"pos\s?(?:indonesia|kilat(?:\s?khusus)?)|posindo|kantor\s?pos|pt\.?\s?pos|(?:via|kirim|resi|paket)\s?pos",
+    "pos": r"pos\s?(?:indonesia|kilat(?:\s?khusus)?)|posindo|kantor\s?pos|pt\.?\s?pos|(?:(?<=via )|(?<=kirim )|(?<=resi )|(?<=paket ))pos",
     "ninja": r"ninja(?:\s?(?:xpress|express|van))?|ninjavan",
     "idexpress": r"id\s?express|ide\s?express",
     "lion": r"lion(?:\s?parcel)?",
@@ -69,7 +72,7 @@ _NAMES = {
 _NAME_RE = re.compile(
     "|".join(f"(?P<{code}>(?<![^\\W_]){pattern}(?![^\\W_]))" for code, pattern in _NAMES.items()), re.IGNORECASE)
 
-_ORIGINS = "CGK|BDO|SUB|JOG|SRG|SOC|MES|DPS|UPG|BPN|PLM|PKU|PNK|BTH|MDC|TKG|BKS|BGR|DPK|TGR|MLG|TG"
+_ORIGINS = "JNE|CGK|BDO|SUB|JOG|SRG|SOC|MES|DPS|UPG|BPN|PLM|PKU|PNK|BTH|MDC|TKG|BKS|BGR|DPK|TGR|MLG|TG"
 _SHAPES = (
     ("spx", re.compile(r"SPXID\d{9,15}")),
     ("jnt", re.compile(r"J[PDXTOB]\d{10,13}")),
@@ -78,6 +81,7 @@ _SHAPES = (
     ("lion", re.compile(r"\d{2}LP\d{8,13}|LP\d{10,13}")),
     ("anteraja", re.compile(r"TSA[A-Z0-9]{7,14}")),
     ("jne", re.compile(rf"(?:{_ORIGINS})[A-Z0-9]{{8,14}}")),
+    ("tiki", re.compile(r"TKP\d{10,13}")),
 )
 _S10 = re.compile(r"[A-Z]{2}(\d{8})(\d)ID")
 _PLAIN = re.compile(r"\d{10,16}")
@@ -120,17 +124,23 @@ def s10_ok(number: str) -> bool:
     return check == expected
 
 
-def shape_courier(number: str) -> str | None:
-    """The courier a number's shape belongs to; "" for plain digits any courier may use; None for no resi shape."""
+@dataclass(frozen=True)
+class Shape:
+    courier: str  # the courier the shape points to, "" for any
+    strong: bool  # strong: the shape alone says the courier; weak: a courier's name or a resi word must be near
+
+
+def shape_of(number: str) -> Shape | None:
+    """What a number's shape says (see the module's docstring); None for a number that is no resi's shape."""
     for code, shape in _SHAPES:
         if shape.fullmatch(number):
-            return code
-    if s10_ok(number):
-        return "pos"
+            return Shape(code, True)
+    if _S10.fullmatch(number):
+        return Shape("pos", s10_ok(number))
     if _SICEPAT.fullmatch(number):
-        return "sicepat"
+        return Shape("sicepat", False)
     if _PLAIN.fullmatch(number):
-        return ""
+        return Shape("", False)
     return None
 
 
@@ -166,32 +176,31 @@ def tracking_numbers(text: str) -> list[TrackingNumber]:
     others = [(None, m.span(), m.group()) for m in _NOT_RESI_WORDS.finditer(text)]
     found = []
     for match in _CANDIDATE.finditer(text):
-        raw = match.group(1)
-        number = raw.upper()
+        number = match.group(1).upper()
         if sum(ch.isdigit() for ch in number) < 6:
             continue
         span = match.span(1)
-        shape = shape_courier(number)
+        shape = shape_of(number)
         if shape is None:
             continue
-        if shape == "" or shape == "sicepat":
+        if not shape.strong and number.isdigit():
             if _MOBILE.fullmatch(number) or text[max(0, span[0] - 1):span[0]] == "+":
                 continue  # a phone number
             if _amount_around(text, span):
                 continue
         word = _nearest([w for w in resi_words if _same_line(text, w[1], span)] or resi_words, span)
         name = _nearest([n for n in names if n[0] in _allowed(shape)], span)
-        if shape in ("", "sicepat"):
+        if not shape.strong:
+            if not name and not word:
+                continue  # nothing near says it is a resi
             other = _nearest([o for o in others if _same_line(text, o[1], span)], span)
             closest_for = min((x[0] for x in (word, name) if x), default=None)
             if other and (closest_for is None or other[0] < closest_for):
                 continue  # a bank account, an order number, a NIK: its word is nearer than any resi word
-            if not name and not word and shape == "":
-                continue  # plain digits and nothing says resi
         if name:
             courier, said = name[1][0], (name[1][2],)
-        elif shape:
-            courier, said = shape, (_shape_text(number),)
+        elif shape.courier:
+            courier, said = shape.courier, (_shape_text(number),)
         else:
             courier, said = "", ()
         words = ((word[1][2],) if word else ()) + said
@@ -199,13 +208,13 @@ def tracking_numbers(text: str) -> list[TrackingNumber]:
     return found
 
 
-def _allowed(shape: str) -> tuple[str, ...]:
-    """Couriers whose name may speak for a number of this shape."""
-    if shape == "":
+def _allowed(shape: Shape) -> tuple[str, ...]:
+    """Couriers whose name may speak for a number of this shape: plain digits are anybody's."""
+    if shape.courier == "":
         return tuple(COURIERS)
-    if shape == "sicepat":
-        return ("sicepat", "jne", "jnt", "anteraja", "sap", "wahana", "pos", "tiki")
-    return (shape,)
+    if shape.courier == "sicepat":
+        return ("sicepat", "jne", "jnt", "anteraja", "sap", "wahana", "pos", "tiki", "idexpress", "lion")
+    return (shape.courier,)
 
 
 def _shape_text(number: str) -> str:
