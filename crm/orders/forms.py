@@ -20,7 +20,8 @@ from ..customers.forms import channel_choices
 from .labels import COURIER_LABELS, PAYMENT_LABELS, STATUS_LABELS
 from .money import NotAnAmount, read_rupiah
 
-MOMENT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+# Seconds first: a step taken from a message keeps its place after the message before it, even in one minute.
+MOMENT_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
 
 
 class RupiahField(Field):

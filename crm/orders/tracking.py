@@ -60,7 +60,8 @@ _NAMES = {
     "jnt": r"j\s?&\s?t(?:\s?express)?|jnt(?:\s?express)?|j\s?and\s?t",
     "sicepat": r"si\s?cepat",
     "anteraja": r"anter\s?aja",
-    "pos": r"pos\s?(?:indonesia|kilat(?:\s?khusus)?)|posindo|kantor\s?pos|pt\.?\s?pos|(?:(?<=via )|(?<=kirim )|(?<=resi )|(?<=paket ))pos",
+    "pos": r"pos\s?(?:indonesia|kilat(?:\s?khusus)?)|posindo|kantor\s?pos|pt\.?\s?pos"
+           r"|(?:(?<=via )|(?<=kirim )|(?<=resi )|(?<=paket ))pos",
     "ninja": r"ninja(?:\s?(?:xpress|express|van))?|ninjavan",
     "idexpress": r"id\s?express|ide\s?express",
     "lion": r"lion(?:\s?parcel)?",
