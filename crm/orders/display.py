@@ -7,6 +7,8 @@ from datetime import datetime
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from ..extensions import db
 from ..formatting import rupiah, to_local
@@ -124,6 +126,33 @@ def is_open(order: Order) -> bool:
     return order.status not in ENDINGS + ("delivered",)
 
 
+REMINDER_SECTIONS = {
+    "awaiting_payment": (_l("Orders awaiting payment"),),
+    "not_delivered": (_l("Shipped, not delivered yet"),),
+    "review": (_l("Ask for a review"),),
+    "repeat": (_l("Time to buy again?"),),
+}
+
+
+def reminder_hint(section: str, settings) -> str:
+    if section == "awaiting_payment":
+        return ngettext("Placed more than %(num)d day ago and not paid: send a reminder.",
+                        "Placed more than %(num)d days ago and not paid: send a reminder.",
+                        settings.payment_nudge_days)
+    if section == "not_delivered":
+        return ngettext("Shipped more than %(num)d day ago: check the tracking, then mark it delivered.",
+                        "Shipped more than %(num)d days ago: check the tracking, then mark it delivered.",
+                        settings.delivery_days)
+    if section == "review":
+        return ngettext("Delivered %(num)d day ago or more, nobody asked for a review yet: reviews are what the next "
+                        "customer reads first.",
+                        "Delivered %(num)d days ago or more, nobody asked for a review yet: reviews are what the "
+                        "next customer reads first.", settings.review_days)
+    return ngettext("Their last order was placed %(num)d day ago or more: remind them, it is a sale waiting.",
+                    "Their last order was placed %(num)d days ago or more: remind them, it is a sale waiting.",
+                    settings.repeat_days)
+
+
 def register(blueprint) -> None:
     blueprint.add_app_template_global(timeline, "order_timeline")
     blueprint.add_app_template_global(suggestion_views, "order_suggestions")
@@ -136,3 +165,5 @@ def register(blueprint) -> None:
     blueprint.add_app_template_global(COURIER_LABELS, "COURIER_LABELS")
     blueprint.add_app_template_global(SUGGESTION_LABELS, "SUGGESTION_LABELS")
     blueprint.add_app_template_global(ACCEPT_LABELS, "ACCEPT_LABELS")
+    blueprint.add_app_template_global(REMINDER_SECTIONS, "REMINDER_SECTIONS")
+    blueprint.add_app_template_global(reminder_hint, "reminder_hint")

@@ -16,6 +16,8 @@ from ..identities import InvalidHandle, normalise_phone
 from ..models import ORDER_STATUSES, Customer, Message, Order
 from . import display
 from .forms import NextForm, OrderForm, OrderSettingsForm, StatusForm, SuggestionForm
+from .reminders import SECTIONS as REMINDER_SECTIONS
+from .reminders import section_rows
 from .services import (
     ItemInput,
     OrderInput,
@@ -311,6 +313,18 @@ def repeat_reminded(order_id: int):
     db.session.commit()
     flash(_("Noted: %(name)s was reminded.", name=order.customer.display_name), "success")
     return redirect(_back(url_for("orders.show", order_id=order.id)))
+
+
+@bp.get("/reminders/<section>")
+def reminders(section: str):
+    """One of Today's order sections in full."""
+    if section not in REMINDER_SECTIONS:
+        abort(404)
+    from ..today.views import _filters
+
+    settings = order_settings()
+    rows, total = section_rows(section, _filters(), settings=settings)
+    return render_template("orders/reminders.html", section=section, rows=rows, total=total, settings=settings)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

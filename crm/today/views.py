@@ -10,6 +10,7 @@ from ..extensions import db
 from ..identities import CHANNELS
 from ..models import Tag, User, utcnow
 from ..needs.tagging import all_tags
+from ..orders.reminders import order_reminders
 from . import display
 from .display import customer_panel, due_text, follow_up_form, staff_choices
 from .forms import FollowUpForm, NextForm, QuickReplyForm, SnoozeForm, StageForm
@@ -72,8 +73,11 @@ def _page_context() -> dict:
 
 def queue_page():
     """The home page: who to follow up today."""
-    queue = follow_up_queue(_filters(), limit=current_app.config.get("QUEUE_SECTION_LIMIT", 20))
-    return render_template("today/index.html", queue=queue, **_page_context())
+    filters = _filters()
+    limit = current_app.config.get("QUEUE_SECTION_LIMIT", 20)
+    queue = follow_up_queue(filters, limit=limit)
+    return render_template("today/index.html", queue=queue, order_reminders=order_reminders(filters, limit=limit),
+                           **_page_context())
 
 
 @bp.get("/queue/<section>")
