@@ -12,6 +12,7 @@ from ..extensions import db
 from ..formatting import CHANNEL_LABELS, shop_zone
 from ..identities import CHANNELS
 from ..models import ChannelCost, utcnow
+from ..orders.figures import order_report, order_tables
 from . import display
 from .figures import (
     ChannelReport,
@@ -70,7 +71,7 @@ def index():
     query = {key: value for key, value in request.args.items() if key in ("period", "first", "last")} if valid else {}
     return render_template(
         "reports/index.html", form=form, report=report, period=period, query=query,
-        chart_data=_chart_data(report), zone=str(shop_zone()),
+        chart_data=_chart_data(report), zone=str(shop_zone()), orders=order_report(period),
     ), 200 if valid else 400
 
 
@@ -97,12 +98,15 @@ def _csv(columns: Iterable[str], rows: Iterable[list], delimiter: str) -> Iterat
     yield buffer.getvalue()
 
 
-@bp.get("/<any(channels, tags, staff, costs):table>.csv")
+@bp.get("/<any(channels, tags, staff, costs, order_channels, order_tags, order_staff):table>.csv")
 def download(table: str):
     form, period, valid = _chosen_period()
     if not valid:
         abort(400)
-    columns, rows = report_tables(channel_report(period))[table]
+    if table.startswith("order_"):
+        columns, rows = order_tables(order_report(period))[table]
+    else:
+        columns, rows = report_tables(channel_report(period))[table]
     # Excel with Indonesian regional settings splits columns on ";" and reads "," as the decimal mark.
     delimiter = ";" if request.args.get("sep") == "semicolon" else ","
     response = Response(stream_with_context(_csv(columns, rows(), delimiter)), mimetype="text/csv; charset=utf-8")
