@@ -409,3 +409,23 @@ def test_every_sale_becomes_a_paid_order_with_its_amount_and_day(tmp_path):
                                             (2, 1_250_000, "2026-06-01", "instagram", None)]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_paste_preview_shows_what_the_chat_holds_for_orders(staff_client, make_customer):
+    rina = make_customer("Rina", whatsapp="081299990000")
+    pasted = (
+        "17/06/26 09.00 - Rina: kak mau order ya\n"
+        "17/06/26 09.01 - Rina: " + FORM + "\n"
+        "17/06/26 09.05 - Toko Sari: Siap kak, total 370rb + ongkir 15rb = 385rb ya\n"
+        "17/06/26 09.30 - Rina: IMG-20260617-WA0003.jpg (file attached)\n"
+        "17/06/26 09.31 - Rina: sudah transfer kak\n"
+        "17/06/26 09.40 - Toko Sari: resi JNE 010880123456 ya kak\n")
+    response = staff_client.post("/conversations/log/preview", data={
+        "pasted": pasted, "customer_id": rina.id, "channel": "whatsapp", "author-0": "Rina", "side-0": "customer",
+        "author-1": "Toko Sari", "side-1": "staff"}, headers={"HX-Request": "true"})
+    page = response.get_data(as_text=True)
+    assert "Orders in this chat:" in page
+    assert "New order</strong>: 2× Gamis parang · total IDR 385,000" in page
+    assert "Paid</strong>: with a photo" in page and "<mark>sudah transfer</mark>" in page
+    assert "Shipped</strong>: JNE 010880123456" in page
+    assert db.session.execute(db.select(Order)).first() is None

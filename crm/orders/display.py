@@ -15,7 +15,7 @@ from ..formatting import rupiah, to_local
 from ..models import Conversation, Customer, Message, Order, OrderStep
 from .labels import ACCEPT_LABELS, COURIER_LABELS, PAYMENT_LABELS, STATUS_LABELS, STEP_LABELS, SUGGESTION_LABELS
 from .services import ENDINGS, conversation_suggestions, orders_of
-from .suggestions import Suggestion
+from .suggestions import ChatLine, Suggestion, suggest
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,39 @@ def suggestion_views(conversation: Conversation) -> list[SuggestionView]:
     return views
 
 
+@dataclass(frozen=True)
+class PastedSuggestion:
+    kind: str
+    title: str
+    detail: str
+    words: tuple[str, ...]
+
+
+def paste_suggestions(plan, limit: int = 2000) -> list[PastedSuggestion]:
+    """What the conversation page will offer for orders once this pasted chat is saved (nothing is done here)."""
+    lines = []
+    for index, message in enumerate(plan.chat.messages()):
+        if index >= limit:
+            break
+        lines.append(ChatLine(index, plan.sides.get(message.author, "customer"), message.body, message.sent_at,
+                              "\n".join(message.attachments)))
+    found = []
+    for s in suggest(lines):
+        if s.kind == "new_order":
+            detail = ", ".join(f"{i.quantity}× {i.name or _('(item not named)')}" for i in s.reading.items)
+            if s.reading.total is not None:
+                detail = " · ".join(p for p in (detail, _("total %(amount)s", amount=rupiah(s.reading.total))) if p)
+        elif s.kind == "paid":
+            detail = _("with a photo") if s.proof else _("no photo in the chat")
+        elif s.kind == "shipped":
+            courier = COURIER_LABELS.get(s.tracking.courier, "") if s.tracking.courier else _("courier not known")
+            detail = f"{courier} {s.tracking.number}"
+        else:
+            detail = ""
+        found.append(PastedSuggestion(s.kind, str(SUGGESTION_LABELS[s.kind]), detail, s.words + s.extra_words))
+    return found
+
+
 def _missing_label(key: str) -> str:
     return {"name": _("name"), "address": _("address"), "phone": _("phone"), "items": _("item")}[key]
 
@@ -156,6 +189,7 @@ def reminder_hint(section: str, settings) -> str:
 def register(blueprint) -> None:
     blueprint.add_app_template_global(timeline, "order_timeline")
     blueprint.add_app_template_global(suggestion_views, "order_suggestions")
+    blueprint.add_app_template_global(paste_suggestions, "paste_order_suggestions")
     blueprint.add_app_template_global(customer_orders, "customer_orders")
     blueprint.add_app_template_global(conversation_orders, "conversation_orders")
     blueprint.add_app_template_global(status_label, "order_status_label")
