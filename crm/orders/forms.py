@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import TextInput
+from wtforms.widgets import HiddenInput, TextInput
 
 from ..customers.forms import channel_choices
 from .labels import COURIER_LABELS, PAYMENT_LABELS, STATUS_LABELS
@@ -69,9 +69,9 @@ class ItemForm(FlaskForm):
 
 
 class OrderForm(FlaskForm):
-    customer_id = IntegerField(validators=[Optional()])
-    conversation_id = IntegerField(validators=[Optional()])
-    source_message_id = IntegerField(validators=[Optional()])
+    customer_id = IntegerField(validators=[Optional()], widget=HiddenInput())
+    conversation_id = IntegerField(validators=[Optional()], widget=HiddenInput())
+    source_message_id = IntegerField(validators=[Optional()], widget=HiddenInput())
     items = FieldList(FormField(ItemForm), min_entries=2, max_entries=50)
     shipping_cost = RupiahField(_l("Shipping (Rp)"), validators=[Optional()])
     discount = RupiahField(_l("Discount (Rp)"), validators=[Optional()])
@@ -114,7 +114,7 @@ class StatusForm(FlaskForm):
     at = DateTimeLocalField(_l("When (empty: now)"), format=MOMENT_FORMATS, validators=[Optional()])
     courier = SelectField(_l("Courier"), choices=courier_choices(), default="")
     tracking_number = StringField(_l("Tracking number (resi)"), validators=[Optional(), Length(max=40)])
-    message_id = IntegerField(validators=[Optional()])
+    message_id = IntegerField(validators=[Optional()], widget=HiddenInput())
     next = HiddenField()
 
 

@@ -315,16 +315,16 @@ def repeat_reminded(order_id: int):
     return redirect(_back(url_for("orders.show", order_id=order.id)))
 
 
-@bp.get("/reminders/<section>")
-def reminders(section: str):
+@bp.get("/reminders/<reminder>")
+def reminders(reminder: str):
     """One of Today's order sections in full."""
-    if section not in REMINDER_SECTIONS:
+    if reminder not in REMINDER_SECTIONS:
         abort(404)
     from ..today.views import _filters
 
     settings = order_settings()
-    rows, total = section_rows(section, _filters(), settings=settings)
-    return render_template("orders/reminders.html", section=section, rows=rows, total=total, settings=settings)
+    rows, total = section_rows(reminder, _filters(), settings=settings)
+    return render_template("orders/reminders.html", section=reminder, rows=rows, total=total, settings=settings)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -16,7 +16,8 @@ from crm.admin.backups import backup_folder, keep_count, make_backup
 from crm.admin.trash import move_to_trash
 from crm.demo import DEMO_OWNER_EMAIL, generate
 from crm.extensions import db
-from crm.models import Conversation, Customer, FollowUp, Message, Tag, User
+from crm.models import Conversation, Customer, FollowUp, Message, OrderStep, Tag, User
+from crm.orders.reminders import SECTIONS as REMINDER_SECTIONS
 
 SCREENSHOTS = Path(os.environ.get("OBROLAN_SCREENSHOTS",
                                   Path(__file__).resolve().parents[2] / "test-artifacts")) / "pages"
@@ -27,7 +28,7 @@ DEMO_PASSWORD = "demo-password-for-tests"
 NOT_PAGES = {"admin.download_backup", "admin.export_customers", "admin.export_conversations", "reports.download",
              "customers.lookup", "search.suggest", "auth.login", "auth.setup"}
 # Pages that need a query string to be a page at all.
-QUERY = {"today.add": ("customer_id",), "customers.merge": ()}
+QUERY = {"today.add": ("customer_id",), "customers.merge": (), "orders.new": ("customer_id",)}
 SCROLL_WIDTH = """() => [document.scrollingElement.scrollWidth,
                         Math.min(window.innerWidth, document.documentElement.clientWidth)]"""
 
@@ -67,10 +68,13 @@ def _parameters() -> dict[str, list[str]]:
     follow_up = _one(db.select(FollowUp.id).where(FollowUp.done_at.is_(None)).order_by(FollowUp.due_at))
     staff = _one(db.select(User.id).where(User.role == "staff").order_by(User.id))
     tag = _one(db.select(Tag.id).order_by(Tag.id))
+    # The order with the most items and steps: the widest order page.
+    order = _one(db.select(OrderStep.order_id).group_by(OrderStep.order_id).order_by(db.func.count().desc()))
     assert _one(db.select(Customer.id).where(Customer.id == busiest))
     return {
         "customer_id": [str(busiest)], "conversation_id": [str(longest)], "follow_up_id": [str(follow_up)],
         "user_id": [str(staff)], "tag_id": [str(tag)], "section": ["overdue", "today", "waiting", "hot"],
+        "order_id": [str(order)], "reminder": list(REMINDER_SECTIONS),
     }
 
 
