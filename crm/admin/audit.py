@@ -59,7 +59,7 @@ TARGET_LABELS = {
     "import": _l("Import"),
     "export": _l("Export"),
     "backup": _l("Backup"),
-    "order": _l("Order"),
+    "order": _l("Customer order"),
     "settings": _l("Settings"),
 }
 # The keys of `details` as they read on the audit page; other keys are shown as written.
