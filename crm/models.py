@@ -282,8 +282,10 @@ class Order(db.Model):
     recipient_phone: Mapped[str] = mapped_column(String(40), default="")
     address: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
-    # The "format order" message it was made from: that suggestion is not offered again.
-    source_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    # The "format order" message it was made from: that suggestion is not offered again, and two staff accepting
+    # it at the same moment make one order (unique; NULLs are distinct).
+    source_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"),
+                                                          unique=True)
     review_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     repeat_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

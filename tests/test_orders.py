@@ -429,3 +429,57 @@ def test_the_paste_preview_shows_what_the_chat_holds_for_orders(staff_client, ma
     assert "Paid</strong>: with a photo" in page and "<mark>sudah transfer</mark>" in page
     assert "Shipped</strong>: JNE 010880123456" in page
     assert db.session.execute(db.select(Order)).first() is None
+
+
+def _at_once(app, emails, request):
+    """The same request from several logged-in staff at the same moment, each in its own thread and session."""
+    import threading
+
+    clients = []
+    for email in emails:
+        client = app.test_client()
+        assert client.login(email).status_code == 302
+        clients.append(client)
+    barrier = threading.Barrier(len(clients))
+    results = [None] * len(clients)
+
+    def run(index, client):
+        with app.app_context():
+            token = client.csrf_token()
+            barrier.wait()
+            results[index] = request(client, token)
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    db.session.expire_all()
+    return results
+
+
+def test_two_staff_accepting_the_same_format_order_make_one_order(app, rina_chat, staff, owner):
+    rina, conversation = rina_chat
+    message = _message(conversation, "Nama: Rina Wati")
+
+    def accept(client, token):
+        return client.post("/orders/new", data={
+            "csrf_token": token, "customer_id": rina.id, "conversation_id": conversation.id,
+            "source_message_id": message.id, "items-0-name": "Gamis parang", "total": "385rb",
+            "channel": "whatsapp"})
+
+    responses = _at_once(app, [staff.email, owner.email], accept)
+    assert [r.status_code for r in responses] == [302, 302]
+    assert len(db.session.execute(db.select(Order)).scalars().all()) == 1
+
+
+def test_two_staff_marking_the_same_order_paid_at_once(app, make_customer, staff, owner):
+    order = an_order(make_customer("Rina"))
+
+    def mark_paid(client, token):
+        return client.post(f"/orders/{order.id}/status", data={"csrf_token": token, "status": "paid"})
+
+    responses = _at_once(app, [staff.email, owner.email], mark_paid)
+    assert [r.status_code for r in responses] == [302, 302]
+    order = db.session.get(Order, order.id)
+    assert order.status == "paid" and [s.status for s in order.steps] == ["awaiting_payment", "paid"]

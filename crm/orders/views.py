@@ -3,6 +3,7 @@ from datetime import datetime
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..admin import audit
@@ -172,15 +173,25 @@ def new():
             order = create_order(customer, _input(form), ordered_at=_local(form.ordered_at.data),
                                  conversation=conversation, source_message_id=message.id if message else None,
                                  created_by_id=current_user.id)
-        except StepRefused as error:
-            form.ordered_at.errors.append(str(error))
-        else:
             offers = offered["offers"]
             problems = save_to_customer(
                 customer, name=offers.get("name", "") if form.save_name.data else "",
                 address=offers.get("address", "") if form.save_address.data else "",
                 phone=offers.get("phone", "") if form.save_phone.data else "")
             db.session.commit()
+        except StepRefused as error:
+            db.session.rollback()
+            form.ordered_at.errors.append(str(error))
+        except IntegrityError:
+            # A colleague made the order from this message a moment ago (orders.source_message_id is unique).
+            db.session.rollback()
+            made = db.session.execute(
+                db.select(Order.id).where(Order.source_message_id == message.id)).scalar() if message else None
+            if made is None:
+                raise
+            flash(_("Order #%(number)d was made from this message already.", number=made), "info")
+            return redirect(url_for("orders.show", order_id=made))
+        else:
             flash(_("Order #%(number)d created for %(name)s.", number=order.id, name=customer.display_name), "success")
             for problem in problems:
                 flash(problem, "info")
@@ -268,11 +279,16 @@ def change_status(order_id: int):
             set_status(order, form.status.data, _local(form.at.data) or datetime.now(shop_zone()),
                        message_id=message_id, courier=form.courier.data if shipped else None,
                        tracking_number=form.tracking_number.data if shipped else None, user_id=current_user.id)
+            db.session.commit()
         except StepRefused as error:
             db.session.rollback()
             form.at.errors.append(str(error))
+        except IntegrityError:
+            # A colleague recorded the same step at the same moment (one step per status and order).
+            db.session.rollback()
+            flash(_("Someone changed this order at the same moment; here it is as it is now."), "info")
+            return redirect(url_for("orders.show", order_id=order_id))
         else:
-            db.session.commit()
             flash(_("Order #%(number)d: %(status)s.", number=order.id, status=display.status_label(order)),
                   "success")
             return redirect(_back(url_for("orders.show", order_id=order.id)))

@@ -81,7 +81,8 @@ def upgrade():
                             ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['source_message_id'], ['messages.id'], name=op.f('fk_orders_source_message_id_messages'),
                             ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_orders'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_orders')),
+    sa.UniqueConstraint('source_message_id', name=op.f('uq_orders_source_message_id'))
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_orders_conversation_id'), ['conversation_id'], unique=False)
