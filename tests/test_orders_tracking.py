@@ -145,3 +145,5 @@ def test_hostile_input_costs_little():
     assert tracking_numbers("9" * 100_000) == []
     assert tracking_numbers("resi " + "JP1234567890 " * 2_000)[0].number == "JP1234567890"
     assert tracking_numbers("") == [] and tracking_numbers("no digits here") == []
+    manifest = " ".join(f"JNE JP{n:010d}" for n in range(1_400))  # a 20,000-character message
+    assert len(tracking_numbers(manifest)) == 50, "a wall of resi is read up to a bound"

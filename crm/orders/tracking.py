@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 COURIERS = {
     "jne": "JNE",
@@ -102,6 +103,8 @@ _CANDIDATE = re.compile(r"(?<![\w+@/.#-])([A-Za-z0-9]{8,30})(?![\w@]|[.,]\d|-\d)
 _MOBILE = re.compile(r"(?:0|62)8\d{7,11}")
 
 NEAR = 60  # characters: a name or word this close to the number speaks for it
+MAX_NUMBERS = 50  # a message listing more parcels than this is a manifest, not a chat: the first ones are enough
+MAX_WORDS = 500  # names and words looked at per message, so a hostile message costs little
 
 
 @dataclass(frozen=True)
@@ -172,11 +175,13 @@ def tracking_numbers(text: str) -> list[TrackingNumber]:
     """Each tracking number in a message, with its courier (see the module's docstring)."""
     if not text or not any(ch.isdigit() for ch in text):
         return []
-    names = [(m.lastgroup, m.span(), m.group()) for m in _NAME_RE.finditer(text)]
-    resi_words = [(None, m.span(), m.group()) for m in _RESI_WORDS.finditer(text)]
-    others = [(None, m.span(), m.group()) for m in _NOT_RESI_WORDS.finditer(text)]
+    names = [(m.lastgroup, m.span(), m.group()) for m in islice(_NAME_RE.finditer(text), MAX_WORDS)]
+    resi_words = [(None, m.span(), m.group()) for m in islice(_RESI_WORDS.finditer(text), MAX_WORDS)]
+    others = [(None, m.span(), m.group()) for m in islice(_NOT_RESI_WORDS.finditer(text), MAX_WORDS)]
     found = []
     for match in _CANDIDATE.finditer(text):
+        if len(found) >= MAX_NUMBERS:
+            break
         number = match.group(1).upper()
         if sum(ch.isdigit() for ch in number) < 6:
             continue
