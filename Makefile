@@ -1,12 +1,17 @@
 # Obrolan: `make run` serves the app, `make test` runs the whole suite. Both build .venv first.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The fittest Python here (crm/python_check.py): one at the newest 3.11 security release, else a distribution's
+# 3.11 that carries the fixes (Debian's), else any 3.11. `make PYTHON=/path/to/python3.11` chooses another.
+PYTHON ?= $(shell python3 crm/python_check.py --pick python3.11 /usr/bin/python3.11 python3 2>/dev/null || \
+                  command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
+# Pinned: the venv's own pip and setuptools are whatever the Python came with (setuptools 65 for 3.11.7).
+VENV_TOOLS := pip==26.3 setuptools==84.2.1
 
-.PHONY: run test test-dates audit venv dev-venv browser db lint clean
+.PHONY: run test test-dates audit venv dev-venv browser db lint clean python-check
 
 run: venv db
 	$(FLASK) serve
@@ -40,12 +45,20 @@ audit: venv
 	$(BIN)/python -m pip install --quiet pip-audit==2.10.1
 	$(BIN)/pip-audit --strict --requirement requirements.txt
 
-venv: $(VENV)/.installed
-dev-venv: $(VENV)/.installed-dev
+venv: python-check $(VENV)/.installed
+dev-venv: python-check $(VENV)/.installed-dev
 
-$(VENV)/.installed: requirements.txt
+# Refuses a Python older than 3.11 and says what an older 3.11 lacks, for the one that makes the venv and the
+# venv's own (made earlier, perhaps by another Python).
+python-check:
+	@$(PYTHON) crm/python_check.py
+	@if [ -x $(BIN)/python ] && [ "$$($(BIN)/python -c 'import sys; print(sys.version)')" != "$$($(PYTHON) -c 'import sys; print(sys.version)')" ]; then \
+	  echo "Note: .venv was made with another Python; \`make clean\` and make it again to use $(PYTHON)." >&2; \
+	  $(BIN)/python crm/python_check.py; fi
+
+$(VENV)/.installed: requirements.txt Makefile | python-check
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(VENV_TOOLS)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 

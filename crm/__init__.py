@@ -29,10 +29,17 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
     # Werkzeug's 500 kB default for one form field would refuse a long pasted chat.
     "MAX_FORM_MEMORY_SIZE": 8 * 1024 * 1024,
+    # Failed logins from one address (any accounts), and for one account from one address.
     "LOGIN_LIMIT_PER_ADDRESS": "20 per 10 minutes",
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 10 minutes",
+    # Wrong current passwords on "change your password", per account.
+    "PASSWORD_CHECK_LIMIT": "5 per 10 minutes",
+    # A login (remember-me or not) ends on the server after this many days, and at logout.
+    "LOGIN_DAYS": 30,
     # Set to the number of reverse proxies in front (e.g. 1 for nginx doing HTTPS); 0 trusts no headers.
     "TRUSTED_PROXIES": 0,
+    # Where the (nearest) proxy connects from: its X-Forwarded-* are believed from these addresses only.
+    "TRUSTED_PROXY_ADDRESSES": ["127.0.0.1", "::1"],
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -92,7 +99,8 @@ def _instance_secret_key(instance_path: str) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .auth.services import load_user, select_locale
+    from .auth.services import select_locale
+    from .auth.sessions import load_user
     from .sqlite import configure_sqlite
 
     db.init_app(app)

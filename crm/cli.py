@@ -3,7 +3,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .admin.backups import BackupError, database_file, start_daily_backups
 from .auth.services import no_user_exists, setup_token
+from .extensions import db
+from .sqlite import DatabaseInUse, hold_while_serving
 
 
 @click.command("serve")
@@ -17,13 +20,24 @@ def serve_command(host, port):
     app = current_app._get_current_object()
     host = host or app.config["HOST"]
     port = port or int(app.config["PORT"])
+    try:
+        live = database_file(db.engine)
+    except BackupError:
+        live = None  # PostgreSQL: restoring is its own tools' business
+    if live is not None:
+        try:
+            # Held until the process ends, so `restore` knows a server has the database open.
+            app.extensions["obrolan_serving_lock"] = hold_while_serving(live)
+        except DatabaseInUse as error:
+            raise click.ClickException(str(error)) from error
     if no_user_exists():
         setup_token()  # printed now, so it is on the console before anyone opens the setup page
-    from .admin.backups import start_daily_backups
-
     start_daily_backups(app)  # only the serving process backs up daily; other commands never start it
     click.echo(f"Obrolan is serving on http://{host}:{port} (Ctrl+C stops it).", err=True)
-    serve(app, host=host, port=port, threads=int(app.config["THREADS"]), ident="Obrolan")
+    # waitress drops every X-Forwarded-* header by default; behind a proxy the app sorts them out itself
+    # (crm.security.ForwardedByTrustedProxies), believing only the proxy's own address.
+    keep_proxy_headers = {"clear_untrusted_proxy_headers": False} if app.config.get("TRUSTED_PROXIES") else {}
+    serve(app, host=host, port=port, threads=int(app.config["THREADS"]), ident="Obrolan", **keep_proxy_headers)
 
 
 def register(app: Flask) -> None:

@@ -77,8 +77,13 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    # The login this request belongs to (crm.auth.sessions); set at login and when a request loads the user.
+    login_token = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        # In the session cookie and the remember-me cookie: the session version ends every login at once
+        # (password change, deactivation, "log out everywhere"); the token ends one (logout).
+        return f"{self.id}:{self.session_version}:{self.login_token or ''}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -86,6 +91,19 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+class LoginSession(db.Model):
+    """One login on one browser (crm.auth.sessions): logging out deletes it, so a copy of its cookie is useless."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the token in the cookie: a copy of the database gives no working cookie.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Customer(db.Model):

@@ -1,7 +1,10 @@
 """What every response carries for safety: security headers, Secure cookies over HTTPS, login throttling."""
-from flask import Flask, request
+from flask import Flask, g, request
+from flask_babel.speaklater import LazyString
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from markupsafe import escape
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # No inline scripts or styles anywhere: the CSP below forbids them, so injected markup cannot run.
@@ -27,13 +30,46 @@ SECURITY_HEADERS = {
 limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", headers_enabled=False)
 
 
-def failed_login(response) -> bool:
-    # A successful login redirects; only the failures count towards the limit.
-    return response.status_code != 302
+def wrong_password_given(response) -> bool:
+    """Only a wrong password counts towards a limit (the view sets g.wrong_password), not a typo in a form."""
+    return bool(g.get("wrong_password"))
 
 
 def login_email() -> str:
     return (request.form.get("email") or "").strip().lower()[:254]
+
+
+def account_at_address() -> str:
+    """Failed logins are counted per account *and* address: guessing the owner's password from one PC pauses
+    that PC for that account, never the owner at their own (the address is counted on its own as well)."""
+    return f"{login_email()} from {get_remote_address()}"
+
+
+def own_account() -> str:
+    return f"password check of user {current_user.id}"
+
+
+FORWARDED_HEADERS = ("HTTP_FORWARDED", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
+                     "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX")
+
+
+class ForwardedByTrustedProxies:
+    """Behind nginx or Caddy doing HTTPS, the proxy's X-Forwarded-* headers tell that the request came over HTTPS
+    and from which client. Only a request that comes from the proxy's own address is believed; from anyone else
+    the headers are dropped, so a PC on the shop network can pose neither as HTTPS nor as another address (which
+    would dodge the login throttle). `serve` tells waitress to pass the headers on (see crm/cli.py)."""
+
+    def __init__(self, wsgi_app, proxies: int, addresses):
+        self.wsgi_app = wsgi_app
+        self.forwarded = ProxyFix(wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
+        self.addresses = frozenset([addresses] if isinstance(addresses, str) else addresses)
+
+    def __call__(self, environ, start_response):
+        if "*" in self.addresses or environ.get("REMOTE_ADDR") in self.addresses:
+            return self.forwarded(environ, start_response)
+        for header in FORWARDED_HEADERS:
+            environ.pop(header, None)
+        return self.wsgi_app(environ, start_response)
 
 
 class SecureCookiesOverHttps:
@@ -57,12 +93,19 @@ class SecureCookiesOverHttps:
         return self.wsgi_app(environ, start_secure)
 
 
+def escape_lazy_text() -> None:
+    """flask_babel's lazy strings pass for safe HTML (their __html__ returns the text as it is), so one that
+    carries user text (`_l("%(name)s", name=...)`) would print raw, in text and in attributes alike.
+    None of our messages holds markup, so escaping every lazy string costs nothing."""
+    LazyString.__html__ = lambda self: escape(str(self))
+
+
 def register(app: Flask) -> None:
+    escape_lazy_text()
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
     if app.config.get("TRUSTED_PROXIES"):
-        # Behind nginx/Caddy doing HTTPS: trust its X-Forwarded-* so HTTPS and client addresses are seen.
-        proxies = int(app.config["TRUSTED_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = ForwardedByTrustedProxies(app.wsgi_app, int(app.config["TRUSTED_PROXIES"]),
+                                                 app.config["TRUSTED_PROXY_ADDRESSES"])
     limiter.init_app(app)
 
     @app.after_request

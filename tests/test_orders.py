@@ -1,6 +1,7 @@
 """Orders: created by hand or from a format order in the chat, their steps and dates, the suggestions a thread
 offers and accepting them, saving a format order's details to the customer, merges, the audit trail, and the
 migration that makes every sale a paid order."""
+import re
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -364,13 +365,24 @@ def test_order_settings_are_the_owners(owner_client, staff_client):
 
 # The migration of sales ---------------------------------------------------------------------------------------
 
+def _revisions_of_the_orders_migration() -> tuple[str, str]:
+    """(its revision, the one before it), read from the file: migrations are renumbered when branches merge."""
+    from pathlib import Path
+
+    [path] = (Path(__file__).resolve().parents[1] / "migrations" / "versions").glob("*_orders_from_sales.py")
+    source = path.read_text(encoding="utf-8")
+    find = lambda name: re.search(rf"^{name} = '([^']+)'", source, re.M).group(1)  # noqa: E731
+    return find("revision"), find("down_revision")
+
+
 def test_every_sale_becomes_a_paid_order_with_its_amount_and_day(tmp_path):
     from flask_migrate import downgrade, upgrade
 
+    orders_revision, before = _revisions_of_the_orders_migration()
     path = tmp_path / "sales.sqlite"
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
     with app.app_context():
-        upgrade(revision="0005")
+        upgrade(revision=before)
         db.engine.dispose()
     connection = sqlite3.connect(path)
     connection.execute("INSERT INTO users (id, name, email, password_hash, role, active, session_version, created_at)"
@@ -390,7 +402,7 @@ def test_every_sale_becomes_a_paid_order_with_its_amount_and_day(tmp_path):
     connection.commit()
     connection.close()
     with app.app_context():
-        upgrade()
+        upgrade(revision=orders_revision)
         orders = db.session.execute(db.select(Order).order_by(Order.id)).scalars().all()
         assert [(o.customer_id, o.total, o.channel, o.created_by_id, o.status) for o in orders] == [
             (1, 370_000, "whatsapp", 1, "paid"), (2, 1_250_000, "instagram", None, "paid"),
@@ -402,7 +414,7 @@ def test_every_sale_becomes_a_paid_order_with_its_amount_and_day(tmp_path):
         assert all(o.step("awaiting_payment").at == o.step("paid").at for o in orders)
         assert [o.created_at for o in orders][1] == datetime(2026, 6, 3, 2, 0, tzinfo=timezone.utc)
         assert "sales" not in db.inspect(db.engine).get_table_names()
-        downgrade(revision="0005")
+        downgrade(revision=before)
         rows = db.session.execute(db.text(
             "SELECT customer_id, amount, sold_on, channel, created_by_id FROM sales ORDER BY id")).all()
         assert [tuple(r) for r in rows] == [(2, 0, "2025-12-31", "other", 1), (1, 370_000, "2026-05-31", "whatsapp", 1),

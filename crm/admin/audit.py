@@ -41,6 +41,7 @@ ACTION_LABELS = {
     "account_reactivated": _l("Reactivated an account"),
     "password_reset": _l("Set a new password"),
     "password_changed": _l("Changed own password"),
+    "logged_out_everywhere": _l("Logged out everywhere"),
     "export": _l("Exported"),
     "backup": _l("Made a backup"),
     "backup_restored": _l("Restored a backup"),

@@ -6,6 +6,7 @@ the backup API reads one consistent snapshot through SQLite itself, and writers 
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
@@ -18,6 +19,8 @@ from pathlib import Path
 from flask import Flask, has_request_context
 from flask_babel import gettext
 from sqlalchemy.engine import Engine
+
+from ..sqlite import DatabaseInUse, nobody_serving
 
 BACKUP_KEEP = 14
 BACKUP_EVERY = timedelta(hours=24)
@@ -194,9 +197,10 @@ def find_backup(folder: Path, name: str) -> Path | None:
 
 
 def prune_backups(folder: Path, keep: int) -> list[Path]:
-    """Delete all but the newest `keep` backups; returns what was deleted."""
+    """Delete all but the newest `keep` backups; returns what was deleted. A copy kept before a restore is
+    outside the rotation: it may be the only copy of what the restore replaced, so only the owner deletes it."""
     removed = []
-    for backup in list_backups(folder)[max(1, keep):]:
+    for backup in [b for b in list_backups(folder) if not b.before_restore][max(1, keep):]:
         backup.path.unlink(missing_ok=True)
         removed.append(backup.path)
     return removed
@@ -208,14 +212,17 @@ def make_backup(engine: Engine, folder: Path, keep: int, now: datetime | None = 
     with _lock:
         folder.mkdir(parents=True, exist_ok=True)
         path = backup_database(source, _new_name(folder, now or datetime.now(timezone.utc)))
-        prune_backups(folder, keep)
+        try:
+            prune_backups(folder, keep)
+        except OSError:  # the new backup is good all the same; the old ones go next time
+            logging.getLogger(__name__).warning("Old backups in %s could not be deleted", folder, exc_info=True)
     return path
 
 
 def backup_if_due(engine: Engine, folder: Path, keep: int, every: timedelta = BACKUP_EVERY,
                   now: datetime | None = None) -> Path | None:
     now = now or datetime.now(timezone.utc)
-    newest = next(iter(list_backups(folder)), None)
+    newest = next((b for b in list_backups(folder) if not b.before_restore), None)
     if newest and now - newest.created_at < every:
         return None
     return make_backup(engine, folder, keep, now=now)
@@ -293,7 +300,7 @@ def check_restorable(path: Path, known_revisions: list[str]) -> str:
 
 def restore_database(backup: Path, live: Path, folder: Path, migrations_dir: Path,
                      now: datetime | None = None) -> RestoreResult:
-    """Replace the live database with `backup`, after checking it. Run with the server stopped.
+    """Replace the live database with `backup`, after checking it; refused while a server has it open.
 
     The candidate is first copied to a scratch file and checked there, so what is checked is exactly what
     is written; the live file is then overwritten through the backup API, so its WAL and shared-memory
@@ -301,6 +308,16 @@ def restore_database(backup: Path, live: Path, folder: Path, migrations_dir: Pat
     backup, live = Path(backup), Path(live)
     if not backup.is_file():
         raise RestoreRefused(_l("%(path)s is not a file.", path=str(backup)))
+    try:
+        with nobody_serving(live):
+            return _restore_unserved(backup, live, folder, migrations_dir, now)
+    except DatabaseInUse as error:
+        raise RestoreRefused(_l("A server is running on this database: stop it first (Ctrl+C where it runs), "
+                                "then restore.")) from error
+
+
+def _restore_unserved(backup: Path, live: Path, folder: Path, migrations_dir: Path,
+                      now: datetime | None) -> RestoreResult:
     known, head = schema_revisions(migrations_dir)
     folder.mkdir(parents=True, exist_ok=True)
     fd, scratch_name = tempfile.mkstemp(dir=folder, prefix=".restore-", suffix=".partial")

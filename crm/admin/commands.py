@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import PROJECT_ROOT
 from ..auth.services import AccountError, create_user
@@ -39,9 +40,15 @@ def backup_command(path):
             written = backup_database(database_file(db.engine), target)
     except BackupError as error:
         raise click.ClickException(str(error)) from error
-    audit.record("backup", "backup", str(written))
-    db.session.commit()
     click.echo(f"Backup written to {written} ({written.stat().st_size:,} bytes).")
+    try:
+        audit.record("backup", "backup", str(written))
+        db.session.commit()
+    except SQLAlchemyError as error:
+        # The backup is whole and checked: a busy server or an older schema must not make it look failed.
+        db.session.rollback()
+        reason = getattr(error, "orig", None) or error
+        click.echo(f"Note: the backup is good, but it could not be noted in the audit trail ({reason}).", err=True)
 
 
 def _stamp() -> str:

@@ -15,13 +15,14 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import owner_required
 from ..auth.forms import NewPasswordForm, StaffForm
 from ..auth.services import AccountError, create_user
+from ..auth.sessions import end_every_login, logins_of
 from ..auth.views import account_label
 from ..extensions import db
 from ..formatting import shop_zone
@@ -42,8 +43,13 @@ AUDIT_PER_PAGE = 50
 @bp.get("/users")
 @owner_required
 def users():
+    return _staff_page(StaffForm())
+
+
+def _staff_page(form: StaffForm, status: int = 200):
     accounts = db.session.execute(db.select(User).order_by(User.active.desc(), User.name)).scalars().all()
-    return render_template("admin/staff.html", users=accounts, form=StaffForm())
+    return render_template("admin/staff.html", users=accounts, form=form,
+                           logins=logins_of(user.id for user in accounts)), status
 
 
 @bp.post("/users")
@@ -62,8 +68,7 @@ def add_user():
             db.session.commit()
             flash(_("Account for %(name)s created.", name=user.name), "success")
             return redirect(url_for("admin.users"))
-    accounts = db.session.execute(db.select(User).order_by(User.active.desc(), User.name)).scalars().all()
-    return render_template("admin/staff.html", users=accounts, form=form), 400
+    return _staff_page(form, 400)
 
 
 def _other_user(user_id: int) -> User:
@@ -78,7 +83,7 @@ def _other_user(user_id: int) -> User:
 def set_active(user_id: int):
     user = _other_user(user_id)
     user.active = request.form.get("active") == "1"
-    user.session_version += 1
+    end_every_login(user)
     audit.record("account_reactivated" if user.active else "account_deactivated", user, account_label(user))
     db.session.commit()
     if user.active:
@@ -88,13 +93,27 @@ def set_active(user_id: int):
     return redirect(url_for("admin.users"))
 
 
+@bp.post("/users/<int:user_id>/logout-everywhere")
+@owner_required
+def logout_everywhere(user_id: int):
+    """For a lost phone or a shared PC left logged in: every login of this account ends; the password stays."""
+    user = _other_user(user_id)
+    ended = end_every_login(user)
+    audit.record("logged_out_everywhere", user, account_label(user))
+    db.session.commit()
+    flash(ngettext("%(name)s is logged out everywhere (%(num)d login ended).",
+                   "%(name)s is logged out everywhere (%(num)d logins ended).", ended, name=user.name), "success")
+    return redirect(url_for("admin.users"))
+
+
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
 @owner_required
 def reset_password(user_id: int):
     user = _other_user(user_id)
-    form = NewPasswordForm()
+    form = NewPasswordForm(account=user)
     if form.validate_on_submit():
         user.set_password(form.password.data)
+        end_every_login(user)
         audit.record("password_reset", user, account_label(user))
         db.session.commit()
         flash(_("New password set for %(name)s.", name=user.name), "success")

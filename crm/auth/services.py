@@ -1,29 +1,18 @@
-"""Accounts: loading the logged-in user, creating accounts, the one-time setup token."""
+"""Accounts: creating them, the reader's language, the one-time setup token (logins: crm.auth.sessions)."""
 import secrets
 import sys
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app, g, has_request_context, request
 from flask_babel import gettext
 
 from ..extensions import db
 from ..models import ROLES, User
-
-MIN_PASSWORD_LENGTH = 10
+from .passwords import password_problem
 
 
 class AccountError(ValueError):
     pass
-
-
-def load_user(user_id: str) -> User | None:
-    # The id carries the session version, so a password change or deactivation ends old sessions.
-    user_pk, _, version = user_id.partition(":")
-    if not user_pk.isdigit() or not version.isdigit():
-        return None
-    user = db.session.get(User, int(user_pk))
-    if user is None or not user.active or user.session_version != int(version):
-        return None
-    return user
 
 
 def select_locale() -> str | None:
@@ -42,11 +31,23 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.execute(db.select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
 
 
+def email_problem(email: str) -> str | None:
+    """Why this is not a login e-mail address, by the same rules as the web forms (WTForms' Email validator)."""
+    try:
+        validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        return gettext("Invalid email address.")
+    return None
+
+
 def create_user(*, name: str, email: str, password: str, role: str = "staff") -> User:
+    """The web forms and `create-user` both come here, so both refuse the same e-mails and passwords."""
     if role not in ROLES:
         raise AccountError(gettext("role must be one of %(roles)s", roles=", ".join(ROLES)))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(gettext("the password needs at least %(count)d characters", count=MIN_PASSWORD_LENGTH))
+    if not name.strip():
+        raise AccountError(gettext("The name is empty."))
+    if problem := email_problem(email) or password_problem(password, name=name, email=email):
+        raise AccountError(problem)
     if find_user_by_email(email):
         raise AccountError(gettext("an account with this e-mail address exists already"))
     user = User(name=name.strip(), email=email.strip().lower(), role=role, active=True, session_version=0)

@@ -17,6 +17,7 @@ from flask_babel import gettext
 from . import meta
 from ._common import Budget, MiB, ParsedChat, ParseError, ParseOptions
 from ._dispatch import HEAD_CHARS, check_json_size, detect, load_json, meta_format, parse_decoded
+from .zipcheck import reject_overlapping_members
 
 _MEDIA_SUFFIXES = frozenset(
     ".jpg .jpeg .png .gif .webp .heic .heif .bmp .tif .tiff .svg .ico .mp4 .mov .3gp .mkv .webm .avi .m4v "
@@ -164,6 +165,7 @@ class _Archive:
         try:
             self._raw = entry.open()
             self._zip = zipfile.ZipFile(self._raw)
+            reject_overlapping_members(self._zip)
             infos = self._zip.infolist()
         except (*_UNREADABLE, ValueError) as err:
             raise ParseError(gettext("this zip cannot be read (%(error)s)", error=err), source=entry.source) from None

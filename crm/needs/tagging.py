@@ -46,10 +46,28 @@ def ensure_starter_tags() -> list[Tag]:
 
 def tag_title(tag: Tag) -> str:
     """The tag's title in the reader's language: a starter tag nobody renamed speaks Indonesian too."""
-    starter = _STARTER.get(tag.name)
-    if starter and tag.title == starter.title_en and str(get_locale() or "en").startswith("id"):
+    return _title_in_reader_language(tag.name, tag.title)
+
+
+def _title_in_reader_language(name: str, title: str) -> str:
+    starter = _STARTER.get(name)
+    if starter and title == starter.title_en and str(get_locale() or "en").startswith("id"):
         return starter.title_id
-    return tag.title
+    return title
+
+
+class TagTitle:
+    """A tag's title, put in the reader's language only when printed (for figures made before the reader is
+    known). Plain text to Jinja, so it is escaped: flask_babel's LazyString passes for safe HTML, and printed
+    a title like '<i hx-post=/logout hx-trigger=load>' as markup."""
+
+    __slots__ = ("name", "title")
+
+    def __init__(self, tag: Tag):
+        self.name, self.title = tag.name, tag.title
+
+    def __str__(self) -> str:
+        return _title_in_reader_language(self.name, self.title)
 
 
 def keywords_of(tag: Tag) -> tuple[str, ...]:

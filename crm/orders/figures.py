@@ -19,14 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from sqlalchemy import and_, case, func
 
 from ..extensions import db
 from ..formatting import CHANNEL_LABELS
 from ..identities import CHANNELS
 from ..models import ConversationTag, Customer, Order, OrderStep, Tag, User
-from ..needs.tagging import tag_title
+from ..needs.tagging import TagTitle
 
 ENDINGS = ("returned", "cancelled")
 
@@ -34,7 +33,7 @@ ENDINGS = ("returned", "cancelled")
 @dataclass(frozen=True)
 class OrderFigures:
     key: str  # the channel, the tag's name, the user's id; "" for the total
-    label: str | LazyString
+    label: str | TagTitle  # channel names are lazy; a tag's title is user text, escaped (TagTitle)
     orders: int = 0
     paid: int = 0
     revenue: int = 0
@@ -156,7 +155,7 @@ def order_report(period) -> OrderReport:
          for user_id, values in by_staff.items()),
         key=lambda row: (row.key == "", str(row.label).casefold()))
     tags = {t.id: t for t in db.session.execute(db.select(Tag).where(Tag.id.in_(list(by_tag)))).scalars()}
-    tag_rows = sorted((OrderFigures(tags[tag_id].name, LazyString(tag_title, tags[tag_id]), **values)
+    tag_rows = sorted((OrderFigures(tags[tag_id].name, TagTitle(tags[tag_id]), **values)
                        for tag_id, values in by_tag.items()), key=lambda row: (-row.orders, -row.paid))
     return OrderReport(channels, OrderFigures("", _l("All channels"), **total), tag_rows, staff)
 

@@ -49,7 +49,7 @@ from ..extensions import db
 from ..formatting import CHANNEL_LABELS, shop_zone
 from ..identities import CHANNELS
 from ..models import ChannelCost, Conversation, ConversationTag, Customer, Message, Order, OrderStep, Tag, User, utcnow
-from ..needs.tagging import tag_title
+from ..needs.tagging import TagTitle
 from ..orders.services import is_paid
 
 PERIODS = ("this_month", "last_month", "last_30", "last_90", "custom")
@@ -159,7 +159,7 @@ class ResponseTimes:
 @dataclass(frozen=True)
 class ReportRow:
     key: str  # the channel, the tag's name, the user's id; "" for the total
-    label: str | LazyString  # lazy where it depends on the reader's language
+    label: str | LazyString | TagTitle  # lazy where it depends on the reader's language (user text: TagTitle)
     new_customers: int = 0
     conversations: int = 0
     customer_messages: int = 0
@@ -482,7 +482,7 @@ def channel_report(period: Period) -> ChannelReport:
         key=lambda row: (row.key == "", str(row.label).casefold() if row.key else ""),
     )
     tags = {t.id: t for t in db.session.execute(db.select(Tag).where(Tag.id.in_(list(by_tag)))).scalars()}
-    tag_rows = [tally.row(tags[tag_id].name, LazyString(tag_title, tags[tag_id])) for tag_id, tally in sorted(
+    tag_rows = [tally.row(tags[tag_id].name, TagTitle(tags[tag_id])) for tag_id, tally in sorted(
         by_tag.items(), key=lambda item: (-item[1].conversations, tags[item[0]].title.casefold()))]
     cost_rows = [CostRow(row.key, row.label, costs[row.key], row.won, row.revenue)
                  for row in channels if row.key in costs]
