@@ -493,7 +493,8 @@ def _order(rng: random.Random, writer: _Writer, customer_id: int, channel: str, 
             steps.append(("paid", moment))
     status = max((s for s, _ in steps), key=ORDER_STEPS.index)
     if rng.random() < 0.05 and now - ordered > timedelta(days=3):
-        ending = rng.choice(("returned", "cancelled"))
+        # A parcel that went out comes back as a return; one that did not is cancelled.
+        ending = "returned" if status in ("shipped", "delivered") else "cancelled"
         steps.append((ending, min(now, moment + timedelta(days=1))))
         status = ending
     return (customer_id, channel, status, method, shipping, sum(q * p for _, _, q, p in items) + shipping,
