@@ -25,6 +25,7 @@ TEST_MOMENTS := 2026-12-01T00:30:00+07:00 2026-12-31T23:30:00+07:00 2028-02-29T1
 DATE_SENSITIVE := tests/test_clock.py tests/test_queue.py tests/test_followups.py tests/test_scoring.py \
   tests/test_reports.py tests/test_customers.py tests/test_conversations.py tests/test_trash.py tests/test_audit.py \
   tests/test_exports.py tests/browser/test_queue_journey.py tests/browser/test_report_journey.py \
+  tests/test_future_times.py tests/test_customer_since.py tests/test_audit_gaps.py tests/test_wording.py \
   tests/test_orders.py tests/test_orders_today.py tests/test_orders_report.py tests/browser/test_orders_journey.py
 
 test: dev-venv browser

@@ -392,11 +392,11 @@ def generate(conn: sqlite3.Connection, customers: int, messages: int, seed: int 
                     progress(f"{written:,} messages")
 
     for start, index, length, imported in plans:
-        emit(None if imported else start)
         customer_id = first_customer + index
         first = names[index]
-        moment, side, last_side, last_moment = start, "customer", "customer", start
+        moment, side, last_side = start, "customer", "customer"
         first_intent_message: dict[str, int] = {}
+        written_messages = []
         for _ in range(length):
             if side == "customer":
                 intent = rng.choices(intents, weights)[0]
@@ -405,14 +405,23 @@ def generate(conn: sqlite3.Connection, customers: int, messages: int, seed: int 
                     first_intent_message.setdefault(intent, message_id)
             else:
                 body, author = writer.staff_line(first), "Admin"
-            deleted = _ts(moment) if rng.random() < 0.002 else None
-            fingerprint = hashlib.sha256(f"{seed}:{message_id}".encode()).hexdigest()
-            row = (message_id, conversation_id, _ts(moment), side, author, body, "", fingerprint, _ts(moment), deleted)
-            heapq.heappush(pending, (moment, message_id, row))
+            deleted = rng.random() < 0.002
+            written_messages.append((moment, message_id, side, author, body, deleted))
             message_id += 1
-            last_side, last_moment = side, moment
+            last_side = side
             moment += timedelta(seconds=rng.randint(20, 3600))
             side = side if rng.random() < 0.3 else ("staff" if side == "customer" else "customer")
+        # A chat that started a few hours ago would run on past now: it happened that much earlier instead.
+        early = max(timedelta(0), written_messages[-1][0] - now)
+        start -= early
+        last_moment = written_messages[-1][0] - early
+        emit(None if imported else start)
+        for moment, number, side_, author, body, deleted in written_messages:
+            moment -= early
+            fingerprint = hashlib.sha256(f"{seed}:{number}".encode()).hexdigest()
+            row = (number, conversation_id, _ts(moment), side_, author, body, "", fingerprint, _ts(moment),
+                   _ts(moment) if deleted else None)
+            heapq.heappush(pending, (moment, number, row))
         conversations.append((conversation_id, customer_id, rng.choice(channels_of[index]), rng.choice(staff_ids),
                               _ts(start), _ts(last_moment), last_side, _ts(start),
                               _ts(now) if rng.random() < 0.003 else None))

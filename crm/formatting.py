@@ -3,8 +3,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_time, get_locale
 from flask_babel import lazy_gettext as _l
+
+from .amounts import grouped
 
 CHANNEL_LABELS = {
     "whatsapp": _l("WhatsApp"),
@@ -26,16 +28,46 @@ STAGE_LABELS = {
     "lost": _l("Lost"),
 }
 SIDE_LABELS = {"customer": _l("Customer"), "staff": _l("Us")}
+# The export formats crm.importers reads, as the preview and the Import page name them.
+FORMAT_LABELS = {
+    "whatsapp": "WhatsApp", "telegram": "Telegram", "messenger": "Facebook Messenger", "instagram": "Instagram",
+    "line": "LINE", "plain": _l("Name: text"),
+}
 
 
 def shop_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["SHOP_TIMEZONE"])
 
 
-def local_time(value: datetime | None, format: str = "medium") -> str:
+def moment_pattern(locale=None) -> str:
+    """How a moment is written on every page, in the reader's language: the day as `format_day` writes it
+    ("Nov 23, 2026" / "23 Nov 2026"), then the time without seconds ("9:15 AM" / "09.15")."""
+    locale = locale or get_locale()
+    return (str(locale.datetime_formats["medium"]).replace("{1}", locale.date_formats["medium"].pattern)
+            .replace("{0}", locale.time_formats["short"].pattern))
+
+
+def local_time(value: datetime | None, format: str | None = None) -> str:
+    """A moment in the shop's zone, written the one way (see moment_pattern) unless a Babel format is asked for.
+    A time without a zone is one read from a chat export: it is the shop's time already."""
     if value is None:
         return ""
-    return format_datetime(value, format)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=shop_zone())
+    return format_datetime(value, format or moment_pattern())
+
+
+def time_range(start: datetime | None, end: datetime | None) -> str:
+    """"Nov 23, 2026, 9:15 AM – 10:40 AM"; one moment when it starts and ends in the same minute; the day again
+    only when it ends on another day."""
+    if start is None:
+        return local_time(end)
+    first, last = local_time(start), local_time(end)
+    if end is None or first == last:
+        return first
+    if to_local(start).date() == to_local(end).date():
+        last = format_time(end, "short")
+    return f"{first} – {last}"
 
 
 def to_local(value: datetime) -> datetime:
@@ -43,16 +75,16 @@ def to_local(value: datetime) -> datetime:
 
 
 def rupiah(amount: int | None) -> str:
+    """"Rp 1.250.000" in Indonesian, "Rp 1,250,000" in English: the same "Rp" the labels and the inputs use."""
     if amount is None:
         return ""
-    if str(get_locale()) == "id":
-        return "Rp " + f"{amount:,}".replace(",", ".")
-    return f"IDR {amount:,}"
+    return "Rp " + grouped(amount)
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.filters.update(local_time=local_time, rupiah=rupiah, to_local=to_local)
+    app.jinja_env.filters.update(local_time=local_time, rupiah=rupiah, to_local=to_local, time_range=time_range)
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale() or "en"),
-        CHANNEL_LABELS=CHANNEL_LABELS, STAGE_LABELS=STAGE_LABELS, SIDE_LABELS=SIDE_LABELS
+        CHANNEL_LABELS=CHANNEL_LABELS, STAGE_LABELS=STAGE_LABELS, SIDE_LABELS=SIDE_LABELS,
+        FORMAT_LABELS=FORMAT_LABELS,
     )

@@ -419,6 +419,19 @@ class ChannelCost(db.Model):
         return self.ads + self.boosts + round(self.staff_hours * self.hourly_cost)
 
 
+class FormSubmission(db.Model):
+    """The one-time key a chat form carries: the same form posted twice (a double click on "Save chat", a page
+    sent again) is saved once; the second post is told where the first went."""
+
+    __tablename__ = "form_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class AuditEvent(db.Model):
     """One line of the audit trail (crm.admin.audit): only ever added, never changed or deleted."""
 

@@ -22,6 +22,9 @@
       picker.querySelector("[data-picked-name]").textContent = pick.dataset.name;
       picker.querySelector("[data-picked-label]").hidden = false;
       picker.querySelector("[data-pick-area]").hidden = true;
+      // The chat is most likely on the customer's usual channel (their latest conversation's, or their only one).
+      const channel = picker.closest("form").querySelector("select[name=channel]");
+      if (channel && pick.dataset.channel) channel.value = pick.dataset.channel;
       picker.dispatchEvent(new CustomEvent("customer-picked", { bubbles: true }));
       picker.closest("form").querySelector("[data-message-rows] textarea")?.focus();
       return;

@@ -20,8 +20,9 @@
     telegram: "#0284c7", email: "#d97706", phone: "#7c3aed", other: "#94a3b8",
   };
   const colour = (channel) => COLOURS[channel] || "#64748b";
-  const rupiah = new Intl.NumberFormat(locale === "id" ? "id-ID" : "en-US",
-    { style: "currency", currency: "IDR", maximumFractionDigits: 0 });
+  // "Rp 1.250.000" / "Rp 1,250,000", as the tables beside it write rupiah (Intl's en-US would say "IDR").
+  const grouping = new Intl.NumberFormat(locale === "id" ? "id-ID" : "en-US", { maximumFractionDigits: 0 });
+  const rupiah = { format: (value) => `Rp ${grouping.format(value)}` };
   const compact = new Intl.NumberFormat(locale === "id" ? "id-ID" : "en-US", { notation: "compact" });
 
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;

@@ -86,9 +86,12 @@ def test_merge_and_identity_removal_are_recorded(owner_client, owner, make_custo
     assert merge.summary == "Rina IG → Rina" and merge.details["merged_id"] == duplicate.id
 
     identity = db.session.execute(db.select(ChannelIdentity).where(ChannelIdentity.channel == "instagram")).scalar_one()
-    owner_client.post(f"/customers/{rina.id}/identities/{identity.id}/remove")
-    [removed] = _events("identity_removed")
-    assert removed.user_id == owner.id and removed.details == {"handle": "@rina.ig"}
+    owner_client.post(f"/customers/{rina.id}/edit", data=_customer_form(display_name="Rina", **{
+        "identities-0-identity_id": str(identity.id), "identities-0-channel": "instagram",
+        "identities-0-handle": "@rina.ig", "identities-0-remove": "y"}))
+    [removed] = _events("edit")
+    assert removed.user_id == owner.id
+    assert removed.details == {"changed": {"handles": [["+62 812-3456-7890", "@rina.ig"], ["+62 812-3456-7890"]]}}
 
 
 def test_logging_a_chat_is_recorded(staff_client, staff, make_customer):

@@ -48,10 +48,10 @@ def test_a_typed_number_of_a_known_customer_logs_to_them(owner_client, make_cust
 def test_times_are_entered_and_shown_in_the_shop_zone_and_stored_in_utc(owner_client, make_customer):
     rina = make_customer("Rina")
     form = {"customer_id": rina.id, "channel": "instagram",
-            **_rows(("customer", "pagi kak", "2026-11-23T09:15"), ("staff", "pagi", "2026-11-23T09:20"))}
+            **_rows(("customer", "pagi kak", "2025-11-23T09:15"), ("staff", "pagi", "2025-11-23T09:20"))}
     response = owner_client.post("/conversations/log", data=form)
     first = _messages()[0]
-    assert first.sent_at == datetime(2026, 11, 23, 2, 15, tzinfo=timezone.utc)
+    assert first.sent_at == datetime(2025, 11, 23, 2, 15, tzinfo=timezone.utc)
     assert "9:15" in owner_client.get(response.headers["Location"]).get_data(as_text=True)
 
 

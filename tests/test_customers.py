@@ -41,7 +41,8 @@ def test_one_identity_belongs_to_one_customer(owner_client, make_customer):
     make_customer("Rina", whatsapp="+62 812 3456 7890")
     response = owner_client.post("/customers/new", data=_new_customer_form(display_name="Someone else"))
     assert response.status_code == 400
-    assert "belongs to Rina already" in response.get_data(as_text=True)
+    rina = db.session.execute(db.select(Customer)).scalar_one()
+    assert f'belongs to <a href="/customers/{rina.id}">Rina</a> already' in response.get_data(as_text=True)
     assert db.session.execute(db.select(db.func.count(Customer.id))).scalar() == 1
 
 
@@ -55,7 +56,10 @@ def test_edit_adds_and_removes_handles(owner_client, make_customer):
     assert rina.display_name == "Rina M." and rina.stage == "interested" and rina.expected_value == 350000
     assert {i.channel for i in rina.identities} == {"whatsapp", "tiktok"}
     whatsapp_id = next(i.id for i in rina.identities if i.channel == "whatsapp")
-    assert owner_client.post(f"/customers/{rina.id}/identities/{whatsapp_id}/remove").status_code == 302
+    removing = _new_customer_form(display_name="Rina M.", **{
+        "identities-0-identity_id": str(whatsapp_id), "identities-0-channel": "whatsapp",
+        "identities-0-handle": "+62 812-3456-7890", "identities-0-remove": "y", "identities-1-handle": ""})
+    assert owner_client.post(f"/customers/{rina.id}/edit", data=removing).status_code == 302
     assert db.session.execute(db.select(ChannelIdentity).where(ChannelIdentity.id == whatsapp_id)).first() is None
 
 

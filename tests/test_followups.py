@@ -147,7 +147,7 @@ def test_becoming_won_asks_for_the_sale(staff_client, make_customer, chat):
     assert (order.total, order.step("paid").at.astimezone(WIB).date(), order.channel, order.customer_id) == (
         370000, local_today(), "instagram", rina.id), "a sale is an order paid that day"
     assert order.status == "paid" and order.created_by_id is not None
-    assert "IDR 370,000" in staff_client.get(f"/customers/{rina.id}").get_data(as_text=True)
+    assert "Rp 370,000" in staff_client.get(f"/customers/{rina.id}").get_data(as_text=True)
 
 
 def test_stage_and_expected_value_without_a_sale(staff_client, make_customer):

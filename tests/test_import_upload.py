@@ -23,7 +23,7 @@ def test_upload_a_whatsapp_zip(staff_client):
     assert db.session.execute(db.select(Message)).first() is None
 
     page = _upload(staff_client).get_data(as_text=True)
-    assert "13 messages imported" in page and "1 new customers" in page
+    assert "13 messages imported" in page and "1 new customer," in page
     assert db.session.execute(db.select(Customer.display_name)).scalar_one() == "Rina"
 
     again = _upload(staff_client).get_data(as_text=True)

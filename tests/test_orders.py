@@ -145,7 +145,7 @@ def test_a_new_order_by_hand(staff_client, make_customer):
         385_000, 15_000, "awaiting_payment", "bank_transfer")
     assert order.created_by.name == "Budi Staff"
     page = staff_client.get(f"/orders/{order.id}").get_data(as_text=True)
-    assert "Gamis parang" in page and "IDR 385,000" in page and "Awaiting payment" in page
+    assert "Gamis parang" in page and "Rp 385,000" in page and "Awaiting payment" in page
     assert "Order #%d" % order.id in staff_client.get(f"/customers/{rina.id}").get_data(as_text=True)
     [event] = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "order_created")).scalars().all()
     assert event.target_id == order.id and event.details["total"] == 385_000
@@ -190,7 +190,7 @@ def test_editing_an_order(staff_client, make_customer):
     rina = make_customer("Rina")
     order = an_order(rina)
     page = staff_client.get(f"/orders/{order.id}/edit").get_data(as_text=True)
-    assert 'value="Gamis parang"' in page and 'value="185.000"' in page
+    assert 'value="Gamis parang"' in page and 'value="185,000"' in page
     response = staff_client.post(f"/orders/{order.id}/edit", data={
         "items-0-name": "Gamis parang", "items-0-quantity": "3", "items-0-unit_price": "185.000",
         "items-1-name": "Hijab", "items-1-quantity": "1", "items-1-unit_price": "75rb", "channel": "instagram"})
@@ -252,7 +252,7 @@ def test_the_thread_suggests_and_the_shop_confirms_each_step(staff_client, rina_
     page = staff_client.get(f"/orders/new?customer_id={rina.id}&conversation_id={conversation.id}"
                             f"&message_id={form_message.id}&next={thread}").get_data(as_text=True)
     assert 'value="Gamis parang"' in page and 'value="L / Sogan"' in page and 'value="2"' in page
-    assert 'value="385.000"' in page and 'value="15.000"' in page
+    assert 'value="385,000"' in page and 'value="15,000"' in page
     assert "Jl. Melati No. 5, RT 02/RW 03, Jakarta Selatan" in page and 'value="Rina Wati"' in page
     assert '<option selected value="jne">' in page and '<option selected value="bank_transfer">' in page
     assert "Name: Rina → Rina Wati" in page and "WhatsApp number: 0812-3456-7890" in page
@@ -437,7 +437,7 @@ def test_the_paste_preview_shows_what_the_chat_holds_for_orders(staff_client, ma
         "author-1": "Toko Sari", "side-1": "staff"}, headers={"HX-Request": "true"})
     page = response.get_data(as_text=True)
     assert "Orders in this chat:" in page
-    assert "New order</strong>: 2× Gamis parang · total IDR 385,000" in page
+    assert "New order</strong>: 2× Gamis parang · total Rp 385,000" in page
     assert "Paid</strong>: with a photo" in page and "<mark>sudah transfer</mark>" in page
     assert "Shipped</strong>: JNE 010880123456" in page
     assert db.session.execute(db.select(Order)).first() is None
@@ -495,3 +495,22 @@ def test_two_staff_marking_the_same_order_paid_at_once(app, make_customer, staff
     assert [r.status_code for r in responses] == [302, 302]
     order = db.session.get(Order, order.id)
     assert order.status == "paid" and [s.status for s in order.steps] == ["awaiting_payment", "paid"]
+
+
+def test_a_customer_merged_or_trashed_meanwhile(staff_client, make_customer):
+    rina, twin = make_customer("Rina"), make_customer("Rina K")
+    merge_customers(twin, rina)
+    db.session.commit()
+    data = {"customer_id": rina.id, "items-0-name": "Gamis parang", "total": "185rb", "channel": "whatsapp",
+            "note": "titip ke satpam"}
+    response = staff_client.post("/orders/new", data=data, follow_redirects=True)
+    assert "Rina was merged into Rina K meanwhile: the order is theirs." in response.get_data(as_text=True)
+    assert db.session.execute(db.select(Order.customer_id)).scalar_one() == twin.id
+    dewi = make_customer("Dewi")
+    dewi_id = dewi.id
+    staff_client.post(f"/customers/{dewi_id}/delete")
+    response = staff_client.post("/orders/new", data={**data, "customer_id": dewi_id})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Dewi was moved to the trash meanwhile; nothing was saved." in page
+    assert "titip ke satpam" in page, "what was typed stays"
+    assert db.session.execute(db.select(db.func.count(Order.id))).scalar_one() == 1

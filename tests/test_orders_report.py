@@ -107,7 +107,7 @@ def test_the_report_page_and_its_csv(owner_client, shop):
     query = "period=custom&first=2026-05-01&last=2026-05-31"
     page = owner_client.get(f"/reports/?{query}").get_data(as_text=True)
     assert "Orders by channel" in page and "Orders by need tag" in page and "Orders by staff member" in page
-    assert "IDR 935,000" in page and "IDR 233,750" in page
+    assert "Rp 935,000" in page and "Rp 233,750" in page
     response = owner_client.get(f"/reports/order_channels.csv?{query}")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][:4] == ["name", "orders", "paid_orders", "paid_revenue_idr"]

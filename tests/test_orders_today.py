@@ -46,7 +46,7 @@ def test_orders_awaiting_payment_for_more_than_n_days(order_for):
     order_for("Eka cancelled", days_ago=5, steps=[("cancelled", 4)])
     assert names("awaiting_payment") == ["Ani"]
     [row] = section_rows("awaiting_payment")[0]
-    assert "order #%d (Gamis parang) IDR 185,000 is still waiting for payment" % row.order.id in row.nudge
+    assert "order #%d (Gamis parang) Rp 185,000 is still waiting for payment" % row.order.id in row.nudge
     assert row.nudge.startswith("Hi kak Ani,")
 
 

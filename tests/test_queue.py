@@ -221,7 +221,7 @@ def test_todays_numbers(staff_client, make_customer, chat, staff):
     numbers = follow_up_queue().numbers
     assert numbers == {"due": 2, "waiting": 1, "new_prospects": 2, "won": 1, "won_amount": 250_000}
     strip = staff_client.get("/").get_data(as_text=True)
-    assert "<strong>2</strong> follow-ups due" in strip and "IDR 250,000" in strip
+    assert "<strong>2</strong> follow-ups due" in strip and "Rp 250,000" in strip
 
 
 def test_sections_are_bounded_and_show_all_pages(app, staff_client, make_customer):

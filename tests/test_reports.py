@@ -323,7 +323,7 @@ def test_staff_see_the_report_with_its_tables_charts_data_and_the_counting_note(
     for heading in ("By channel", "By need tag", "By staff member", "How these are counted", "clock hours"):
         assert heading in page
     assert 'href="/reports/"' in page and ">Report</a>" in page
-    assert "IDR 720,000" in page and "33 min" in page and "7 h 00 min" in page and "66.7%" in page
+    assert "Rp 720,000" in page and "33 min" in page and "7 h 00 min" in page and "66.7%" in page
     assert "/reports/costs" not in page, "only the owner is offered cost entry"
     # No inline script (the CSP would refuse it): the charts' data is JSON in an attribute, read by reports.js.
     assert all('src="/static/' in tag for tag in re.findall(r"<script\b[^>]*>", page))
@@ -395,7 +395,7 @@ def test_only_the_owner_enters_costs(november_shop, owner_client, staff_client):
     cost = db.session.execute(db.select(ChannelCost)).scalar_one()
     assert (cost.channel, cost.month, cost.total) == ("whatsapp", date(2026, 11, 1), 1_200_000)
     page = owner_client.get(f"/reports/?{NOVEMBER_QUERY}").get_data(as_text=True)
-    assert "Cost per won customer" in page and "IDR 400,000" in page and "0.6×" in page
+    assert "Cost per won customer" in page and "Rp 400,000" in page and "0.6×" in page
 
     refused = owner_client.post("/reports/costs", data=data | {f"entries-{whatsapp}-ads": "-5",
                                                                f"entries-{whatsapp}-staff_hours": "sNaN"})

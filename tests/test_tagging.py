@@ -196,7 +196,7 @@ def test_owner_edits_rules_and_retags_from_the_ui(owner_client, make_customer, c
     assert tag("reseller").keywords.split("\n")[-1] == "parang"
     assert "reseller" not in active(conversation)
     response = owner_client.post("/tags/retag", follow_redirects=True)
-    assert "1 conversations re-tagged" in response.get_data(as_text=True)
+    assert "1 conversation re-tagged" in response.get_data(as_text=True)
     assert active(conversation)["reseller"].reason_word == "parang"
 
 

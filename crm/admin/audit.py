@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import has_request_context
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
-from ..formatting import CHANNEL_LABELS, SIDE_LABELS, STAGE_LABELS, local_time, shop_zone
+from ..formatting import CHANNEL_LABELS, SIDE_LABELS, STAGE_LABELS, local_time, rupiah, shop_zone
 from ..models import AuditEvent, User
 from ..orders.labels import COURIER_LABELS, PAYMENT_LABELS, STATUS_LABELS
 
@@ -45,6 +46,19 @@ ACTION_LABELS = {
     "export": _l("Exported"),
     "backup": _l("Made a backup"),
     "backup_restored": _l("Restored a backup"),
+    "sale": _l("Recorded a sale"),
+    "stage": _l("Changed the stage"),
+    "follow_up_set": _l("Set a follow-up"),
+    "follow_up_done": _l("Marked a follow-up done"),
+    "follow_up_snoozed": _l("Snoozed a follow-up"),
+    "tag_added": _l("Added a tag"),
+    "tag_edited": _l("Changed a tag or its rules"),
+    "tag_deleted": _l("Deleted a tag"),
+    "retag": _l("Re-tagged all conversations"),
+    "starter_tags": _l("Added back the starter tags"),
+    "tagged": _l("Tagged a conversation by hand"),
+    "untagged": _l("Took a tag off a conversation"),
+    "costs": _l("Changed the channel costs"),
     "order_created": _l("Created an order"),
     "order_status": _l("Changed an order's status"),
     "order_review_asked": _l("Asked for a review"),
@@ -60,6 +74,8 @@ TARGET_LABELS = {
     "import": _l("Import"),
     "export": _l("Export"),
     "backup": _l("Backup"),
+    "tag": _l("Tag"),
+    "costs": _l("Costs"),
     "order": _l("Customer order"),
     "settings": _l("Settings"),
 }
@@ -93,7 +109,23 @@ DETAIL_LABELS = {
     "customers_created": _l("Customers created"),
     "customers_matched": _l("Customers matched"),
     "system_lines_skipped": _l("System lines skipped"),
+    "future_dated": _l("Dated in the future"),
     "errors": _l("Errors"),
+    "amount": _l("Amount"),
+    "sold_on": _l("Sold on"),
+    "due_at": _l("Due"),
+    "due_on": _l("Due"),
+    "note": _l("Note"),
+    "title": _l("Title"),
+    "colour": _l("Colour"),
+    "kind": _l("Kind"),
+    "keywords": _l("Keywords"),
+    "tag": _l("Tag"),
+    "month": _l("Month"),
+    "ads": _l("Ads (Rp)"),
+    "boosts": _l("Boosts (Rp)"),
+    "staff_hours": _l("Staff hours"),
+    "hourly_cost": _l("Cost per staff hour (Rp)"),
     "address": _l("Address"),
     "items": _l("Items"),
     "total": _l("Total"),
@@ -104,7 +136,6 @@ DETAIL_LABELS = {
     "tracking_number": _l("Tracking number"),
     "recipient_name": _l("Recipient"),
     "recipient_phone": _l("Recipient's phone"),
-    "note": _l("Note"),
     "status": _l("Status"),
     "at": _l("When"),
     "message_id": _l("Message id"),
@@ -114,6 +145,8 @@ DETAIL_LABELS = {
     "repeat_days": _l("Buy-again reminder after (days)"),
     "repeat_days_by_product": _l("Buy-again days per product"),
 }
+MONEY_KEYS = frozenset({"amount", "expected_value", "ads", "boosts", "hourly_cost", "total", "shipping_cost",
+                        "discount"})
 SUMMARY_LENGTH = 300
 IMPORT_ERRORS_KEPT = 20
 _CURRENT_USER = object()
@@ -186,10 +219,14 @@ def detail_lines(details: dict | None) -> list[tuple[str, str]]:
         if key == "changed" and isinstance(value, dict):
             for name, pair in value.items():
                 before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
-                lines.append((str(DETAIL_LABELS.get(name, name)), f"{_text(name, before)} → {_text(name, after)}"))
+                lines.append((_label(name), f"{_text(name, before)} → {_text(name, after)}"))
         else:
-            lines.append((str(DETAIL_LABELS.get(key, key)), _text(key, value)))
+            lines.append((_label(key), _text(key, value)))
     return lines
+
+
+def _label(key: str) -> str:
+    return str(DETAIL_LABELS.get(key) or CHANNEL_LABELS.get(key) or key)
 
 
 def _text(key: str, value) -> str:
@@ -198,16 +235,23 @@ def _text(key: str, value) -> str:
     if isinstance(value, list):
         return ", ".join(_text(key, item) for item in value)
     if isinstance(value, dict):
-        return "; ".join(f"{name}: {_text(name, item)}" for name, item in value.items())
+        return "; ".join(f"{_label(name)}: {_text(name, item)}" for name, item in value.items())
     if isinstance(value, bool):
         return "✓" if value else "✗"
+    if key in MONEY_KEYS and isinstance(value, int):
+        return rupiah(value)
     labels = {"stage": STAGE_LABELS, "channel": CHANNEL_LABELS, "side": SIDE_LABELS, "status": STATUS_LABELS,
               "payment_method": PAYMENT_LABELS, "courier": COURIER_LABELS}.get(key)
     if labels and value in labels:
         return str(labels[value])
     if (key.endswith("_at") or key == "at") and isinstance(value, str):
         try:
-            return local_time(datetime.fromisoformat(value), "short")
+            return local_time(datetime.fromisoformat(value))
+        except ValueError:
+            pass
+    if key.endswith("_on") and isinstance(value, str):
+        try:
+            return format_date(date.fromisoformat(value), "medium")
         except ValueError:
             pass
     return str(value)

@@ -1,5 +1,5 @@
 """Backups of the SQLite database: made with SQLite's online backup API while the app runs, checked before a
-restore, the last N kept in instance/backups/.
+restore, the last N kept in instance/backups/<database>/.
 
 A plain file copy of a WAL database can miss what is still in the -wal file or catch a page half-written;
 the backup API reads one consistent snapshot through SQLite itself, and writers carry on meanwhile.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from flask import Flask, has_request_context
 from flask_babel import gettext
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from ..sqlite import DatabaseInUse, nobody_serving
 
@@ -83,7 +83,42 @@ class RestoreResult:
 
 
 def backup_folder(app: Flask) -> Path:
-    return Path(app.config.get("BACKUP_DIR") or Path(app.instance_path) / "backups")
+    """This database's own folder, <BACKUP_DIR>/<database file name without .sqlite>/: two shops served from one
+    checkout never list, download, prune or count each other's backups."""
+    root = Path(app.config.get("BACKUP_DIR") or Path(app.instance_path) / "backups")
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    stem = Path(url.database or url.host or "database").stem
+    return root / (re.sub(r"[^\w.\-]", "_", stem).strip("._") or "database")
+
+
+def _shop_of(path: Path) -> tuple | None:
+    """What tells one shop's database from another's: its first account, made at setup and never changed."""
+    try:
+        connection = _connect(path, read_only=True)
+        try:
+            return connection.execute("SELECT id, email, created_at FROM users ORDER BY id LIMIT 1").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return None
+
+
+def adopt_shared_backups(live: Path, folder: Path) -> list[Path]:
+    """Backups made before each database had its own folder lie in the folder above, mixed: move those of this
+    database (the same first account) into its folder; others stay for their own database to take."""
+    shared = list_backups(folder.parent)
+    shop = _shop_of(live) if shared else None
+    if shop is None:
+        return []
+    moved = []
+    for backup in shared:
+        if _shop_of(backup.path) == shop:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / backup.name
+            if not target.exists():
+                os.replace(backup.path, target)
+                moved.append(target)
+    return moved
 
 
 def keep_count(app: Flask) -> int:
@@ -210,6 +245,7 @@ def make_backup(engine: Engine, folder: Path, keep: int, now: datetime | None = 
     """A timestamped backup in the backups folder, then only the newest `keep` are kept."""
     source = database_file(engine)
     with _lock:
+        adopt_shared_backups(source, folder)
         folder.mkdir(parents=True, exist_ok=True)
         path = backup_database(source, _new_name(folder, now or datetime.now(timezone.utc)))
         try:
@@ -222,6 +258,8 @@ def make_backup(engine: Engine, folder: Path, keep: int, now: datetime | None = 
 def backup_if_due(engine: Engine, folder: Path, keep: int, every: timedelta = BACKUP_EVERY,
                   now: datetime | None = None) -> Path | None:
     now = now or datetime.now(timezone.utc)
+    with _lock:
+        adopt_shared_backups(database_file(engine), folder)
     newest = next((b for b in list_backups(folder) if not b.before_restore), None)
     if newest and now - newest.created_at < every:
         return None

@@ -29,7 +29,7 @@ from .trash import purge_expired
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @with_appcontext
 def backup_command(path):
-    """Back up the database while the app runs (into instance/backups/, keeping the newest BACKUP_KEEP),
+    """Back up the database while the app runs (into its folder in instance/backups/, keeping the newest BACKUP_KEEP),
     or to PATH (a folder, or a new file name)."""
     app = current_app._get_current_object()
     try:

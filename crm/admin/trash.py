@@ -15,9 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import format_date
+
 from ..conversations.services import refresh_conversation_times
 from ..extensions import db
-from ..formatting import to_local
+from ..formatting import CHANNEL_LABELS, to_local
 from ..models import Conversation, Customer, Message, utcnow
 from . import audit
 
@@ -50,8 +52,9 @@ def describe(item) -> str:
     if isinstance(item, Customer):
         return item.display_name
     if isinstance(item, Conversation):
-        when = to_local(item.first_message_at).date().isoformat() if item.first_message_at else ""
-        return " · ".join(part for part in (item.customer.display_name, item.channel, when) if part)
+        when = format_date(to_local(item.first_message_at).date(), "medium") if item.first_message_at else ""
+        channel = str(CHANNEL_LABELS.get(item.channel, item.channel))
+        return " · ".join(part for part in (item.customer.display_name, channel, when) if part)
     if isinstance(item, Message):
         body = " ".join(item.body.split())
         return f"{item.conversation.customer.display_name}: {body[:120]}"

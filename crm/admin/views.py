@@ -25,11 +25,21 @@ from ..auth.services import AccountError, create_user
 from ..auth.sessions import end_every_login, logins_of
 from ..auth.views import account_label
 from ..extensions import db
+from ..fields import day_in_range
 from ..formatting import shop_zone
 from ..models import User
 from . import audit
 from .audit import ACTION_LABELS, TARGET_LABELS, AuditFilters, detail_lines, events, filter_choices
-from .backups import BackupError, backup_folder, find_backup, keep_count, list_backups, make_backup
+from .backups import (
+    BackupError,
+    adopt_shared_backups,
+    backup_folder,
+    database_file,
+    find_backup,
+    keep_count,
+    list_backups,
+    make_backup,
+)
 from .exports import conversation_lines, customers_csv, in_chunks
 from .trash import TRASH_DAYS, ParentInTrash, contents, describe, empty_trash, get_trashed, purge_expired, restore
 
@@ -127,7 +137,12 @@ def reset_password(user_id: int):
 @bp.get("/admin/backups")
 @owner_required
 def backups():
-    files = list_backups(backup_folder(current_app))
+    folder = backup_folder(current_app)
+    try:
+        adopt_shared_backups(database_file(db.engine), folder)
+    except BackupError:
+        pass  # not a SQLite file: the page says to use the database server's tools
+    files = list_backups(folder)
     sizes = {backup.name: format_decimal(backup.size / 1_000_000, format="#,##0.0") for backup in files}
     return render_template("admin/backups.html", backups=files, sizes=sizes, keep=keep_count(current_app),
                            sqlite=db.engine.dialect.name == "sqlite")
@@ -220,15 +235,17 @@ def restore_item(kind: str, item_id: int):
 def empty():
     counts = empty_trash()
     db.session.commit()
-    flash(_("The trash is empty: %(count)d items were deleted for good.", count=sum(counts.values())), "success")
+    flash(ngettext("The trash is empty: %(num)d item was deleted for good.",
+                   "The trash is empty: %(num)d items were deleted for good.", sum(counts.values())), "success")
     return redirect(url_for("admin.trash"))
 
 
 def _day(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name, "").strip())
+        day = date.fromisoformat(request.args.get(name, "").strip())
     except ValueError:
         return None
+    return day if day_in_range(day) else None
 
 
 @bp.get("/audit")

@@ -13,6 +13,11 @@ from ..identities import CHANNELS
 from .importing import import_path
 
 
+def _count(number: int, noun: str) -> str:
+    """"1 file", "2 files": the command speaks English (a shop's terminal, its scripts and their logs)."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 @click.command("import-chat")
 @click.argument("path", type=click.Path(exists=True, path_type=str))
 @click.option("--format", "format_", default="auto", show_default=True,
@@ -45,10 +50,16 @@ def import_chat_command(path, format_, channel, me, customer_name, dry_run, as_j
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:
         click.echo(
-            f"{'Dry run: ' if dry_run else ''}{summary.files} files, {summary.conversations} conversations, "
-            f"{summary.messages_imported} messages imported, {summary.duplicates_skipped} duplicates skipped, "
-            f"{summary.customers_created} customers created, {summary.customers_matched} matched."
+            f"{'Dry run: ' if dry_run else ''}{_count(summary.files, 'file')}, "
+            f"{_count(summary.conversations, 'conversation')}, "
+            f"{_count(summary.messages_imported, 'message')} imported, "
+            f"{_count(summary.duplicates_skipped, 'duplicate')} skipped, "
+            f"{_count(summary.customers_created, 'customer')} created, {summary.customers_matched} matched."
         )
+        if summary.future_dated:
+            click.echo(f"{_count(summary.future_dated, 'message')} {'is' if summary.future_dated == 1 else 'are'} "
+                       "dated in the future: check the export's date format "
+                       "(day and month) and the phone's clock.", err=True)
         for error in summary.errors:
             line = f" line {error['line']}" if error.get("line") else ""
             click.echo(f"  {error['file']}{line}: {error['message']}", err=True)

@@ -1,3 +1,5 @@
+from datetime import datetime, timezone
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -6,6 +8,7 @@ from wtforms import (
     DateTimeLocalField,
     FieldList,
     FormField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -13,10 +16,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
 from ..customers.forms import channel_choices
-from ..formatting import SIDE_LABELS
+from ..formatting import FORMAT_LABELS, SIDE_LABELS, local_time, shop_zone
+from .services import in_the_future
 
 MAX_MESSAGE_LENGTH = 20_000
 
@@ -38,9 +42,17 @@ class MessageEntryForm(FlaskForm):
         _l("Time (empty: now)"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
     )
 
+    def validate_sent_at(self, field):
+        # A time days ahead (a slip of the date picker) would make the chat "waiting on us" for days.
+        if field.data is not None and in_the_future(field.data.replace(tzinfo=shop_zone())):
+            raise ValidationError(_l("This time is in the future; it is %(now)s now. Correct the time or leave it "
+                                     "empty for now.", now=local_time(datetime.now(timezone.utc))))
+
 
 class MessagesForm(FlaskForm):
     messages = FieldList(FormField(MessageEntryForm), min_entries=3, max_entries=200)
+    # The form's one-time key (crm.conversations.services.earlier_submission): a double "Save" saves once.
+    submission = HiddenField(validators=[Optional(), Length(max=64)])
 
     def filled_messages(self):
         return [entry.form for entry in self.messages if (entry.form.body.data or "").strip()]
@@ -61,11 +73,8 @@ class LogChatForm(MessagesForm):
 
 class ImportForm(FlaskForm):
     export = FileField(_l("Exported chat: .txt, .zip or .json"), validators=[FileRequired(_l("Choose a file."))])
-    format = SelectField(_l("Format"), default="auto", choices=[
-        SelectChoice("auto", _l("Recognise it")), SelectChoice("whatsapp", "WhatsApp"),
-        SelectChoice("telegram", "Telegram"), SelectChoice("messenger", "Facebook Messenger"),
-        SelectChoice("instagram", "Instagram"), SelectChoice("line", "LINE"), SelectChoice("plain", _l("Name: text")),
-    ])
+    format = SelectField(_l("Format"), default="auto", choices=[SelectChoice("auto", _l("Recognise it"))] + [
+        SelectChoice(key, label) for key, label in FORMAT_LABELS.items()])
     channel = SelectField(_l("Channel"), default="",
                           choices=[SelectChoice("", _l("From the format"))] + channel_choices())
     me = StringField(_l("The shop's names in these chats, comma-separated"), validators=[Optional(), Length(max=500)])

@@ -21,7 +21,7 @@ from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParsedChat, ParsedMessage, ParseError, parse_file, parse_path
 from ..models import Conversation, ConversationTag, Customer, Message, OurName, Tag, User
 from ..needs.tagging import all_tags, current_matcher, tag_conversations
-from .services import _existing, conversation_near, fingerprint
+from .services import _existing, conversation_near, fingerprint, in_the_future
 
 BATCH = 2000
 MAX_HELD = 20_000
@@ -67,6 +67,7 @@ class ImportSummary:
     customers_created: int = 0
     customers_matched: int = 0
     system_lines_skipped: int = 0
+    future_dated: int = 0  # messages dated more than a few minutes after now: often a misread date format
     errors: list[dict] = field(default_factory=list)
     conversation_ids: list[int] = field(default_factory=list)
     last_conversation_id: int | None = None  # where the last message of the last chat is, new or not
@@ -257,6 +258,7 @@ def save_chat(plan: ChatPlan, *, logged_by_id: int | None, summary: ImportSummar
         existing = _existing([row.fingerprint for row in batch])
         ready = []
         created_at = datetime.now(timezone.utc)
+        summary.future_dated += sum(1 for row in batch if in_the_future(row.sent_at))
         for row in batch:
             starts_session = last_time is None or row.sent_at - last_time > gap
             last_time = row.sent_at
@@ -365,6 +367,14 @@ def need_tags_for(plan: ChatPlan) -> list[Tag]:
     bodies = [m.body for m in plan.chat.messages() if plan.sides.get(m.author, "customer") == "customer"]
     matches = current_matcher().first_matches(bodies)
     return [tag for tag in all_tags() if str(tag.id) in matches]
+
+
+def future_dated(plan: ChatPlan) -> int:
+    """How many of the chat's messages are dated after now (for the preview: a day and month read the wrong
+    way round, or a phone's clock set wrong)."""
+    zone = shop_zone()
+    return sum(1 for message in plan.chat.messages()
+               if message.sent_at is not None and in_the_future(_local_to_utc(message.sent_at, zone)))
 
 
 def preview_rows(plan: ChatPlan, limit: int = 300) -> list[ParsedMessage]:

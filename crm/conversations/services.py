@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -10,10 +11,18 @@ from flask import abort, current_app
 
 from ..admin import audit
 from ..extensions import db
-from ..models import Conversation, Customer, Message
+from ..models import Conversation, Customer, FormSubmission, Message, utcnow
 from ..needs.tagging import tag_conversation
 
 FINGERPRINT_BATCH = 500
+# A chat form posted again after this long is a new chat, not a double click.
+SUBMISSIONS_KEPT = timedelta(days=7)
+# Clocks of phones and PCs differ by a minute or two; a message later than this after now is a mistake.
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+def in_the_future(sent_at: datetime) -> bool:
+    return sent_at > datetime.now(timezone.utc) + FUTURE_SLACK
 
 
 @dataclass
@@ -30,6 +39,26 @@ class LogResult:
     conversation: Conversation | None
     added: list[Message] = field(default_factory=list)
     duplicates: int = 0
+
+
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def earlier_submission(key: str | None) -> FormSubmission | None:
+    """The saved post of this very form, if it was saved already (read under `hold_customers`)."""
+    if not key:
+        return None
+    return db.session.execute(db.select(FormSubmission).where(FormSubmission.key == key[:64])).scalar_one_or_none()
+
+
+def record_submission(key: str | None, conversation: Conversation | None, customer: Customer | None) -> None:
+    if not key:
+        return
+    db.session.execute(db.delete(FormSubmission).where(FormSubmission.created_at < utcnow() - SUBMISSIONS_KEPT))
+    db.session.add(FormSubmission(key=key[:64], conversation_id=conversation.id if conversation else None,
+                                  customer_id=customer.id if customer else None))
+    db.session.flush()
 
 
 def get_conversation(conversation_id: int) -> Conversation:

@@ -4,19 +4,37 @@ from pathlib import Path
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..admin import audit
 from ..admin.trash import TRASH_DAYS, move_to_trash
-from ..customers.services import IdentityInput, create_customer, find_identity
+from ..customers.services import IdentityInput, create_customer, current_customer, find_identity, usual_channels
 from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParseError, parse_text
-from ..models import Customer, Message, utcnow
+from ..models import Conversation, Customer, FormSubmission, Message, utcnow
+from ..sqlite import hold_customers
 from .forms import ImportForm, LogChatForm, MessagesForm
-from .importing import ImportProblem, ImportSummary, import_path, need_tags_for, plan_chat, preview_rows, save_chat
-from .services import NewMessage, get_conversation, log_chat
+from .importing import (
+    ImportProblem,
+    ImportSummary,
+    future_dated,
+    import_path,
+    need_tags_for,
+    plan_chat,
+    preview_rows,
+    save_chat,
+)
+from .services import (
+    NewMessage,
+    earlier_submission,
+    get_conversation,
+    log_chat,
+    new_submission_key,
+    record_submission,
+)
 
 bp = Blueprint("conversations", __name__, url_prefix="/conversations")
 
@@ -50,14 +68,41 @@ def _wants_more_rows(form: MessagesForm) -> bool:
     return False
 
 
+def _customer_now(chosen: Customer | None) -> tuple[Customer | None, str | None]:
+    """The chosen customer as they are now, read under `hold_customers`: a colleague may have merged them into
+    another (the chat goes there, and the page says so) or moved them to the trash (refused, with the reason)."""
+    customer = current_customer(chosen) if chosen is not None else None
+    if customer is not None:
+        if customer.id != chosen.id:
+            flash(_("%(name)s was merged into %(other)s meanwhile: the chat is logged there.",
+                    name=chosen.display_name, other=customer.display_name), "info")
+        return customer, None
+    if chosen is not None and chosen.deleted_at:
+        return None, _("%(name)s was moved to the trash meanwhile: choose another customer, or ask the owner to "
+                       "restore them. Nothing was saved yet.", name=chosen.display_name)
+    return None, _("This customer no longer exists; choose another.")
+
+
+def _saved_before(earlier: FormSubmission):
+    """The answer to the second post of a form saved already: where the first one went."""
+    db.session.rollback()
+    flash(_("This chat was saved already (the form was sent twice); nothing more was added."), "info")
+    conversation = db.session.get(Conversation, earlier.conversation_id) if earlier.conversation_id else None
+    if conversation is not None and not conversation.deleted_at:
+        return redirect(url_for("conversations.show", conversation_id=conversation.id))
+    if earlier.customer_id:
+        return redirect(url_for("customers.show", customer_id=earlier.customer_id))
+    return redirect(url_for("conversations.log"))
+
+
 def _chosen_customer(form: LogChatForm) -> Customer | None:
     """The customer picked in the form, or one made from the new name (or found by the handle typed)."""
     if form.customer_id.data:
-        customer = db.session.get(Customer, form.customer_id.data)
-        if customer and not customer.deleted_at and not customer.merged_into_id:
-            return customer
-        form.customer_id.errors.append(_("This customer no longer exists; choose another."))
-        return None
+        chosen = db.session.get(Customer, form.customer_id.data)
+        customer, problem = _customer_now(chosen)
+        if problem:
+            form.customer_id.errors.append(problem)
+        return customer
     handle = (form.new_customer_handle.data or "").strip()
     if handle:
         try:
@@ -90,6 +135,8 @@ def log():
         form.customer_id.data = request.args.get("customer_id", type=int)
         _alternate_sides(form, first="customer")
     preset = db.session.get(Customer, form.customer_id.data) if form.customer_id.data else None
+    if request.method == "GET" and preset is not None:
+        form.channel.data = usual_channels([preset]).get(preset.id, form.channel.data)
     pasted = request.method == "POST" and (form.pasted.data or "").strip()
     if pasted and "add_row" not in request.form:
         return _log_pasted(form, preset, save="preview" not in request.form)
@@ -98,12 +145,20 @@ def log():
         if not messages:
             form.messages.errors.append(_("Write at least one message."))
         else:
+            # Checked and saved under the write lock: a double "Save chat" or a colleague's merge or trash of
+            # this customer at the same moment is seen here, never half-applied.
+            hold_customers(db.session, [form.customer_id.data] if form.customer_id.data else [])
+            earlier = earlier_submission(form.submission.data)
+            if earlier is not None:
+                return _saved_before(earlier)
             customer = _chosen_customer(form)
             if customer is not None:
                 result = log_chat(customer, form.channel.data, messages, logged_by_id=current_user.id)
+                record_submission(form.submission.data, result.conversation, customer)
                 db.session.commit()
                 flash(
-                    _("%(count)d messages logged for %(name)s.", count=len(result.added), name=customer.display_name)
+                    ngettext("%(num)d message logged for %(name)s.", "%(num)d messages logged for %(name)s.",
+                             len(result.added), name=customer.display_name)
                     if result.added else _("These messages were logged before; nothing added."),
                     "success",
                 )
@@ -113,12 +168,17 @@ def log():
                 return redirect(url_for("conversations.show", conversation_id=result.conversation.id))
             db.session.rollback()
     status = 400 if request.method == "POST" and "add_row" not in request.form else 200
+    _give_key(form)
     return render_template("conversations/log.html", form=form, preset=preset), status
 
 
-def _paste_plan(form: LogChatForm, preset: Customer | None):
-    """Parse the pasted text and decide who is who, with the choices made in the preview applied."""
-    chat = parse_text(form.pasted.data, source=_("pasted text"))
+def _give_key(form: MessagesForm) -> None:
+    if not form.submission.data:
+        form.submission.data = new_submission_key()
+
+
+def _paste_plan(form: LogChatForm, chat, preset: Customer | None):
+    """Decide who is who in the parsed paste, with the choices made in the preview applied."""
     sides = {}
     for index, author in enumerate(chat.authors):
         side = request.form.get(f"side-{index}")
@@ -134,7 +194,17 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
         problem = _("Please correct the marked fields; nothing was saved yet.")
     else:
         try:
-            plan = _paste_plan(form, preset)
+            chat = parse_text(form.pasted.data, source=_("pasted text"))
+            if save:
+                # Who the customer is gets decided under the write lock (see log()), after the parsing.
+                hold_customers(db.session, [preset.id] if preset else [])
+                earlier = earlier_submission(form.submission.data)
+                if earlier is not None:
+                    return _saved_before(earlier)
+                if preset is not None:
+                    preset, problem = _customer_now(preset)
+            if not problem:
+                plan = _paste_plan(form, chat, preset)
         except (ParseError, ImportProblem) as error:
             problem = str(error)
     if plan is not None and plan.undecided:
@@ -142,24 +212,36 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
     if plan is not None and save and not problem:
         summary = ImportSummary()
         save_chat(plan, logged_by_id=current_user.id, summary=summary)
+        last = db.session.get(Conversation, summary.last_conversation_id) if summary.last_conversation_id else None
+        record_submission(form.submission.data, last, last.customer if last else None)
         if summary.messages_imported:
             audit.record("log_chat", ("conversation", summary.last_conversation_id), plan.customer_name,
                          {"messages": summary.messages_imported, "channel": plan.channel, "pasted": True})
         db.session.commit()
         if summary.messages_imported:
-            flash(_("%(count)d messages logged for %(name)s.", count=summary.messages_imported,
-                    name=plan.customer_name), "success")
+            flash(ngettext("%(num)d message logged for %(name)s.", "%(num)d messages logged for %(name)s.",
+                           summary.messages_imported, name=plan.customer_name), "success")
         else:
             flash(_("These messages were logged before; nothing added."), "info")
+        if summary.future_dated:
+            flash(ngettext("%(num)d message is dated in the future: check the day and the month, and the phone’s "
+                           "clock.", "%(num)d messages are dated in the future: check the day and the month, and "
+                           "the phone’s clock.", summary.future_dated), "error")
         if summary.last_conversation_id is None:
             flash(_("There was no message to log in the pasted text."), "error")
             return redirect(url_for("conversations.log"))
-        return redirect(url_for("conversations.show", conversation_id=summary.last_conversation_id))
+        # A paste spanning more than the conversation gap went into several conversations: the page says so.
+        parts = list(dict.fromkeys(summary.conversation_ids))
+        split = {"split": ",".join(map(str, parts))} if len(parts) > 1 else {}
+        return redirect(url_for("conversations.show", conversation_id=summary.last_conversation_id, **split))
     preview = {"plan": plan, "problem": problem, "rows": preview_rows(plan) if plan else [],
-               "need_tags": need_tags_for(plan) if plan else []}
+               "need_tags": need_tags_for(plan) if plan else [], "future_dated": future_dated(plan) if plan else 0}
     if request.headers.get("HX-Request"):
         return render_template("conversations/_paste_preview.html", form=form, **preview)
+    if save:
+        db.session.rollback()
     status = 400 if problem else 200
+    _give_key(form)
     return render_template("conversations/log.html", form=form, preset=preset, **preview), status
 
 
@@ -181,10 +263,7 @@ def import_chats():
     if form.validate_on_submit():
         upload = form.export.data
         with tempfile.TemporaryDirectory(prefix="obrolan-import-") as folder:
-            # The name tells the format and the chat ("WhatsApp Chat - Rina.zip"); keep it, minus any folders.
-            name = Path((upload.filename or "").replace("\\", "/")).name
-            if name in ("", ".", ".."):
-                name = "export.txt"
+            name = upload_name(upload.filename)
             path = Path(folder) / name
             upload.save(path)
             me = [part.strip() for part in (form.me.data or "").split(",") if part.strip()]
@@ -203,12 +282,44 @@ def import_chats():
     return render_template(template, form=form, summary=summary)
 
 
+def upload_name(filename: str | None) -> str:
+    """The uploaded file's name as it can be saved here: it tells the format and the chat ("WhatsApp Chat -
+    Rina.zip"), so it is kept, minus any folders, control characters (a NUL byte) and what goes beyond what a
+    file system takes (255 bytes): the start of the name and its extension stay."""
+    name = Path((filename or "").replace("\\", "/")).name
+    name = "".join(char for char in name if char.isprintable()).strip()
+    if name.strip(".") == "":
+        return "export.txt"
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension) > 10:
+        stem, extension = name, ""
+    suffix = f".{extension}" if extension else ""
+    while len((stem + suffix).encode("utf-8")) > 200:
+        stem = stem[:-1]
+    return (stem.strip() or "export") + suffix
+
+
 @bp.get("/<int:conversation_id>")
 def show(conversation_id: int):
     conversation = get_conversation(conversation_id)
     form = MessagesForm()
     _alternate_sides(form, first="staff")
-    return render_template("conversations/show.html", conversation=conversation, form=form)
+    _give_key(form)
+    return render_template("conversations/show.html", conversation=conversation, form=form,
+                           split=_split_paste(conversation))
+
+
+def _split_paste(conversation: Conversation) -> list[Conversation]:
+    """The conversations one paste went into (?split=3,4,5), when there were several: each is linked."""
+    ids = [int(part) for part in request.args.get("split", "").split(",")[:50] if part.isdigit()]
+    if len(ids) < 2:
+        return []
+    parts = db.session.execute(
+        db.select(Conversation).where(Conversation.id.in_(ids), Conversation.customer_id == conversation.customer_id,
+                                      Conversation.deleted_at.is_(None))
+        .order_by(Conversation.first_message_at, Conversation.id)
+    ).scalars().all()
+    return parts if len(parts) > 1 else []
 
 
 @bp.post("/<int:conversation_id>/delete")
@@ -238,18 +349,47 @@ def delete_message(conversation_id: int, message_id: int):
 @bp.post("/<int:conversation_id>/messages")
 def add_messages(conversation_id: int):
     """Log the reply (and anything else said since) onto this conversation."""
-    conversation = get_conversation(conversation_id)
+    conversation = db.get_or_404(Conversation, conversation_id)  # in the trash meanwhile: see _log_elsewhere
     form = MessagesForm()
     if not _wants_more_rows(form) and form.validate_on_submit():
         messages = _new_messages(form)
         if messages:
+            hold_customers(db.session, [conversation.customer_id])
+            earlier = earlier_submission(form.submission.data)
+            if earlier is not None:
+                return _saved_before(earlier)
+            if conversation.deleted_at or current_customer(conversation.customer) is None:
+                return _log_elsewhere(conversation)
             result = log_chat(
                 conversation.customer, conversation.channel, messages,
                 logged_by_id=current_user.id, conversation=conversation,
             )
+            record_submission(form.submission.data, result.conversation, conversation.customer)
             db.session.commit()
-            flash(_("%(count)d messages logged.", count=len(result.added)), "success")
+            flash(ngettext("%(num)d message logged.", "%(num)d messages logged.", len(result.added))
+                  if result.added else _("These messages were logged before; nothing added."), "success")
             return redirect(url_for("conversations.show", conversation_id=conversation.id, _anchor="latest"))
         form.messages.errors.append(_("Write at least one message."))
+    if conversation.deleted_at or current_customer(conversation.customer) is None:
+        return _log_elsewhere(conversation)
     status = 200 if "add_row" in request.form else 400
+    _give_key(form)
     return render_template("conversations/show.html", conversation=conversation, form=form), status
+
+
+def _log_elsewhere(conversation: Conversation):
+    """The conversation (or its customer) went to the trash while the reply was typed: nothing is saved into it,
+    and the typed messages come back on Log chat, for its customer if they are still there."""
+    db.session.rollback()
+    form = LogChatForm(formdata=request.form)
+    form.channel.data = conversation.channel
+    customer = current_customer(conversation.customer)
+    if customer is not None:
+        form.customer_id.data = customer.id
+        flash(_("This conversation was moved to the trash meanwhile. Your messages are kept below: save them to "
+                "log them as a new conversation with %(name)s.", name=customer.display_name), "error")
+    else:
+        form.customer_id.data = None
+        flash(_("%(name)s was moved to the trash meanwhile. Your messages are kept below: choose who to log them "
+                "for.", name=conversation.customer.display_name), "error")
+    return render_template("conversations/log.html", form=form, preset=customer), 409

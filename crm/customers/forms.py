@@ -1,9 +1,19 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
+from ..fields import RupiahField
 from ..formatting import CHANNEL_LABELS, STAGE_LABELS
 from ..identities import CHANNELS
 
@@ -13,11 +23,16 @@ def channel_choices():
 
 
 class IdentityForm(FlaskForm):
+    """One number or handle on the Edit page: a saved one (identity_id) to change or remove, or an empty row of
+    one channel kind to add one."""
+
     class Meta:
         csrf = False  # part of the outer form, which carries the token
 
-    channel = SelectField(_l("Channel"), choices=channel_choices(), default="whatsapp")
+    identity_id = IntegerField(validators=[Optional()])
+    channel = HiddenField(validators=[AnyOf(CHANNELS)], default="whatsapp")
     handle = StringField(_l("Number, @handle or e-mail"), validators=[Optional(), Length(max=200)])
+    remove = BooleanField(_l("Remove"))
 
 
 class CustomerForm(FlaskForm):
@@ -27,10 +42,8 @@ class CustomerForm(FlaskForm):
     assigned_to_id = SelectField(_l("Assigned to"), coerce=int, default=0)
     stage = SelectField(_l("Pipeline stage"), default="none",
                         choices=[SelectChoice(stage, label) for stage, label in STAGE_LABELS.items()])
-    expected_value = IntegerField(
-        _l("Expected value (Rp)"), validators=[Optional(), NumberRange(min=0, max=10**12)]
-    )
-    identities = FieldList(FormField(IdentityForm), min_entries=2)
+    expected_value = RupiahField(_l("Expected value (Rp)"))
+    identities = FieldList(FormField(IdentityForm), max_entries=100)
 
 
 class MergeForm(FlaskForm):

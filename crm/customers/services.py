@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import abort, redirect, url_for
+from flask_babel import gettext
 from sqlalchemy import func, or_
 
 from ..admin import audit
@@ -49,9 +51,41 @@ def last_activity():
     return func.coalesce(latest_chat, Customer.created_at)
 
 
+def customer_since(customer: Customer) -> datetime:
+    """Their first message, or when they were added if that was earlier: an import made today of a chat that
+    began in March makes a customer since March."""
+    first_message = db.session.execute(
+        db.select(func.min(Conversation.first_message_at))
+        .where(Conversation.customer_id == customer.id, Conversation.deleted_at.is_(None))
+    ).scalar()
+    return min(customer.created_at, first_message) if first_message else customer.created_at
+
+
 def customers_by_activity():
     activity = last_activity().label("last_activity")
     return live_customers().add_columns(activity).order_by(activity.desc(), Customer.id.desc())
+
+
+def usual_channels(customers: list[Customer]) -> dict[int, str]:
+    """The channel a new chat with each customer is most likely on: that of their latest conversation, or,
+    before any, their only kind of number or handle. Customers with neither (or several kinds) are left out."""
+    ids = [customer.id for customer in customers]
+    if not ids:
+        return {}
+    latest = (
+        db.select(Conversation.customer_id, Conversation.channel,
+                  func.row_number().over(partition_by=Conversation.customer_id,
+                                         order_by=(Conversation.last_message_at.desc().nulls_last(),
+                                                   Conversation.id.desc())).label("rank"))
+        .where(Conversation.customer_id.in_(ids), Conversation.deleted_at.is_(None))
+        .subquery()
+    )
+    found = dict(db.session.execute(db.select(latest.c.customer_id, latest.c.channel).where(latest.c.rank == 1)).all())
+    for customer in customers:
+        kinds = {identity.channel for identity in customer.identities}
+        if customer.id not in found and len(kinds) == 1:
+            found[customer.id] = kinds.pop()
+    return found
 
 
 def find_identity(channel: str, raw_handle: str) -> ChannelIdentity | None:
@@ -128,12 +162,86 @@ def record_customer_edit(customer: Customer, before: dict) -> None:
         audit.record("edit", customer, customer.display_name, {"changed": changed})
 
 
-def remove_channel_identity(identity: ChannelIdentity) -> None:
-    customer = identity.customer
-    shown = identity.display
-    customer.identities.remove(identity)
+@dataclass
+class IdentityRow:
+    """A row of the Edit page: a saved identity (identity_id) changed, emptied or ticked "remove"; or a new one."""
+
+    identity_id: int | None
+    channel: str
+    handle: str
+    remove: bool = False
+
+
+@dataclass
+class IdentityProblem:
+    message: str
+    taken_by: Customer | None = None  # who has the number already, for a link to them
+    handle: str = ""
+
+
+def save_identities(customer: Customer, rows: list[IdentityRow]) -> dict[int, IdentityProblem]:
+    """Change, remove and add the customer's numbers and handles as the rows say, all or nothing: the problems
+    by row index, and nothing changed, if any row is refused. A changed number replaces the old one."""
+    own = {identity.id: identity for identity in customer.identities}
+    problems: dict[int, IdentityProblem] = {}
+    wanted: dict[tuple[str, str], int] = {}  # (channel, handle) -> the row that keeps it
+    changes: list[tuple[ChannelIdentity, tuple[str, str]]] = []
+    removed: list[ChannelIdentity] = []
+    for index, row in enumerate(rows):
+        identity = own.get(row.identity_id) if row.identity_id else None
+        text = (row.handle or "").strip()
+        if identity is not None and (row.remove or not text):
+            removed.append(identity)
+            continue
+        if not text or row.remove:
+            continue
+        channel = identity.channel if identity is not None else row.channel
+        try:
+            key = (channel, normalise_handle(channel, text))
+        except InvalidHandle as error:
+            problems[index] = IdentityProblem(gettext("Not valid: %(reason)s.", reason=str(error)))
+            continue
+        if key in wanted:  # the same number twice on the page: one is enough
+            if identity is not None:
+                removed.append(identity)
+            continue
+        wanted[key] = index
+        if identity is None or (identity.channel, identity.handle) != key:
+            changes.append((identity, key))
+    for _identity, (channel, handle) in changes:
+        taken = db.session.execute(
+            db.select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.handle == handle,
+                                             ChannelIdentity.customer_id != customer.id)
+        ).scalar_one_or_none()
+        if taken is not None:
+            problems[wanted[(channel, handle)]] = _taken_problem(taken)
+    if problems:
+        return problems
+    for identity in removed:
+        customer.identities.remove(identity)
     db.session.flush()
-    audit.record("identity_removed", customer, customer.display_name, {"handle": shown})
+    # Changed ones step aside first, so two numbers swapped between rows never meet in the unique index.
+    changed = [identity for identity, _key in changes if identity is not None]
+    for identity in changed:
+        identity.handle = f" moving {identity.id}"  # no stored handle starts with a space
+    db.session.flush()
+    for identity, (channel, handle) in changes:
+        if identity is None:
+            customer.identities.append(ChannelIdentity(channel=channel, handle=handle))
+        else:
+            identity.handle = handle
+    db.session.flush()
+    return {}
+
+
+def _taken_problem(taken: ChannelIdentity) -> IdentityProblem:
+    other = taken.customer
+    if other.deleted_at:
+        return IdentityProblem(gettext(
+            "%(handle)s belongs to %(name)s, who is in the trash; the owner can restore them.",
+            handle=taken.display, name=other.display_name))
+    return IdentityProblem(gettext("%(handle)s belongs to %(name)s already.", handle=taken.display,
+                                   name=other.display_name), taken_by=other, handle=taken.display)
 
 
 def find_customers(query: str, limit: int = 10) -> list[Customer]:
@@ -156,6 +264,34 @@ def find_customers(query: str, limit: int = 10) -> list[Customer]:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def current_customer(customer: Customer) -> Customer | None:
+    """The customer as they are now: the one they were merged into (meanwhile, by a colleague), or None if they
+    are in the trash. Read after `hold_customers`, this stays true until the caller commits."""
+    seen = set()
+    while customer is not None and customer.merged_into_id and customer.id not in seen:
+        seen.add(customer.id)
+        customer = db.session.get(Customer, customer.merged_into_id)
+    if customer is None or customer.deleted_at or customer.merged_into_id:
+        return None
+    return customer
+
+
+def merge_refusal(survivor: Customer, merged: Customer) -> tuple[str, Customer | None] | None:
+    """Why these two cannot be merged now (a colleague merged or trashed one of them meanwhile), with the
+    customer to show instead; None if they can. Checked after `hold_customers`, so it holds until commit."""
+    for customer in (survivor, merged):
+        if customer.deleted_at:
+            return gettext("%(name)s was moved to the trash meanwhile; nothing was merged.",
+                           name=customer.display_name), current_customer(survivor)
+        if customer.merged_into_id:
+            into = current_customer(customer)
+            return gettext("%(name)s was merged into %(other)s meanwhile; nothing else was merged.",
+                           name=customer.display_name, other=into.display_name if into else "?"), into
+    if survivor.id == merged.id:
+        return gettext("A customer cannot be merged into themselves."), survivor
+    return None
 
 
 def merge_customers(survivor: Customer, merged: Customer) -> Customer:

@@ -1,25 +1,29 @@
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from ..admin.trash import TRASH_DAYS, move_to_trash
 from ..extensions import db
-from ..identities import InvalidHandle
-from ..models import ChannelIdentity, Conversation, Customer, User
+from ..identities import CHANNELS
+from ..models import Conversation, Customer, User
+from ..sqlite import hold_customers
 from .forms import CustomerForm, MergeForm
 from .services import (
-    IdentityTaken,
-    add_identity,
+    IdentityRow,
     audited_fields,
     create_customer,
+    current_customer,
+    customer_since,
     find_customers,
     get_customer,
     last_activity,
     live_customers,
     merge_customers,
+    merge_refusal,
     record_customer_created,
     record_customer_edit,
-    remove_channel_identity,
+    save_identities,
+    usual_channels,
 )
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -60,37 +64,38 @@ def _last_activity_of(customer_ids: list[int]) -> dict:
 def lookup():
     """Customers matching what is typed, for pickers (htmx partial)."""
     query = request.args.get("q", "")
-    return render_template(
-        "customers/_lookup.html", customers=find_customers(query), query=query, target=request.args.get("target", "")
-    )
+    customers = find_customers(query)
+    return render_template("customers/_lookup.html", customers=customers, query=query,
+                           channels=usual_channels(customers), target=request.args.get("target", ""))
+
+
+def identity_rows(customer: Customer | None, method: str = "GET") -> list[dict]:
+    """What the Channels part of the form starts with: each saved number or handle, then an empty row of each
+    channel kind to add one (a second WhatsApp number too). A POST brings its own rows: none are paired with them,
+    so a row posted without its identity_id can never be taken for a saved one."""
+    if method != "GET":
+        return []
+    order = {channel: index for index, channel in enumerate(CHANNELS)}
+    saved = sorted(customer.identities, key=lambda i: (order.get(i.channel, 99), i.id)) if customer else []
+    rows = [{"identity_id": identity.id, "channel": identity.channel, "handle": identity.display}
+            for identity in saved]
+    return rows + [{"identity_id": None, "channel": channel, "handle": ""} for channel in CHANNELS]
 
 
 def _apply_identities(customer: Customer, form: CustomerForm) -> bool:
-    ok = True
-    for entry in form.identities:
-        handle = (entry.form.handle.data or "").strip()
-        if not handle:
-            continue
-        try:
-            add_identity(customer, entry.form.channel.data, handle)
-        except InvalidHandle as error:
-            entry.form.handle.errors.append(_("Not valid: %(reason)s.", reason=str(error)))
-            ok = False
-        except IdentityTaken as error:
-            if error.identity.customer.deleted_at:
-                message = _("%(handle)s belongs to %(name)s, who is in the trash; the owner can restore them.",
-                            handle=error.identity.display, name=error.identity.customer.display_name)
-            else:
-                message = _("%(handle)s belongs to %(name)s already.", handle=error.identity.display,
-                            name=error.identity.customer.display_name)
-            entry.form.handle.errors.append(message)
-            ok = False
-    return ok
+    rows = [IdentityRow(entry.form.identity_id.data, entry.form.channel.data, entry.form.handle.data or "",
+                        entry.form.remove.data) for entry in form.identities]
+    problems = save_identities(customer, rows)
+    for index, problem in problems.items():
+        entry = form.identities[index].form
+        entry.handle.errors.append(problem.message)
+        entry.taken_by, entry.taken_handle = problem.taken_by, problem.handle
+    return not problems
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    form = CustomerForm(display_name=request.args.get("name", ""))
+    form = CustomerForm(display_name=request.args.get("name", ""), identities=identity_rows(None, request.method))
     form.assigned_to_id.choices = _staff_choices()
     if form.validate_on_submit():
         customer = create_customer(
@@ -112,8 +117,10 @@ def new():
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
 def edit(customer_id: int):
     customer = get_customer(customer_id)
-    # The identity rows are for adding handles; the existing ones are listed with their own remove buttons.
-    form = CustomerForm(obj=customer, identities=[], assigned_to_id=customer.assigned_to_id or 0)
+    # Not obj=customer: its `identities` are rows of the database, the form's are rows of the page.
+    form = CustomerForm(display_name=customer.display_name, notes=customer.notes, stage=customer.stage,
+                        expected_value=customer.expected_value, assigned_to_id=customer.assigned_to_id or 0,
+                        identities=identity_rows(customer, request.method))
     form.assigned_to_id.choices = _staff_choices()
     if form.validate_on_submit():
         before = audited_fields(customer)
@@ -134,23 +141,16 @@ def edit(customer_id: int):
     return render_template("customers/form.html", form=form, customer=customer), status
 
 
-@bp.post("/<int:customer_id>/identities/<int:identity_id>/remove")
-def remove_identity(customer_id: int, identity_id: int):
-    customer = get_customer(customer_id)
-    identity = db.get_or_404(ChannelIdentity, identity_id)
-    if identity.customer_id != customer.id:
-        abort(404)
-    shown = identity.display
-    remove_channel_identity(identity)
-    db.session.commit()
-    flash(_("%(handle)s removed from this customer.", handle=shown), "success")
-    return redirect(url_for("customers.edit", customer_id=customer.id))
-
-
 @bp.post("/<int:customer_id>/delete")
 def delete(customer_id: int):
     """Anyone may delete: the customer and its conversations go to the trash, where the owner can restore them."""
     customer = get_customer(customer_id)
+    hold_customers(db.session, [customer.id])
+    now = current_customer(customer)
+    if now is None or now.id != customer.id:  # a colleague merged or trashed them meanwhile
+        flash(_("%(name)s was merged or moved to the trash meanwhile; nothing was deleted.",
+                name=customer.display_name), "error")
+        return redirect(url_for("customers.show", customer_id=now.id) if now else url_for("customers.index"))
     move_to_trash(customer)
     db.session.commit()
     flash(_("%(name)s is in the trash, with all their conversations; the owner can restore them within "
@@ -167,15 +167,18 @@ def show(customer_id: int):
         .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc()),
         per_page=10,
     )
-    return render_template("customers/show.html", customer=customer, conversations=conversations)
+    return render_template("customers/show.html", customer=customer, conversations=conversations,
+                           since=customer_since(customer))
 
 
 @bp.route("/<int:customer_id>/merge", methods=["GET", "POST"])
 def merge(customer_id: int):
     """Pick the duplicate, confirm on a page showing both, then move everything onto this customer."""
-    survivor = get_customer(customer_id)
     form = MergeForm()
     other_id = request.values.get("other_id", type=int)
+    if request.method == "POST" and other_id and other_id != customer_id and form.validate_on_submit():
+        return _merge(db.get_or_404(Customer, customer_id), db.get_or_404(Customer, other_id))
+    survivor = get_customer(customer_id)
     other = db.session.get(Customer, other_id) if other_id else None
     if other is None or other.deleted_at or other.merged_into_id or other.id == survivor.id:
         if other_id:
@@ -185,14 +188,24 @@ def merge(customer_id: int):
             "customers/merge.html", survivor=survivor, other=None, form=form,
             query=query, candidates=find_customers(query) if query else [],
         )
-    if request.method == "POST" and form.validate_on_submit():
-        from ..conversations.services import refingerprint
-
-        name = other.display_name
-        merge_customers(survivor, other)
-        refingerprint(survivor)
-        db.session.commit()
-        flash(_("%(name)s was merged into %(survivor)s.", name=name, survivor=survivor.display_name), "success")
-        return redirect(url_for("customers.show", customer_id=survivor.id))
     form.other_id.data = other.id
     return render_template("customers/merge.html", survivor=survivor, other=other, form=form)
+
+
+def _merge(survivor: Customer, other: Customer):
+    from ..conversations.services import refingerprint
+
+    # Two staff merging A into B and B into A at the same moment: the second waits here, then sees the first
+    # and is told so; the same when the confirmation page was left open while a colleague merged or deleted.
+    hold_customers(db.session, [survivor.id, other.id])
+    refused = merge_refusal(survivor, other)
+    if refused:
+        message, shown = refused
+        flash(message, "error")
+        return redirect(url_for("customers.show", customer_id=shown.id) if shown else url_for("customers.index"))
+    name = other.display_name
+    merge_customers(survivor, other)
+    refingerprint(survivor)
+    db.session.commit()
+    flash(_("%(name)s was merged into %(survivor)s.", name=name, survivor=survivor.display_name), "success")
+    return redirect(url_for("customers.show", customer_id=survivor.id))

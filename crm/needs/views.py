@@ -1,9 +1,11 @@
 """Tags: the owner edits tags and their keyword rules and re-tags everything; staff add and remove tags."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from ..admin import audit
 from ..auth import owner_required
 from ..conversations.forms import MessagesForm
 from ..conversations.services import get_conversation
@@ -49,6 +51,12 @@ def _unique_name(title: str) -> str:
     return name
 
 
+def _rules(tag: Tag) -> dict:
+    """What the audit trail keeps of a tag: how it reads and the rules that put it on chats."""
+    return {"title": tag.title, "colour": tag.colour, "kind": tag.kind,
+            "keywords": tag.keywords.split("\n") if tag.keywords else []}
+
+
 def _apply(tag: Tag, form: TagForm) -> None:
     tag.title = " ".join(form.title.data.split())
     tag.colour = form.colour.data.lower()
@@ -64,6 +72,8 @@ def new():
         tag = Tag(name=_unique_name(form.title.data))
         _apply(tag, form)
         db.session.add(tag)
+        db.session.flush()
+        audit.record("tag_added", tag, tag.title, _rules(tag))
         db.session.commit()
         flash(_("Tag %(title)s added. Re-tag all conversations to apply its rules to chats logged before.",
                 title=tag.title), "success")
@@ -82,8 +92,11 @@ def edit(tag_id: int):
         form.title.data = tag_title(tag)
     if form.validate_on_submit():
         before = (tag.kind, tag.keywords)
+        recorded = _rules(tag)
         _apply(tag, form)
         changed = before != (tag.kind, tag.keywords)
+        if edits := audit.changes(recorded, _rules(tag)):
+            audit.record("tag_edited", tag, tag.title, {"changed": edits})
         db.session.commit()
         flash(_("Saved. Re-tag all conversations to apply the new rules to chats logged before.") if changed
               else _("Saved."), "success")
@@ -98,6 +111,7 @@ def delete(tag_id: int):
     if not NextForm().validate_on_submit():
         abort(400)
     title = tag_title(tag)
+    audit.record("tag_deleted", tag, title, {**_rules(tag), "conversations": _usage().get(tag.id, 0)})
     db.session.delete(tag)
     db.session.commit()
     flash(_("Tag %(title)s deleted from every conversation.", title=title), "success")
@@ -110,8 +124,10 @@ def retag():
     if not NextForm().validate_on_submit():
         abort(400)
     count = retag_all()
+    audit.record("retag", "tag", "", {"conversations": count})
     db.session.commit()
-    flash(_("%(count)d conversations re-tagged. Tags removed by hand stayed removed.", count=count), "success")
+    flash(ngettext("%(num)d conversation re-tagged. Tags removed by hand stayed removed.",
+                   "%(num)d conversations re-tagged. Tags removed by hand stayed removed.", count), "success")
     return redirect(url_for("needs.index"))
 
 
@@ -121,6 +137,8 @@ def restore():
     if not NextForm().validate_on_submit():
         abort(400)
     added = ensure_starter_tags()
+    if added:
+        audit.record("starter_tags", "tag", ", ".join(tag.title for tag in added))
     db.session.commit()
     flash(_("Starter tags added back: %(titles)s.", titles=", ".join(tag_title(t) for t in added)) if added
           else _("All starter tags are there already."), "success")
@@ -143,6 +161,7 @@ def add_to_conversation(conversation_id: int):
         return render_template("conversations/show.html", conversation=conversation, form=messages), 400
     tag = db.session.get(Tag, form.tag_id.data)
     add_tag_by_hand(conversation, tag, current_user.id)
+    audit.record("tagged", conversation, conversation.customer.display_name, {"tag": tag.title})
     db.session.commit()
     flash(_("Tagged %(title)s.", title=tag_title(tag)), "success")
     return redirect(url_for("conversations.show", conversation_id=conversation.id, _anchor="tags"))
@@ -155,6 +174,7 @@ def remove_from_conversation(conversation_id: int, tag_id: int):
     if not NextForm().validate_on_submit():
         abort(400)
     remove_tag_by_hand(conversation, tag, current_user.id)
+    audit.record("untagged", conversation, conversation.customer.display_name, {"tag": tag.title})
     db.session.commit()
     flash(_("%(title)s removed; re-tagging will not add it back.", title=tag_title(tag)), "success")
     return redirect(url_for("conversations.show", conversation_id=conversation.id, _anchor="tags"))

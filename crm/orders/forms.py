@@ -3,7 +3,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    Field,
     FieldList,
     FormField,
     HiddenField,
@@ -14,37 +13,14 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import HiddenInput, TextInput
+from wtforms.widgets import HiddenInput
 
 from ..customers.forms import channel_choices
+from ..fields import RupiahField
 from .labels import COURIER_LABELS, PAYMENT_LABELS, STATUS_LABELS
-from .money import NotAnAmount, read_rupiah
 
 # Seconds first: a step taken from a message keeps its place after the message before it, even in one minute.
 MOMENT_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
-
-
-class RupiahField(Field):
-    """Rupiah as shops type them ("185.000", "185rb", "1,5jt"); a refused amount stays as typed."""
-
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        render_kw = {"autocomplete": "off", "inputmode": "decimal", **(kwargs.pop("render_kw", None) or {})}
-        super().__init__(label, validators, render_kw=render_kw, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            try:
-                self.data = read_rupiah(valuelist[0])
-            except NotAnAmount:
-                self.data = None
-                raise ValueError(str(_l("Type an amount in rupiah, like 185.000, 185rb or 1,5jt."))) from None
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return f"{self.data:,}".replace(",", ".") if self.data is not None else ""
 
 
 def courier_choices():

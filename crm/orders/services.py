@@ -117,7 +117,7 @@ def _apply(order: Order, data: OrderInput) -> None:
 
 def create_order(customer: Customer, data: OrderInput, *, ordered_at: datetime | None = None,
                  conversation: Conversation | None = None, source_message_id: int | None = None,
-                 created_by_id: int | None = None) -> Order:
+                 created_by_id: int | None = None, audited: bool = True) -> Order:
     ordered_at = ordered_at or utcnow()
     order = Order(customer_id=customer.id, conversation_id=conversation.id if conversation else None,
                   source_message_id=source_message_id, created_by_id=created_by_id, status="awaiting_payment")
@@ -126,7 +126,8 @@ def create_order(customer: Customer, data: OrderInput, *, ordered_at: datetime |
                              recorded_by_id=created_by_id)]
     db.session.add(order)
     db.session.flush()
-    audit.record("order_created", order, order_summary(order), _audited(order))
+    if audited:
+        audit.record("order_created", order, order_summary(order), _audited(order))
     return order
 
 
@@ -165,7 +166,7 @@ def _when(moment: datetime) -> str:
 
 def set_status(order: Order, status: str, at: datetime, *, message_id: int | None = None,
                courier: str | None = None, tracking_number: str | None = None,
-               user_id: int | None = None) -> None:
+               user_id: int | None = None, audited: bool = True) -> None:
     """Move the order to `status` as of `at` (see the module's docstring for the rules)."""
     if status not in ORDER_STATUSES:
         raise ValueError(f"unknown order status {status!r}")
@@ -203,7 +204,8 @@ def set_status(order: Order, status: str, at: datetime, *, message_id: int | Non
         details.update(courier=order.courier, tracking_number=order.tracking_number)
     if message_id:
         details["message_id"] = message_id
-    audit.record("order_status", order, order_summary(order), details)
+    if audited:
+        audit.record("order_status", order, order_summary(order), details)
 
 
 def _put_step(order: Order, steps: dict, status: str, at: datetime, message_id: int | None, user_id: int | None):
@@ -230,14 +232,14 @@ def mark_repeat_reminded(order: Order) -> None:
 # Sales: "won, for this amount" on the pipeline form --------------------------------------------------------
 
 def record_paid_order(customer: Customer, *, amount: int | None, paid_on: date, channel: str,
-                      created_by_id: int | None = None) -> Order:
+                      created_by_id: int | None = None, audited: bool = True) -> Order:
     """A sale typed on the pipeline form: an order placed and paid on that day, which makes the customer won."""
     now = utcnow()
     zone = shop_zone()
     at = now if paid_on == now.astimezone(zone).date() else datetime.combine(paid_on, time(12), tzinfo=zone)
     order = create_order(customer, OrderInput(total=amount, channel=channel), ordered_at=at,
-                         created_by_id=created_by_id)
-    set_status(order, "paid", at, user_id=created_by_id)
+                         created_by_id=created_by_id, audited=audited)
+    set_status(order, "paid", at, user_id=created_by_id, audited=audited)
     customer.stage = "won"
     db.session.flush()
     return order

@@ -10,11 +10,12 @@ from ..admin import audit
 from ..auth import owner_required
 from ..auth.views import _safe_next
 from ..conversations.services import get_conversation
-from ..customers.services import get_customer
+from ..customers.services import current_customer, get_customer
 from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_phone
 from ..models import ORDER_STATUSES, Customer, Message, Order
+from ..sqlite import hold_customers
 from . import display
 from .forms import NextForm, OrderForm, OrderSettingsForm, StatusForm, SuggestionForm
 from .reminders import SECTIONS as REMINDER_SECTIONS
@@ -148,7 +149,8 @@ def new():
     if not customer_id:
         flash(_("Choose the customer first: open their page and press “New order”."), "info")
         return redirect(url_for("customers.index"))
-    customer = get_customer(customer_id)
+    # A POST keeps what was typed even when a colleague merged or trashed the customer since the form was opened.
+    customer = get_customer(customer_id) if request.method == "GET" else db.get_or_404(Customer, customer_id)
     conversation, message = _source(customer, request.values.get("conversation_id", type=int),
                                     request.values.get("source_message_id", type=int)
                                     or request.values.get("message_id", type=int))
@@ -168,6 +170,23 @@ def new():
         offered = {"offers": {key: request.form.get(f"offer_{key}", "") for key in ("name", "address", "phone")
                               if request.form.get(f"offer_{key}")}}
     if request.method == "POST" and not _wants_more_rows(form) and form.validate_on_submit():
+        # Under the write lock: a colleague may have made this order, or merged or trashed the customer, meanwhile.
+        hold_customers(db.session, [customer.id])
+        made = db.session.execute(
+            db.select(Order.id).where(Order.source_message_id == message.id)).scalar() if message else None
+        if made:
+            flash(_("Order #%(number)d was made from this message already.", number=made), "info")
+            return redirect(url_for("orders.show", order_id=made))
+        live = current_customer(customer)
+        if live is None:
+            db.session.rollback()
+            flash(_("%(name)s was moved to the trash meanwhile; nothing was saved.", name=customer.display_name),
+                  "error")
+            return _order_form(form, customer, conversation, message, offered), 400
+        if live.id != customer.id:
+            flash(_("%(name)s was merged into %(other)s meanwhile: the order is theirs.", name=customer.display_name,
+                    other=live.display_name), "info")
+            customer = live
         try:
             check_not_in_future(_local(form.ordered_at.data))
             order = create_order(customer, _input(form), ordered_at=_local(form.ordered_at.data),
@@ -197,8 +216,12 @@ def new():
                 flash(problem, "info")
             return redirect(_back(url_for("orders.show", order_id=order.id)))
     status = 400 if request.method == "POST" and "add_row" not in request.form else 200
+    return _order_form(form, customer, conversation, message, offered), status
+
+
+def _order_form(form, customer, conversation, message, offered):
     return render_template("orders/form.html", form=form, customer=customer, order=None, conversation=conversation,
-                           message=message, offered=offered, next=request.values.get("next", "")), status
+                           message=message, offered=offered, next=request.values.get("next", ""))
 
 
 def _default_channel(customer: Customer) -> str:
@@ -276,6 +299,11 @@ def change_status(order_id: int):
         shipped = form.status.data == "shipped"
         try:
             check_not_in_future(_local(form.at.data))
+            # Under the write lock, so a colleague's step at the same moment is seen before this one is added.
+            hold_customers(db.session, [order.customer_id])
+            if current_customer(order.customer) is None or order.customer.merged_into_id:
+                db.session.rollback()
+                abort(404)
             set_status(order, form.status.data, _local(form.at.data) or datetime.now(shop_zone()),
                        message_id=message_id, courier=form.courier.data if shipped else None,
                        tracking_number=form.tracking_number.data if shipped else None, user_id=current_user.id)

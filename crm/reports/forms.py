@@ -2,14 +2,13 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, FieldList, FormField, HiddenField, IntegerField, SelectField
+from wtforms import FieldList, FormField, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, NumberRange, Optional, StopValidation, ValidationError
+from wtforms.validators import AnyOf, Optional, ValidationError
 
+from ..fields import DayField, HoursField, RupiahField
 from ..identities import CHANNELS
 from .figures import LONGEST_CUSTOM_DAYS
-
-MAX_RUPIAH = 10**12
 
 
 def period_choices():
@@ -29,8 +28,8 @@ class PeriodForm(FlaskForm):
         csrf = False
 
     period = SelectField(_l("Period"), choices=period_choices(), default="this_month")
-    first = DateField(_l("From"), validators=[Optional()])
-    last = DateField(_l("To"), validators=[Optional()])
+    first = DayField(_l("From"), validators=[Optional()])
+    last = DayField(_l("To"), validators=[Optional()])
 
     def validate(self, extra_validators=None):
         # Checked after the fields: an empty Optional() date stops its own chain, inline validators included.
@@ -46,25 +45,16 @@ class PeriodForm(FlaskForm):
         return True
 
 
-def _finite(form, field):
-    # "NaN" and "sNaN" are decimals too; NumberRange would fail on them, so stop here.
-    if field.data is not None and not field.data.is_finite():
-        field.data = None
-        raise StopValidation(_l("Type a number."))
-
-
 class CostEntryForm(FlaskForm):
     class Meta:
         csrf = False  # part of the outer form, which carries the token
 
     channel = HiddenField(validators=[AnyOf(CHANNELS)])
-    ads = IntegerField(_l("Ads (Rp)"), validators=[Optional(), NumberRange(min=0, max=MAX_RUPIAH)])
-    boosts = IntegerField(_l("Boosts (Rp)"), validators=[Optional(), NumberRange(min=0, max=MAX_RUPIAH)])
-    staff_hours = DecimalField(_l("Staff hours"), places=None,
-                               validators=[Optional(), _finite, NumberRange(min=0, max=24 * 31 * 20)],
-                               render_kw={"step": "0.25", "min": "0"})
-    hourly_cost = IntegerField(_l("Cost per staff hour (Rp)"),
-                               validators=[Optional(), NumberRange(min=0, max=MAX_RUPIAH)])
+    # A table of nine rows: the page's hint says how to type amounts, each cell only shows where to.
+    ads = RupiahField(_l("Ads (Rp)"), render_kw={"placeholder": "0"})
+    boosts = RupiahField(_l("Boosts (Rp)"), render_kw={"placeholder": "0"})
+    staff_hours = HoursField(_l("Staff hours"), render_kw={"placeholder": "0"})
+    hourly_cost = RupiahField(_l("Cost per staff hour (Rp)"), render_kw={"placeholder": "0"})
 
 
 class CostsForm(FlaskForm):

@@ -7,6 +7,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..admin import audit
 from ..auth import owner_required
 from ..extensions import db
 from ..formatting import CHANNEL_LABELS, shop_zone
@@ -125,6 +126,13 @@ def _cost_fields(channel: str, cost: ChannelCost | None) -> dict:
             "staff_hours": hours or None, "hourly_cost": cost.hourly_cost or None}
 
 
+def _costs_as_recorded(month) -> dict[str, dict]:
+    """A month's costs per channel as the audit trail keeps them, before and after an edit."""
+    return {channel: {"ads": cost.ads, "boosts": cost.boosts, "staff_hours": cost.staff_hours,
+                      "hourly_cost": cost.hourly_cost}
+            for channel, cost in costs_of_month(month).items()}
+
+
 @bp.route("/costs", methods=["GET", "POST"])
 @owner_required
 def costs():
@@ -137,7 +145,12 @@ def costs():
                           float(entry.staff_hours.data or 0), entry.hourly_cost.data or 0)
                 for entry in (e.form for e in form.entries)
             ]
+            before = _costs_as_recorded(month)
             save_month_costs(month, entries, user_id=current_user.id)
+            after = _costs_as_recorded(month)
+            if changed := {channel: [before.get(channel), after.get(channel)] for channel in CHANNELS
+                           if before.get(channel) != after.get(channel)}:
+                audit.record("costs", "costs", f"{month:%Y-%m}", {"month": f"{month:%Y-%m}", "changed": changed})
             db.session.commit()
             flash(_("Costs for %(month)s saved.", month=format_date(month, "MMMM yyyy")), "success")
             return redirect(url_for("reports.costs", month=f"{month:%Y-%m}"))

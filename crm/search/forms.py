@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+from ..fields import DayField
 from ..formatting import CHANNEL_LABELS, SIDE_LABELS, STAGE_LABELS
 
 
@@ -19,8 +20,8 @@ class SearchForm(FlaskForm):
     stage = SelectField(_l("Stage"), default="")
     staff = SelectField(_l("Logged by"), default="")
     side = SelectField(_l("Written by"), default="")
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = DayField(_l("From"), validators=[Optional()])
+    date_to = DayField(_l("To"), validators=[Optional()])
     order = SelectField(_l("Order"), default="best",
                         choices=[SelectChoice("best", _l("Best match")), SelectChoice("newest", _l("Newest"))])
 

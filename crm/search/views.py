@@ -4,7 +4,7 @@ from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..formatting import CHANNEL_LABELS, SIDE_LABELS, STAGE_LABELS
+from ..formatting import CHANNEL_LABELS, SIDE_LABELS, STAGE_LABELS, moment_pattern
 from ..models import Tag, User
 from ..needs.tagging import tag_title
 from .forms import SearchForm
@@ -65,10 +65,11 @@ def _labels() -> dict:
 
 
 def short_time_formatter():
-    """local_time(value, "short") with the reader's language and the shop's zone looked up once for the
+    """local_time(value) with the reader's language and the shop's zone looked up once for the
     page, not for each of the forty times on it (Flask-Babel's lookups are most of local_time's cost)."""
     locale, zone = get_locale(), get_timezone()
-    return lambda value: format_datetime(value, "short", tzinfo=zone, locale=locale) if value else ""
+    pattern = moment_pattern(locale)
+    return lambda value: format_datetime(value, pattern, tzinfo=zone, locale=locale) if value else ""
 
 
 @bp.get("/suggest")

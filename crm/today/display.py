@@ -3,7 +3,7 @@ and conversation pages include (their views stay as they are; the panels fetch w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import g, request
 from flask_babel import format_date, format_time, format_timedelta, ngettext
@@ -65,6 +65,16 @@ def waited(since: datetime | None) -> str:
     if since is None:
         return ""
     return format_timedelta(shop_day().now - since, threshold=1.1)
+
+
+def waiting_text(since: datetime | None) -> str:
+    """"Waiting on us for 3 hours"; under a minute (or dated ahead by a phone's clock) "Just wrote: waiting on us",
+    never "for 0 seconds"."""
+    if since is None:
+        return ""
+    if shop_day().now - since < timedelta(minutes=1):
+        return _("Just wrote: waiting on us")
+    return _("Waiting on us for %(time)s", time=waited(since))
 
 
 def due_text(follow_up: FollowUp) -> str:
@@ -174,6 +184,7 @@ def register(blueprint) -> None:
     """The template filters and globals these pages draw with, for every page of the app."""
     blueprint.add_app_template_filter(reason_text, "reason_text")
     blueprint.add_app_template_filter(waited, "waited")
+    blueprint.add_app_template_filter(waiting_text, "waiting_text")
     blueprint.add_app_template_filter(due_text, "due_text")
     blueprint.add_app_template_filter(format_day, "format_day")
     blueprint.add_app_template_global(customer_panel, "customer_panel")

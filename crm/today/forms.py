@@ -1,11 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from ..conversations.forms import MAX_MESSAGE_LENGTH
 from ..customers.forms import channel_choices
+from ..fields import DayField, RupiahField
 from ..formatting import STAGE_LABELS
 
 
@@ -34,7 +35,7 @@ class FollowUpForm(_PickedDate, FlaskForm):
     customer_id = IntegerField(validators=[DataRequired()])
     conversation_id = IntegerField(validators=[Optional()])
     when = SelectField(_l("When"), choices=when_choices(), default="1d")
-    due_date = DateField(_l("Date"), validators=[Optional()])
+    due_date = DayField(_l("Date"), validators=[Optional()])
     due_time = TimeField(_l("Time (optional)"), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)],
                        render_kw={"placeholder": _l("e.g. send the new colours, ask if the transfer went through")})
@@ -44,7 +45,7 @@ class FollowUpForm(_PickedDate, FlaskForm):
 
 class SnoozeForm(_PickedDate, FlaskForm):
     when = SelectField(_l("Snooze"), choices=when_choices(), default="1d")
-    due_date = DateField(_l("New date"), validators=[Optional()])
+    due_date = DayField(_l("New date"), validators=[Optional()])
     next = HiddenField()
 
 
@@ -62,9 +63,9 @@ class QuickReplyForm(FlaskForm):
 class StageForm(FlaskForm):
     stage = SelectField(_l("Pipeline stage"),
                         choices=[SelectChoice(stage, label) for stage, label in STAGE_LABELS.items()])
-    expected_value = IntegerField(_l("Expected value (Rp)"), validators=[Optional(), NumberRange(min=0, max=10**12)])
-    amount = IntegerField(_l("Sale amount (Rp)"), validators=[Optional(), NumberRange(min=0, max=10**12)])
-    sold_on = DateField(_l("Sold on"), validators=[Optional()])
+    expected_value = RupiahField(_l("Expected value (Rp)"))
+    amount = RupiahField(_l("Sale amount (Rp)"))
+    sold_on = DayField(_l("Sold on"), validators=[Optional()])
     channel = SelectField(_l("Sold through"), choices=channel_choices())
 
     def __init__(self, *args, needs_sale: bool = False, **kwargs):

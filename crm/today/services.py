@@ -5,9 +5,10 @@ from datetime import date, datetime, time, timedelta
 
 from flask import abort
 
+from ..admin import audit
 from ..extensions import db
 from ..formatting import shop_zone
-from ..models import STAGES, Conversation, Customer, FollowUp, Order, utcnow
+from ..models import STAGES, Conversation, Customer, FollowUp, Order, User, utcnow
 from ..orders.services import paid_orders_of, record_paid_order
 from .queue import ShopDay, latest_conversations, shop_day
 
@@ -46,12 +47,25 @@ def add_follow_up(customer: Customer, *, due_at: datetime, has_time: bool, note:
     )
     db.session.add(follow_up)
     db.session.flush()
+    assigned = db.session.get(User, assigned_to_id) if assigned_to_id else None
+    audit.record("follow_up_set", customer, customer.display_name, {
+        **_due(follow_up), "note": follow_up.note, "assigned_to": assigned.name if assigned else None,
+        "conversation_id": follow_up.conversation_id})
     return follow_up
+
+
+def _due(follow_up: FollowUp) -> dict:
+    """When it is due, as the audit trail shows it: a day, or a day and a time."""
+    if follow_up.has_time:
+        return {"due_at": follow_up.due_at}
+    return {"due_on": follow_up.due_at.astimezone(shop_zone()).date()}
 
 
 def mark_done(follow_up: FollowUp) -> None:
     if follow_up.done_at is None:
         follow_up.done_at = utcnow()
+        audit.record("follow_up_done", follow_up.customer, follow_up.customer.display_name,
+                     {**_due(follow_up), "note": follow_up.note})
     db.session.flush()
 
 
@@ -60,8 +74,13 @@ def snooze(follow_up: FollowUp, when: str, picked: date | None = None, day: Shop
     tomorrow); a timed follow-up keeps its time of day."""
     day = day or shop_day()
     kept = follow_up.due_at.astimezone(shop_zone()).time() if follow_up.has_time else None
+    before = _due(follow_up)
     follow_up.due_at, follow_up.has_time = due_at_for(when, day, picked, keep_time=kept)
     db.session.flush()
+    after = _due(follow_up)
+    audit.record("follow_up_snoozed", follow_up.customer, follow_up.customer.display_name,
+                 {"changed": {key: [before.get(key), after.get(key)] for key in {*before, *after}},
+                  "note": follow_up.note})
 
 
 def open_follow_ups(customer: Customer) -> list[FollowUp]:
@@ -74,15 +93,27 @@ def open_follow_ups(customer: Customer) -> list[FollowUp]:
 def set_stage(customer: Customer, stage: str, expected_value: int | None) -> None:
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}")
+    before = {"stage": customer.stage, "expected_value": customer.expected_value}
     customer.stage = stage
     customer.expected_value = expected_value
     db.session.flush()
+    changed = audit.changes(before, {"stage": stage, "expected_value": expected_value})
+    if changed:
+        audit.record("stage", customer, customer.display_name, {"changed": changed})
 
 
 def record_sale(customer: Customer, *, amount: int | None, sold_on: date, channel: str,
                 created_by_id: int | None = None) -> Order:
-    """A sale makes the customer won: an order placed and paid that day (crm.orders), where "won" is counted."""
-    return record_paid_order(customer, amount=amount, paid_on=sold_on, channel=channel, created_by_id=created_by_id)
+    """A sale makes the customer won: an order placed and paid that day (crm.orders), where "won" is counted.
+    Its audit event is the sale's, on the customer (the order's own events would say the same thrice)."""
+    stage_before = customer.stage
+    order = record_paid_order(customer, amount=amount, paid_on=sold_on, channel=channel,
+                              created_by_id=created_by_id, audited=False)
+    details = {"amount": amount, "sold_on": sold_on, "channel": channel}
+    if stage_before != "won":
+        details["changed"] = {"stage": [stage_before, "won"]}
+    audit.record("sale", customer, customer.display_name, details)
+    return order
 
 
 def sales_of(customer: Customer) -> list[Order]:

@@ -5,12 +5,13 @@ from wtforms.fields.choices import SelectChoice
 
 from ..auth.views import _safe_next
 from ..conversations.services import NewMessage, get_conversation, log_chat
-from ..customers.services import get_customer
+from ..customers.services import current_customer, get_customer
 from ..extensions import db
 from ..identities import CHANNELS
-from ..models import Tag, User, utcnow
+from ..models import Conversation, Tag, User, utcnow
 from ..needs.tagging import all_tags
 from ..orders.reminders import order_reminders
+from ..sqlite import hold_customers
 from . import display
 from .display import customer_panel, due_text, follow_up_form, staff_choices
 from .forms import FollowUpForm, NextForm, QuickReplyForm, SnoozeForm, StageForm
@@ -179,9 +180,15 @@ def snooze_follow_up(follow_up_id: int):
 @bp.post("/queue/conversations/<int:conversation_id>/reply")
 def reply(conversation_id: int):
     """Log what we answered (in WhatsApp, Instagram...) without leaving the queue."""
-    conversation = get_conversation(conversation_id)
+    conversation = db.get_or_404(Conversation, conversation_id)  # in the trash meanwhile: said below
     form = QuickReplyForm()
     if form.validate_on_submit():
+        hold_customers(db.session, [conversation.customer_id])
+        if conversation.deleted_at or current_customer(conversation.customer) is None:
+            db.session.rollback()
+            form.body.errors.append(_("This conversation was moved to the trash meanwhile; nothing was saved. "
+                                      "Copy the reply and log it on Log chat."))
+            return render_template("today/reply_form.html", form=form, conversation=conversation), 409
         log_chat(conversation.customer, conversation.channel,
                  [NewMessage(utcnow(), "staff", form.body.data.strip(), author_name=current_user.name)],
                  logged_by_id=current_user.id, conversation=conversation)

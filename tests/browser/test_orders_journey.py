@@ -58,7 +58,7 @@ def test_an_order_from_a_pasted_chat_to_a_review_request(page, login, staff, clo
     expect(page.get_by_role("heading", name="New order for Rina")).to_be_visible()
     expect(page.locator("#items-0-name")).to_have_value("Gamis parang")
     expect(page.locator("#items-0-quantity")).to_have_value("2")
-    expect(page.get_by_label("Total (Rp), empty: items + shipping − discount")).to_have_value("385.000")
+    expect(page.get_by_label("Total (Rp), empty: items + shipping − discount")).to_have_value("385,000")
     expect(page.get_by_label("Courier")).to_have_value("jne")
     page.screenshot(path=str(SCREENSHOTS / f"orders-{width}-form.png"), full_page=True)
     page.get_by_role("button", name="Create the order").click()

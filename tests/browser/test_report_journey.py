@@ -72,8 +72,8 @@ def test_owner_enters_costs_and_reads_the_report_with_its_charts(page, login, ow
     page.locator("tr[data-channel=instagram]").get_by_label("Boosts (Rp) · Instagram").fill("300000")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("saved.")).to_be_visible()
-    expect(whatsapp.get_by_label("Ads (Rp) · WhatsApp")).to_have_value("500000")
-    expect(whatsapp).to_contain_text("IDR 750,000")  # 500,000 + 12.5 h × 20,000
+    expect(whatsapp.get_by_label("Ads (Rp) · WhatsApp")).to_have_value("500,000")  # grouped as the reader writes it
+    expect(whatsapp).to_contain_text("Rp 750,000")  # 500,000 + 12.5 h × 20,000
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "report-costs.png"), full_page=True)
 
@@ -84,7 +84,7 @@ def test_owner_enters_costs_and_reads_the_report_with_its_charts(page, login, ow
     channels = page.locator("table[data-report-table=channels]")
     expect(channels.locator("tbody tr")).to_have_count(3)
     expect(channels.locator("tfoot tr")).to_contain_text("All channels")
-    expect(channels.locator("tr[data-key=whatsapp]")).to_contain_text("IDR 1,430,000")
+    expect(channels.locator("tr[data-key=whatsapp]")).to_contain_text("Rp 1,430,000")
     expect(page.locator("table[data-report-table=costs] tr[data-key=whatsapp]")).to_be_visible()
 
     page.wait_for_function("() => window.Chart && Chart.getChart('chart-weekly') && Chart.getChart('chart-revenue')")
@@ -158,7 +158,7 @@ def test_the_report_switches_to_indonesian_and_back_with_the_top_bar_buttons(pag
     expect(page.get_by_role("heading", name="Channel report")).to_be_visible()
     expect(page.locator("nav.mainnav").get_by_role("link", name="Customers", exact=True)).to_be_visible()
     expect(page.get_by_label("Period")).to_have_value("last_90")
-    expect(channels.locator("tr[data-key=whatsapp]")).to_contain_text("IDR 1,430,000")
+    expect(channels.locator("tr[data-key=whatsapp]")).to_contain_text("Rp 1,430,000")
     page.wait_for_function(charts_drawn)
     weekly, revenue = page.evaluate(CHARTS_DRAWN)
     assert weekly["painted"] > 2000 and revenue["painted"] > 2000, (weekly, revenue)

@@ -1,8 +1,8 @@
 """orders: items, payment, shipping and a dated step per status; sales become paid orders; customers' address;
 suggestions dismissed from the chat; shop settings
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02 09:00:00
 
 Every sale becomes an order of the same customer, channel, amount (its total), recorder and creation time, with
@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
