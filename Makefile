@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 # Pinned: the venv's own pip and setuptools are whatever the Python came with (setuptools 65 for 3.11.7).
 VENV_TOOLS := pip==26.3 setuptools==84.2.1
 
-.PHONY: run test test-dates audit venv dev-venv browser db lint clean python-check
+.PHONY: run test test-dates test-postgres audit venv dev-venv browser postgres-server db lint clean python-check
 
 run: venv db
 	$(FLASK) serve
@@ -28,11 +28,18 @@ DATE_SENSITIVE := tests/test_clock.py tests/test_queue.py tests/test_followups.p
   tests/test_future_times.py tests/test_customer_since.py tests/test_audit_gaps.py tests/test_wording.py \
   tests/test_orders.py tests/test_orders_today.py tests/test_orders_report.py tests/browser/test_orders_journey.py
 
-test: dev-venv browser
+test: dev-venv browser postgres-server
 	$(BIN)/ruff check crm tests bench app.py
 	$(BIN)/bandit --quiet --recursive crm --severity-level high
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-dates
+	$(MAKE) --no-print-directory test-postgres
+
+# The whole suite again on PostgreSQL: a throwaway cluster in a temporary folder, stopped afterwards
+# (tests/throwaway_postgres.py); tests marked sqlite_only are left out. ARGS="tests/test_search.py -x" for part.
+test-postgres: dev-venv browser postgres-server
+	@echo "== tests on PostgreSQL"
+	$(BIN)/python tests/throwaway_postgres.py -- $(BIN)/python -m pytest $(ARGS)
 
 # ALL=1 runs the whole suite at each moment instead of the date-sensitive part.
 test-dates: dev-venv browser
@@ -63,7 +70,7 @@ $(VENV)/.installed: requirements.txt Makefile | python-check
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+$(VENV)/.installed-dev: requirements-dev.txt requirements-postgres.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -71,6 +78,11 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 browser:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-color-emoji; }
+
+# The PostgreSQL server for test-postgres (Debian's package: initdb, pg_ctl, unaccent and pg_trgm included).
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; }
 
 lint: dev-venv
 	$(BIN)/ruff check crm tests bench app.py

@@ -2,17 +2,20 @@
 
     .venv/bin/python bench/search.py                                  # 50,000 customers, 1,000,000 messages
     .venv/bin/python bench/search.py --customers 5000 --messages 100000 --repeat 3
+    .venv/bin/python bench/search.py --database-url postgresql+psycopg://user:pw@host/obrolan_bench   # PostgreSQL
 
 The shop comes from crm/demo.py, generated in a child process the first time and cached in
 bench/.cache (its build figures, index build time included, are kept next to it). This run works on a
-temporary copy. It runs a fixed set of 50 searches (a very common word, rare words, two words, phrases,
+temporary copy. With --database-url (PostgreSQL) the same shop is copied into that database with
+`flask copy-to` the first time (it must be empty; a database that already holds this shop is reused), and
+everything below runs there. It runs a fixed set of 50 searches (a very common word, rare words, two words, phrases,
 prefixes, phone fragments and handles, exclusions; with and without filters; best match and newest
 first) and times each one four ways:
 
-    raw    the statement the app runs over the index (crm.search.query.hits_sql), alone on a sqlite3 connection
+    raw    the statement the app runs over the index (crm.search.query.hits_sql), alone on a driver connection
     page   GET /search?q=... through the WSGI app (Flask's test client), logged in as the owner
     floor  GET /search with no query: the same page and layout, nothing searched
-    like   the naive way: body LIKE '%word%' for each word, newest first, LIMIT 20
+    like   the naive way: body LIKE '%word%' (ILIKE on PostgreSQL) for each word, newest first, LIMIT 20
 
 then prints p50 and p95 of each, the index's build time and size, the rate at which triggers index
 messages written by plain INSERTs, and the process's peak memory. The last line is machine-readable:
@@ -38,7 +41,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# bench/ itself off the path: its queue.py would stand in for the standard library's (psycopg imports it).
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 VENV = ROOT / ".venv"
 if (VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != VENV.resolve():
     # `python bench/search.py` from any Python: run in the project's environment (make test builds it).
@@ -95,16 +99,19 @@ def summary_of(values: list[float]) -> str:
     return f"p50 {statistics.median(values):8.2f} ms   p95 {percentile(values, 95):8.2f} ms   (n={len(values)})"
 
 
-def like_sql(query: str) -> tuple[str, list[str]]:
+def like_sql(query: str, postgres: bool = False) -> tuple[str, list[str]]:
     """The naive search: every word (or quoted phrase) as body LIKE '%...%', newest first."""
     pieces = [p.strip() for p in re.findall(r'"([^"]+)"|(\S+)', query) for p in p if p.strip()]
     words = [p for p in pieces if not p.startswith("-")] or [""]
-    where = " AND ".join("body LIKE ?" for _ in words)
+    where = " AND ".join("body ILIKE %s" if postgres else "body LIKE ?" for _ in words)
     return (f"SELECT id FROM messages WHERE {where} ORDER BY sent_at DESC LIMIT 20",
             [f"%{w.lstrip('@+')}%" for w in words])
 
 
-def index_size_mb(conn: sqlite3.Connection) -> float:
+def index_size_mb(conn) -> float:
+    if not isinstance(conn, sqlite3.Connection):
+        return conn.execute("SELECT pg_total_relation_size('messages_search') + pg_total_relation_size("
+                            "'customers_search') + pg_relation_size('identities_search_handle')").fetchone()[0] / 2**20
     pages = conn.execute(
         "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'messages_fts%' OR name LIKE 'customers_fts%' "
         "OR name LIKE 'identities_fts%'").fetchone()[0]
@@ -118,11 +125,13 @@ def log_in(client) -> None:
     assert response.status_code == 302, "login failed"
 
 
-def trigger_rate(conn: sqlite3.Connection, count: int = 2000) -> float:
+def trigger_rate(conn, count: int = 2000) -> float:
     """Microseconds per message that the triggers add to a plain INSERT (rolled back afterwards)."""
     conversation = conn.execute("SELECT max(id) FROM conversations").fetchone()[0]
     rows = [(conversation, f"2031-01-01 10:{i // 60 % 60:02d}:{i % 60:02d}.000000", f"pesan tes {i} kak gamis ready")
             for i in range(count)]
+    if not isinstance(conn, sqlite3.Connection):
+        return _postgres_trigger_rate(conn, rows)
 
     def insert() -> float:
         conn.execute("BEGIN")
@@ -148,11 +157,69 @@ def trigger_rate(conn: sqlite3.Connection, count: int = 2000) -> float:
     return (with_triggers - without) / count * 1e6
 
 
+def _postgres_trigger_rate(conn, rows) -> float:
+    """Written as the app writes them on PostgreSQL: SQLAlchemy sends a batch as one multi-row INSERT, and the
+    triggers run once per statement."""
+    values = ", ".join(["(%s, %s, 'customer', '', %s, '', '2031-01-01 10:00:00')"] * len(rows))
+    flat = [value for row in rows for value in row]
+
+    def insert(without_triggers: bool) -> float:
+        with conn.transaction(force_rollback=True):
+            if without_triggers:
+                conn.execute("ALTER TABLE messages DISABLE TRIGGER USER")
+            started = time.perf_counter()
+            conn.execute("INSERT INTO messages (conversation_id, sent_at, side, author_name, body, attachments, "
+                         f"created_at) VALUES {values}", flat)
+            return time.perf_counter() - started
+
+    return (insert(False) - insert(True)) / len(rows) * 1e6
+
+
+def _shop_facts(connection) -> tuple:
+    """Enough to tell one generated shop from another of the same size (a generator or schema change)."""
+    return tuple(connection.exec_driver_sql(sql).scalar() for sql in (
+        "SELECT version_num FROM alembic_version", "SELECT count(*) FROM messages", "SELECT count(*) FROM customers",
+        "SELECT body FROM messages ORDER BY id DESC LIMIT 1", "SELECT sum(length(body)) FROM messages",
+        "SELECT handle FROM channel_identities ORDER BY id LIMIT 1 OFFSET 1234"))
+
+
+def fill_postgres(url: str, shop: Path, facts: dict) -> str:
+    """The shop in the PostgreSQL database at `url`: copied there by copy-to unless it is there already."""
+    import sqlalchemy
+
+    from crm import create_app
+    from crm.admin.copy_to import CopyError, copy_shop
+    from crm.extensions import db
+
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.NullPool)
+    try:
+        with engine.connect() as connection:
+            tables = set(sqlalchemy.inspect(connection).get_table_names())
+            held = _shop_facts(connection) if {"messages", "customers", "alembic_version"} <= tables else None
+    finally:
+        engine.dispose()
+    with tempfile.TemporaryDirectory(prefix="obrolan-bench-copy-") as work:
+        app = create_app({"INSTANCE_PATH": work, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{shop}"})
+        with app.app_context():
+            if held == _shop_facts(db.session.connection()):
+                db.engine.dispose()
+                return "the shop was already there (copied by an earlier run)"
+            try:
+                report = copy_shop(db.engine, url, progress=lambda line: print(line, file=sys.stderr))
+            except CopyError as error:
+                sys.exit(f"--database-url: {error}")
+            finally:
+                db.engine.dispose()
+    return f"copied in by copy-to in {report.seconds:.1f} s, search index built in {report.index_seconds:.1f} s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each search for raw, page and floor")
+    parser.add_argument("--database-url", help="run on this PostgreSQL database (postgresql+psycopg://...) instead "
+                        "of a copy of the SQLite shop; filled from the shop the first time")
     arguments = parser.parse_args()
 
     # Generating in a child process keeps its memory out of this process's peak.
@@ -176,13 +243,23 @@ def run(arguments, shop: Path, facts: dict, work: Path) -> None:
 
     path = work / "obrolan.sqlite"
     shutil.copy(shop, path)
-    conn = sqlite3.connect(path, isolation_level=None)
+    url, conn, copied = f"sqlite:///{path}", sqlite3.connect(path, isolation_level=None), None
     conn.execute("PRAGMA journal_mode = WAL")
-    specs = queries(conn)
+    specs = queries(conn)  # from the SQLite shop: the PostgreSQL copy holds the same rows
+    if arguments.database_url:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = arguments.database_url
+        copied = fill_postgres(url, shop, facts)
+        conn.close()
+        conn = psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
+                               autocommit=True, prepare_threshold=None)
     size = index_size_mb(conn)
     messages = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    postgres = not isinstance(conn, sqlite3.Connection)
 
-    app = create_app({"INSTANCE_PATH": str(work), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+    app = create_app({"INSTANCE_PATH": str(work), "SQLALCHEMY_DATABASE_URI": url,
                       "RATELIMIT_ENABLED": False})
     client = app.test_client()
     log_in(client)
@@ -205,7 +282,7 @@ def run(arguments, shop: Path, facts: dict, work: Path) -> None:
 
     # Interleaved, so that whatever else the machine does weighs on all four alike.
     raw, page, floor, like = [], [], [], []
-    likes = [like_sql(spec["q"]) for spec in specs]
+    likes = [like_sql(spec["q"], postgres) for spec in specs]
     for run in range(arguments.repeat):
         for (sql, params), url, (naive, words) in zip(statements, urls, likes, strict=True):
             started = time.perf_counter()
@@ -228,12 +305,17 @@ def run(arguments, shop: Path, facts: dict, work: Path) -> None:
     rate = trigger_rate(conn)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    database = (f"PostgreSQL {conn.info.server_version // 10000}.{conn.info.server_version % 10000}" if postgres
+                else f"SQLite {sqlite3.sqlite_version}")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+          f"{os.getloadavg()[0]:.1f}, Python {platform.python_version()}, {database}")
     print(f"shop: {messages:,} messages, {facts['customers']:,} customers, {facts['conversations']:,} conversations; "
           f"generated in {facts['generate_seconds']} s, database {facts['database_mb']} MB")
-    print(f"index: built in {facts['index_build_seconds']} s (flask reindex, measured when the shop was generated), "
-          f"{size:.1f} MB; triggers add {rate:.0f} us per message written by a plain INSERT")
+    if copied:
+        print(f"PostgreSQL: {copied}")
+    built = "on PostgreSQL: see above" if postgres else (
+        f"in {facts['index_build_seconds']} s (flask reindex, measured when the shop was generated)")
+    print(f"index: built {built}, {size:.1f} MB; triggers add {rate:.0f} us per message written by a plain INSERT")
     print(f"searches: {len(specs)} ({len(specs) // 2} queries x best/newest), window {window} messages, "
           f"{arguments.repeat} timed runs each")
     for name, values in (("raw", raw), ("page", page), ("floor", floor), ("like", like)):

@@ -10,6 +10,7 @@ from flask_login import current_user
 from . import translations_build
 from .extensions import babel, csrf, db, login_manager, migrate
 from .form_messages import use_catalogue_for_form_errors
+from .text_input import TextRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Phones install the app from its manifest only when it comes with this type.
@@ -61,6 +62,7 @@ def create_app(config=None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.request_class = TextRequest
     app.config.update(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("OBROLAN")
@@ -79,12 +81,13 @@ def create_app(config=None) -> Flask:
     _register_blueprints(app)
     _register_request_guards(app)
 
-    from . import cli, errors, formatting, security
+    from . import cli, errors, formatting, security, shop_settings
 
     security.register(app)
     cli.register(app)
     errors.register(app)
     formatting.register(app)
+    shop_settings.register(app)
     return app
 
 
@@ -103,6 +106,12 @@ def _init_extensions(app: Flask) -> None:
     from .auth.sessions import load_user
     from .sqlite import configure_sqlite
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # psycopg prepares a statement run five times, and PostgreSQL may then plan it once for any value:
+        # a search's plan depends on its words (a common one walks the newest messages, a rare one the index).
+        options = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+        options["connect_args"] = {"prepare_threshold": None, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
@@ -125,11 +134,12 @@ def _register_blueprints(app: Flask) -> None:
     from .customers import views as customers
     from .needs import views as needs
     from .orders import views as orders
+    from .replies import views as replies
     from .reports import views as reports
     from .search import views as search
     from .today import views as today
 
-    for area in (auth, admin, customers, conversations, today, needs, orders, reports, search):
+    for area in (auth, admin, customers, conversations, today, needs, orders, replies, reports, search):
         app.register_blueprint(area.bp)
     app.add_url_rule("/", "home", today.queue_page)
     # Browsers and phones ask for /favicon.ico whatever the page says.

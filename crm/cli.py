@@ -7,6 +7,7 @@ from .admin.backups import BackupError, database_file, start_daily_backups
 from .auth.services import no_user_exists, setup_token
 from .extensions import db
 from .sqlite import DatabaseInUse, hold_while_serving
+from .text_input import clean_command_line
 
 
 @click.command("serve")
@@ -43,11 +44,13 @@ def serve_command(host, port):
 def register(app: Flask) -> None:
     """Every command, each kept in the area it belongs to."""
     from .admin.commands import backup_command, create_user_command, purge_trash_command, restore_command
+    from .admin.copy_to import copy_to_command
     from .conversations.commands import import_chat_command
     from .demo import demo_data_command
     from .needs.commands import retag_command
     from .search.commands import reindex_command
 
     for command in (serve_command, create_user_command, import_chat_command, retag_command, backup_command,
-                    restore_command, purge_trash_command, demo_data_command, reindex_command):
+                    restore_command, purge_trash_command, demo_data_command, reindex_command, copy_to_command):
         app.cli.add_command(command)
+    clean_command_line(app.cli.commands.values())

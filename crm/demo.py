@@ -548,22 +548,69 @@ def _flush(conn, conversations, message_rows, tag_rows) -> None:
 @with_appcontext
 def demo_data_command(customers, messages, seed):
     """Fill the database with a generated shop (mixed Indonesian/English chats) to try or measure Obrolan."""
-    from .extensions import db
 
-    if db.engine.dialect.name != "sqlite":
-        raise click.ClickException("demo-data writes with SQLite's bulk INSERTs; use a SQLite database.")
     # No fixed password in a database people may go on using: a new one each run, shown once.
     password = secrets.token_urlsafe(12)
+    try:
+        counts = generate_shop(customers, messages, SEED if seed is None else seed, password,
+                               progress=lambda line: click.echo(line, err=True))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Added {counts.customers:,} customers, {counts.conversations:,} conversations and "
+               f"{counts.messages:,} messages in {counts.seconds:.0f} s. "
+               f"Log in as {DEMO_OWNER_EMAIL} (or a staff member @demo.obrolan.id) with the password {password}")
+
+
+def generate_shop(customers: int, messages: int, seed: int = SEED, password: str = DEMO_PASSWORD,
+                  progress=None) -> Counts:
+    """generate() into the app's database, SQLite or (an empty) PostgreSQL."""
+    from .extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        return _generate_into_postgres(customers, messages, seed, password, progress)
+    if db.engine.dialect.name == "sqlite":
+        return _generate_into_sqlite(customers, messages, seed, password, progress)
+    raise ValueError("demo-data writes into SQLite or PostgreSQL.")
+
+
+def _generate_into_sqlite(customers: int, messages: int, seed: int, password: str, progress) -> Counts:
+    from .extensions import db
 
     db.session.remove()
     connection = db.engine.raw_connection()
     try:
         raw = connection.driver_connection
         raw.isolation_level = None  # generate() runs its own transaction
-        counts = generate(raw, customers, messages, seed=SEED if seed is None else seed,
-                          progress=lambda line: click.echo(line, err=True), password=password)
+        return generate(raw, customers, messages, seed=seed, progress=progress, password=password)
     finally:
         connection.close()
-    click.echo(f"Added {counts.customers:,} customers, {counts.conversations:,} conversations and "
-               f"{counts.messages:,} messages in {counts.seconds:.0f} s. "
-               f"Log in as {DEMO_OWNER_EMAIL} (or a staff member @demo.obrolan.id) with the password {password}")
+
+
+def _generate_into_postgres(customers: int, messages: int, seed: int, password: str, progress) -> Counts:
+    """Generated in a scratch SQLite database (the generator's bulk INSERTs), then copied in by copy-to."""
+    import tempfile
+    from pathlib import Path
+
+    from flask import current_app
+    from flask_migrate import upgrade
+
+    from . import create_app
+    from .admin.copy_to import CopyError, copy_shop
+    from .extensions import db
+
+    target = db.engine.url.render_as_string(hide_password=False)
+    db.session.remove()
+    with tempfile.TemporaryDirectory(prefix="obrolan-demo-") as folder:
+        path = Path(folder) / "demo.sqlite"
+        scratch = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                              "INSTANCE_PATH": current_app.instance_path})
+        with scratch.app_context():
+            upgrade()
+            counts = _generate_into_sqlite(customers, messages, seed, password, progress)
+            try:
+                copy_shop(db.engine, target, progress=progress or (lambda line: None))
+            except CopyError as error:
+                raise ValueError(f"demo-data on PostgreSQL fills an empty database: {error}") from error
+            finally:
+                db.engine.dispose()
+    return counts

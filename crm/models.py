@@ -382,17 +382,6 @@ class DismissedSuggestion(db.Model):
     dismissed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ShopSetting(db.Model):
-    """One setting the owner changes on a page (crm.settings): a key and its value as JSON."""
-
-    __tablename__ = "shop_settings"
-
-    key: Mapped[str] = mapped_column(String(60), primary_key=True)
-    value: Mapped[dict | list | int | str | None] = mapped_column(JSON)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-
 class ChannelCost(db.Model):
     """What a channel cost the shop in one month, entered by the owner: the report's cost per won customer
     and return on spend (crm.reports.figures)."""
@@ -448,3 +437,93 @@ class AuditEvent(db.Model):
     target_id: Mapped[int | None] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(String(300), default="")
     details: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ShopSetting(db.Model):
+    """One setting of the shop the owner types on a page (its name in replies, its bank accounts...): one row per
+    key, read through crm.shop_settings, which knows each key's default."""
+
+    __tablename__ = "shop_settings"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class QuickReply(db.Model):
+    """A ready answer staff pick by typing its shortcut ("/rek"): shop-wide (the owner's) or one person's own.
+    Its text may hold variables ({nama}, {rekening}...) and fill-in prompts ({?ukuran}): crm.replies.filling."""
+
+    __tablename__ = "quick_replies"
+    __table_args__ = (
+        # A shortcut means one reply: among the shop-wide ones, and among each person's own.
+        Index("uq_quick_replies_shop_shortcut", "shortcut", unique=True,
+              sqlite_where=text("personal_of_id IS NULL AND deleted_at IS NULL"),
+              postgresql_where=text("personal_of_id IS NULL AND deleted_at IS NULL")),
+        Index("uq_quick_replies_personal_shortcut", "personal_of_id", "shortcut", unique=True,
+              sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(30))  # without the "/", lower case: "rek"
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    # None: shop-wide, managed by the owner; else the one person who sees and manages it.
+    personal_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The starter reply it began as ("id:rek"), so a starter deleted by the owner can be added back.
+    starter: Mapped[str | None] = mapped_column(String(40))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    personal_of: Mapped[User | None] = relationship(foreign_keys=[personal_of_id])
+
+    @property
+    def is_personal(self) -> bool:
+        return self.personal_of_id is not None
+
+
+class ReplyLink(db.Model):
+    """A click-to-chat link opened from Obrolan (wa.me, ig.me/m...): with a text, the text was logged as our
+    message (message_id) and is "sent via link" in the thread; without one, the thread only says the chat was
+    opened. Undone when the sender said it was not sent after all: the message is gone, the row stays."""
+
+    __tablename__ = "reply_links"
+    __table_args__ = (
+        CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
+        Index("ix_reply_links_user_opened", "user_id", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"),
+                                                        index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    handle: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")  # what was sent, kept after an undo for the audit trail
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship()
+    conversation: Mapped[Conversation | None] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
+class QuickReplyUse(db.Model):
+    """One quick reply put into a reply that was saved or sent: its usage count and last use, and the report's
+    quick replies per staff member."""
+
+    __tablename__ = "quick_reply_uses"
+    __table_args__ = (Index("ix_quick_reply_uses_reply_used", "quick_reply_id", "used_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quick_reply_id: Mapped[int] = mapped_column(ForeignKey("quick_replies.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    # Set when it went out through a link: undoing that link takes the use back too.
+    reply_link_id: Mapped[int | None] = mapped_column(ForeignKey("reply_links.id", ondelete="CASCADE"), index=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

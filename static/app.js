@@ -158,3 +158,272 @@ document.addEventListener("click", (event) => {
     document.querySelector("[data-menu-toggle]")?.setAttribute("aria-expanded", "false");
   }
 });
+
+// Quick replies: typing "/" in a reply box lists the shop's quick replies (by shortcut or title, filled for the
+// customer by the server); arrows choose, Enter or Tab puts one in, Escape closes. A blank like {?ukuran} is then
+// selected to type over, and Tab goes to the next one. The form is told which quick replies went in.
+(function () {
+  "use strict";
+  const BOXES = "textarea[data-quick-replies], [data-message-rows] textarea, [data-reply-context] textarea";
+  const BLANK = /\{\?[^{}\n]{1,40}\}/g;
+  let picker = null; // {area, list, items, index, start, request}
+
+  const contextOf = (area) => {
+    const holder = area.closest("[data-reply-context]");
+    const form = area.form;
+    return {
+      customer_id: holder?.dataset.customer || form?.querySelector("[name=customer_id]")?.value || "",
+      conversation_id: holder?.dataset.conversation || "",
+      name: form?.querySelector("[name=new_customer_name]")?.value || "",
+    };
+  };
+
+  const typedShortcut = (area) => {
+    const before = area.value.slice(0, area.selectionStart);
+    const match = before.match(/(?:^|\s)\/([^\s/]{0,30})$/);
+    return match ? { query: match[1], start: area.selectionStart - match[1].length - 1 } : null;
+  };
+
+  function close() {
+    if (!picker) return;
+    picker.list.remove();
+    picker.area.removeAttribute("aria-activedescendant");
+    picker.area.setAttribute("aria-expanded", "false");
+    picker = null;
+  }
+
+  function highlight(index) {
+    picker.index = index;
+    picker.items.forEach((item, i) => item.setAttribute("aria-selected", String(i === index)));
+    const active = picker.items[index];
+    if (active) {
+      picker.area.setAttribute("aria-activedescendant", active.id);
+      active.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function show(area, start, replies, noneText) {
+    const list = picker?.area === area ? picker.list : document.createElement("ul");
+    list.className = "reply-picker";
+    list.id = list.id || `reply-picker-${Date.now()}`;
+    list.setAttribute("role", "listbox");
+    list.replaceChildren();
+    const items = replies.map((reply, i) => {
+      const item = document.createElement("li");
+      item.id = `${list.id}-${i}`;
+      item.setAttribute("role", "option");
+      item.dataset.index = String(i);
+      const head = document.createElement("strong");
+      head.textContent = `/${reply.shortcut}`;
+      const title = document.createElement("span");
+      title.textContent = ` ${reply.title}`;
+      const text = document.createElement("span");
+      text.className = "reply-picker-text";
+      text.textContent = reply.text;
+      item.append(head, title, text);
+      return item;
+    });
+    if (!items.length) {
+      const none = document.createElement("li");
+      none.className = "reply-picker-none";
+      none.textContent = noneText;
+      list.append(none);
+    }
+    list.append(...items);
+    if (!list.isConnected) area.insertAdjacentElement("afterend", list);
+    area.setAttribute("aria-controls", list.id);
+    area.setAttribute("aria-expanded", "true");
+    area.setAttribute("aria-autocomplete", "list");
+    picker = { area, list, items, replies, index: 0, start, request: picker?.request || 0 };
+    if (items.length) highlight(0);
+  }
+
+  function choose(index) {
+    const { area, replies, start } = picker;
+    const reply = replies[index];
+    close();
+    if (!reply) return;
+    const end = area.selectionStart;
+    area.value = area.value.slice(0, start) + reply.text + area.value.slice(end);
+    const form = area.form;
+    if (form && !form.querySelector(`input[name=quick_reply][value="${reply.id}"]`)) {
+      const used = document.createElement("input");
+      used.type = "hidden";
+      used.name = "quick_reply";
+      used.value = String(reply.id);
+      form.append(used);
+    }
+    area.focus();
+    if (!selectBlank(area, start)) area.setSelectionRange(start + reply.text.length, start + reply.text.length);
+    area.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  // Select the next {?blank} from `from` on (wrapping round); false when there is none.
+  function selectBlank(area, from) {
+    const blanks = [...area.value.matchAll(BLANK)];
+    if (!blanks.length) return false;
+    const next = blanks.find((m) => m.index >= from) || blanks[0];
+    area.setSelectionRange(next.index, next.index + next[0].length);
+    return true;
+  }
+
+  document.addEventListener("input", (event) => {
+    const area = event.target.closest?.(BOXES);
+    if (!area) return;
+    const typed = typedShortcut(area);
+    if (!typed) { if (picker?.area === area) close(); return; }
+    const request = (picker?.request || 0) + 1;
+    if (picker) picker.request = request;
+    else picker = { area, list: document.createElement("ul"), items: [], replies: [], index: 0, start: typed.start, request };
+    const params = new URLSearchParams({ q: typed.query, ...contextOf(area) });
+    const url = document.querySelector('meta[name="quick-replies"]')?.content;
+    if (!url) return;
+    fetch(`${url}?${params}`, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((response) => (response.ok ? response.json() : { replies: [], none: "" }))
+      .then((answer) => {
+        if (!picker || picker.request !== request || picker.area !== area) return;
+        if (!typedShortcut(area)) { close(); return; }
+        show(area, typed.start, answer.replies, answer.none);
+      })
+      .catch(() => {});
+  });
+
+  // Capture: the picker's Enter comes before Log chat's "Enter goes to the next message".
+  document.addEventListener("keydown", (event) => {
+    const area = event.target.closest?.(BOXES);
+    if (!area) return;
+    if (picker?.area === area && picker.items.length) {
+      const keys = { ArrowDown: 1, ArrowUp: -1 };
+      if (event.key in keys) {
+        highlight((picker.index + keys[event.key] + picker.items.length) % picker.items.length);
+      } else if ((event.key === "Enter" || event.key === "Tab") && !event.shiftKey && !event.ctrlKey && !event.metaKey) {
+        choose(picker.index);
+      } else if (event.key === "Escape") {
+        close();
+      } else {
+        return;
+      }
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    } else if (picker?.area === area && event.key === "Escape") {
+      close();
+      event.preventDefault();
+    } else if (event.key === "Tab" && !event.shiftKey && area.value.match(BLANK)) {
+      if (selectBlank(area, area.selectionEnd)) event.preventDefault();
+    }
+  }, true);
+
+  document.addEventListener("mousedown", (event) => {
+    const item = event.target.closest?.(".reply-picker [role=option]");
+    if (item && picker) {
+      event.preventDefault(); // keep the focus in the box
+      choose(Number(item.dataset.index));
+    } else if (picker && !event.target.closest?.(".reply-picker") && event.target !== picker.area) {
+      close();
+    }
+  });
+  // On a phone "/" is behind a keyboard's symbols: the button types it.
+  document.querySelectorAll("[data-open-picker]").forEach((button) => { button.hidden = false; });
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-open-picker]");
+    const area = button?.form.querySelector("textarea");
+    if (!area) return;
+    const at = area.selectionStart ?? area.value.length;
+    const slash = at > 0 && !/\s/.test(area.value[at - 1]) ? " /" : "/";
+    area.focus();
+    area.value = area.value.slice(0, at) + slash + area.value.slice(area.selectionEnd ?? at);
+    area.setSelectionRange(at + slash.length, at + slash.length);
+    area.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  document.addEventListener("focusout", (event) => {
+    if (picker?.area === event.target) setTimeout(() => { if (picker && document.activeElement !== picker.area) close(); }, 150);
+  });
+})();
+
+// Replies through a link: the button opens the chat with our text at once (WhatsApp, e-mail; the other channels
+// get it copied to paste), then the reply is logged and the page reloads to show it, with its undo.
+(function () {
+  "use strict";
+  const BLANK = /\{\?[^{}\n]{1,40}\}/;
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).catch(() => {});
+      return;
+    }
+    // Over the shop's network (plain http) there is no clipboard API; a selected text area still copies.
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "visually-hidden";
+    document.body.append(area);
+    area.select();
+    try { document.execCommand("copy"); } catch (error) { /* the text stays in the box to copy by hand */ }
+    area.remove();
+  }
+
+  const errorOf = (form) => form.querySelector("[data-reply-error]");
+  function showError(form, message) {
+    const box = errorOf(form);
+    if (box) { box.textContent = message; box.hidden = false; } else window.alert(message);
+  }
+
+  document.querySelectorAll("[data-copy-reply]").forEach((button) => { button.hidden = false; });
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-copy-reply]");
+    if (!button) return;
+    copyText(button.form.querySelector("[name=text]").value.trim());
+    button.textContent = button.dataset.copied;
+  });
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target.closest?.("form[data-reply-link]");
+    if (!form || event.defaultPrevented) return;
+    event.preventDefault();
+    const field = form.querySelector("[name=text]");
+    const text = field.value.replace(/\r\n/g, "\n").trim();
+    const blank = text.match(BLANK);
+    if (blank) {
+      showError(form, `${form.dataset.blank} ${blank[0]}`);
+      if (field.tagName === "TEXTAREA") {
+        const at = field.value.indexOf(blank[0]);
+        field.focus();
+        field.setSelectionRange(at, at + blank[0].length);
+      }
+      return;
+    }
+    let url = form.dataset.link;
+    if (text && form.dataset.param) {
+      const body = form.dataset.lineBreak === "crlf" ? text.replace(/\n/g, "\r\n") : text;
+      url += `?${form.dataset.param}=${encodeURIComponent(body)}`;
+    } else if (text) {
+      copyText(text);
+    }
+    window.open(url, "_blank", "noopener");
+    const buttons = form.querySelectorAll("button");
+    buttons.forEach((button) => { button.disabled = true; });
+    fetch(form.action, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
+      .then((response) => ((response.headers.get("Content-Type") || "").includes("json") ? response.json() : {}))
+      .then((answer) => {
+        if (!answer.ok) throw new Error(answer.error || "");
+        // A fresh GET of the page: the reply in the thread, the row gone from "waiting", the undo bar.
+        window.location.assign(answer.next || window.location.pathname + window.location.search);
+      })
+      .catch((error) => {
+        buttons.forEach((button) => { button.disabled = false; });
+        showError(form, error instanceof TypeError || !error?.message ? form.dataset.failed : error.message);
+      });
+  });
+
+  // Ctrl+Enter sends, as it saves on Log chat; Enter alone is a new line.
+  document.addEventListener("keydown", (event) => {
+    const form = event.target.closest?.("form[data-reply-link]");
+    if (form && event.key === "Enter" && (event.ctrlKey || event.metaKey) && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+})();

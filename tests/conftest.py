@@ -1,4 +1,9 @@
-"""The app on a real SQLite file per test, built by the real migrations, and helpers that read as stories.
+"""The app on a real database per test, built by the real migrations, and helpers that read as stories.
+
+The database is a SQLite file per test, or with OBROLAN_TEST_DATABASE_URL=postgresql+psycopg://... (what
+`make test-postgres` sets, on a throwaway cluster from tests/throwaway_postgres.py) a PostgreSQL database per
+test, copied from a template database that the migrations built once. Tests that are about SQLite itself are
+marked `sqlite_only("why")` and left out of the PostgreSQL run; `postgres_only("why")` the other way round.
 
 Every test runs on a clock it sets: OBROLAN_TEST_NOW (an ISO time with its offset) or a fixed mid-month moment,
 so the suite behaves the same on the 1st of a month, on 31 December in Jakarta and on any other day.
@@ -8,6 +13,7 @@ import os
 import re
 import shutil
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -20,6 +26,8 @@ from crm.customers.services import IdentityInput, create_customer
 from crm.extensions import db
 
 PASSWORD = "correct horse battery"
+TEST_DATABASE_URL = os.environ.get("OBROLAN_TEST_DATABASE_URL", "")
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 TEST_NOW = datetime.fromisoformat(os.environ.get("OBROLAN_TEST_NOW") or "2026-06-17T10:00:00+07:00")
 
 
@@ -54,6 +62,21 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped, which this suite counts as a failure: {reason}"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Deselect (not skip: a skip is a failure here) the tests that are about the other database."""
+    other = "sqlite_only" if ON_POSTGRES else "postgres_only"
+    kept, left_out = [], []
+    for item in items:
+        for name in ("sqlite_only", "postgres_only"):
+            marker = item.get_closest_marker(name)
+            if marker and not (marker.args or marker.kwargs.get("reason")):
+                raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.{name} needs a reason saying why")
+        (left_out if item.get_closest_marker(other) else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
 class Client(FlaskClient):
     """A test client that sends the CSRF token like a browser would; `csrf=False` leaves it out."""
 
@@ -82,30 +105,98 @@ class Client(FlaskClient):
 
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory):
-    """One database built by `flask db upgrade` from the migrations; each test gets a copy of the file."""
+    """One database built by `flask db upgrade` from the migrations; each test gets a copy of it (a SQLite
+    file, or on PostgreSQL the name of a template database)."""
+    if ON_POSTGRES:
+        yield from _postgres_template()
+        return
+    path = tmp_path_factory.mktemp("template") / "obrolan.sqlite"
+    _migrate(f"sqlite:///{path}", path.parent)
+    yield path
+
+
+def _migrate(url: str, instance) -> None:
     from flask_migrate import upgrade
 
-    path = tmp_path_factory.mktemp("template") / "obrolan.sqlite"
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(path.parent), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return path
+
+
+def _postgres_admin():
+    import sqlalchemy
+
+    return sqlalchemy.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.NullPool)
+
+
+def postgres_url(name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _postgres_template():
+    import tempfile
+
+    name = f"obrolan_template_{os.getpid()}"
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        connection.exec_driver_sql(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
+    with tempfile.TemporaryDirectory() as instance:
+        _migrate(postgres_url(name), instance)
+    yield name
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
+
+
+_databases_made = iter(range(1, 10**9))
 
 
 @pytest.fixture
-def database_path(tmp_path, migrated_database):
-    path = tmp_path / "obrolan.sqlite"
-    shutil.copy(migrated_database, path)
-    return path
+def database_url(tmp_path, migrated_database):
+    """The test's own database, migrated and empty: a SQLite file in tmp_path or a PostgreSQL database."""
+    if not ON_POSTGRES:
+        path = tmp_path / "obrolan.sqlite"
+        shutil.copy(migrated_database, path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"obrolan_test_{os.getpid()}_{next(_databases_made)}"
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {migrated_database}")
+    yield postgres_url(name)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
 
 
 @pytest.fixture
-def app(database_path):
-    app = create_app(
-        {"TESTING": True, "INSTANCE_PATH": str(database_path.parent),
-         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}"}
-    )
+def empty_postgres_url():
+    """A new PostgreSQL database with nothing in it (not even the schema), dropped after the test."""
+    assert ON_POSTGRES, "a test that needs an empty PostgreSQL database needs @pytest.mark.postgres_only"
+    name = f"obrolan_empty_{os.getpid()}_{next(_databases_made)}"
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
+    yield postgres_url(name)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
+
+
+@pytest.fixture
+def database_path(database_url):
+    """The SQLite file itself, for the tests about SQLite (marked sqlite_only)."""
+    assert database_url.startswith("sqlite:///"), "a test that reads the SQLite file needs @pytest.mark.sqlite_only"
+    return Path(database_url.removeprefix("sqlite:///"))
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": database_url})
     app.test_client_class = Client
     with app.app_context():
         yield app

@@ -133,7 +133,7 @@ def test_delete_and_restore_are_recorded_with_the_right_user(staff_client, owner
         ("delete", "Ani Owner", "customer", rina_id),
         ("empty_trash", "Ani Owner", "trash", None),
     ]
-    assert _events("empty_trash")[0].details == {"customer": 1, "conversation": 0, "message": 0}
+    assert _events("empty_trash")[0].details == {"customer": 1, "conversation": 0, "message": 0, "quickreply": 0}
 
 
 def test_account_changes_are_recorded(owner_client, owner, staff):

@@ -28,6 +28,8 @@ from crm.extensions import db
 from crm.models import Customer, Message
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
+# PostgreSQL's backups go through pg_dump and pg_restore: tests/test_backups_postgres.py.
+pytestmark = pytest.mark.sqlite_only("SQLite's backup API and database files")
 
 
 def _bodies(path: Path) -> set[str]:

@@ -1,4 +1,5 @@
-"""Real server processes on one SQLite file: many staff at once, and a server killed mid-write.
+"""Real server processes on one database (SQLite, or PostgreSQL in its run): many staff at once, and a server
+killed mid-write.
 
 No mocks: `flask serve` (waitress) in a subprocess, HTTP clients in threads, the database checked afterwards.
 """
@@ -20,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 from crm.extensions import db
 
@@ -37,13 +39,13 @@ def _free_port() -> int:
 class Server:
     """`flask serve` in a subprocess; `settings` become OBROLAN_ environment variables (values as JSON)."""
 
-    def __init__(self, database_path: Path, instance: Path, **settings):
-        self.database_path, self.instance, self.settings = database_path, instance, settings
+    def __init__(self, database_url: str, instance: Path, **settings):
+        self.database_url, self.instance, self.settings = database_url, instance, settings
         self.port = _free_port()
         self.process = None
 
     def start(self):
-        env = {**os.environ, "OBROLAN_SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.database_path}",
+        env = {**os.environ, "OBROLAN_SQLALCHEMY_DATABASE_URI": self.database_url,
                "OBROLAN_INSTANCE_PATH": str(self.instance), "OBROLAN_THREADS": "16",
                **{f"OBROLAN_{name}": json.dumps(value) for name, value in self.settings.items()}}
         self.process = subprocess.Popen(
@@ -116,22 +118,26 @@ def _log_chat(browser: Browser, name: str) -> bool:
 
 
 @pytest.fixture
-def server(database_path, tmp_path, owner, staff):
+def server(database_url, tmp_path, owner, staff):
     emails = {"owner": owner.email, "staff": staff.email}
     db.session.remove()
     db.engine.dispose()
-    running = Server(database_path, tmp_path).start()
+    running = Server(database_url, tmp_path).start()
     running.emails = emails
     yield running
     running.stop()
 
 
-def _names_in(database_path: Path) -> set[str]:
-    with sqlite3.connect(database_path) as connection:
-        return {row[0] for row in connection.execute("SELECT display_name FROM customers")}
+def _names_in(database_url: str) -> set[str]:
+    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.NullPool)
+    try:
+        with engine.connect() as connection:
+            return {row[0] for row in connection.exec_driver_sql("SELECT display_name FROM customers")}
+    finally:
+        engine.dispose()
 
 
-def test_eight_writers_and_eight_readers_at_once(server, database_path):
+def test_eight_writers_and_eight_readers_at_once(server, database_url):
     acknowledged, errors, reads = [], [], []
     # Sixteen logins (a password hash each) can take longer than the run on a busy machine: the clock starts
     # once everyone is logged in.
@@ -183,11 +189,11 @@ def test_eight_writers_and_eight_readers_at_once(server, database_path):
     assert not errors, errors[:5]
     assert "database is locked" not in stderr
     assert len(acknowledged) >= WRITERS, "every writer got through at least once"
-    found = _names_in(database_path)
+    found = _names_in(database_url)
     assert set(acknowledged) <= found, f"{len(set(acknowledged) - found)} acknowledged writes are missing"
 
 
-def test_a_killed_server_loses_no_acknowledged_write(server, database_path, tmp_path):
+def test_a_killed_server_loses_no_acknowledged_write(server, database_url, tmp_path):
     acknowledged = []
     attempted = 0
     stop = threading.Event()
@@ -213,18 +219,19 @@ def test_a_killed_server_loses_no_acknowledged_write(server, database_path, tmp_
     stop.set()
     writer.join(timeout=60)
 
-    with sqlite3.connect(database_path) as connection:
-        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    found = _names_in(database_path)
+    if database_url.startswith("sqlite:///"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    found = _names_in(database_url)
     print(f"\ncrash: {attempted} writes attempted, {len(acknowledged)} acknowledged, "
           f"{len(set(acknowledged) & found)} found after the kill")
     assert len(acknowledged) >= 25
     assert set(acknowledged) <= found
 
-    restarted = Server(database_path, tmp_path).start()
+    restarted = Server(database_url, tmp_path).start()
     try:
         browser = Browser(restarted).login(server.emails["staff"])
         assert _log_chat(browser, "Sesudah crash")
     finally:
         restarted.stop()
-    assert "Sesudah crash" in _names_in(database_path)
+    assert "Sesudah crash" in _names_in(database_url)

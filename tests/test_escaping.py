@@ -23,12 +23,14 @@ from crm.needs.tagging import add_tag_by_hand, retag_all
 from crm.orders.reminders import SECTIONS as REMINDER_SECTIONS
 from crm.orders.services import ItemInput, OrderInput, create_order, set_status
 from crm.orders.settings import save_order_settings
+from crm.replies.services import create_quick_reply, send_via_link
+from crm.shop_settings import save_settings
 from crm.today.services import add_follow_up, record_sale, set_stage
 
 # Every field a user or owner can set, and so every field an attacker with an account (or a customer writing
 # to the shop, whose messages get logged or imported) controls.
 FIELDS = (
-    "shop_name",  # SHOP_NAME setting
+    "shop_name",  # the shop's name: Shop details (else the SHOP_NAME setting)
     "owner_name", "staff_name",  # account names
     "customer_name", "customer_notes", "handle_other", "handle_email",  # the customer form
     "message_customer", "message_staff", "author_name", "attachment",  # logged and imported chats
@@ -46,6 +48,9 @@ FIELDS = (
     "format_order_name", "format_order_item",  # a format order in a chat: read into a suggestion and a form
     "product_setting",  # Order settings: the buy-again days per product
     "typed_order_item",
+    "quick_reply_title", "quick_reply_text", "bank_accounts",  # Quick replies and Shop details
+    "sent_via_link",  # a reply sent through a link: the thread, the undo bar, the audit trail
+    "typed_quick_reply",
 )
 
 
@@ -63,7 +68,7 @@ HOSTILE_FILE_NAME = """upload_name'><i data-xss=upload_name hx-post=logout hx-tr
 
 # Long free text: shown inside an element with hx-disable, so that even an attribute that got through could not act.
 FREE_TEXT = ("message_customer", "message_staff", "customer_notes", "follow_up_note", "pasted_chat", "customer_address",
-             "order_address", "order_note")
+             "order_address", "order_note", "quick_reply_text", "bank_accounts", "sent_via_link")
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -115,9 +120,15 @@ def read_page(html: str) -> _PageReader:
 @pytest.fixture
 def hostile_shop(app, make_user, test_now):
     """A shop whose every field holds hostile text; returns the ids the pages need."""
-    app.config["SHOP_NAME"] = hostile("shop_name")
     owner = make_user(hostile("owner_name"), email="owner@tokosari.id", role="owner")
     staff = make_user(hostile("staff_name"), email="staff@tokosari.id")
+    reply = create_quick_reply(shortcut="xss", title=hostile("quick_reply_title"),
+                               body=f"Halo {{nama}} {hostile('quick_reply_text')} {{rekening}}", personal_of=None,
+                               created_by_id=owner.id)
+    create_quick_reply(shortcut="xss", title=hostile("quick_reply_title"), body=hostile("quick_reply_text"),
+                       personal_of=staff, created_by_id=staff.id)
+    save_settings({"shop_name": hostile("shop_name"), "bank_accounts": hostile("bank_accounts"),
+                   "nudge_overdue": str(reply.id), "nudge_hot": str(reply.id)}, owner.id)
 
     price = db.session.execute(db.select(Tag).where(Tag.name == "price")).scalar_one()
     price.title = hostile("tag_title")
@@ -150,6 +161,11 @@ def hostile_shop(app, make_user, test_now):
         NewMessage(start + timedelta(minutes=1), "customer", hostile("message_customer")),
     ], logged_by_id=owner.id).conversation
     move_to_trash(trashed.messages[0])
+    move_to_trash(create_quick_reply(shortcut="gone", title=hostile("quick_reply_title"),
+                                     body=hostile("quick_reply_text"), personal_of=None, created_by_id=owner.id))
+    whatsapp = next(identity for identity in customer.identities if identity.channel == "whatsapp")
+    send_via_link(customer, whatsapp, f"Rekening {hostile('sent_via_link')}", user=staff, conversation=conversation,
+                  quick_reply_ids=[reply.id])
 
     follow_up = add_follow_up(customer, due_at=now - timedelta(days=1), has_time=False,
                               note=hostile("follow_up_note"), assigned_to_id=staff.id,
@@ -184,12 +200,13 @@ def hostile_shop(app, make_user, test_now):
     form_message = conversation.messages[-1]
     return {"owner": owner.email, "staff": staff.email, "staff_id": staff.id, "customer": customer.id,
             "other": other.id, "conversation": conversation.id, "tag": price.id, "follow_up": follow_up.id,
-            "month": month, "order": order.id, "format_order": form_message.id}
+            "month": month, "order": order.id, "format_order": form_message.id, "quick_reply": reply.id}
 
 
 # GET routes that send a file, not a page: what they hold is data, not HTML a browser renders.
 NOT_PAGES = {"static", "favicon", "admin.download_backup", "admin.export_customers", "admin.export_conversations",
-             "reports.download"}
+             "admin.export_quick_replies", "reports.download",
+             "replies.pick"}  # JSON the page's script puts in with textContent and a textarea's value
 
 
 def pages(shop) -> dict[str, list[str]]:
@@ -224,6 +241,10 @@ def pages(shop) -> dict[str, list[str]]:
         "admin.backups": ["/admin/backups"],
         "admin.trash": ["/trash"],
         "admin.audit_trail": ["/audit", f"/audit?user={shop['staff_id']}", "/audit?target_type=customer"],
+        "replies.index": ["/replies"],
+        "replies.new": ["/replies/new"],
+        "replies.edit": [f"/replies/{shop['quick_reply']}/edit"],
+        "replies.shop_details": ["/replies/shop"],
         "auth.change_own_password": ["/account/password"],
         "auth.login": ["/login"],
         "auth.setup": [],  # 404 once an account exists; its form is the staff form, posted below
@@ -252,6 +273,8 @@ def posted_pages(shop) -> list[tuple[str, dict]]:
         ("/tags/new", {"title": hostile("typed_tag_title"), "keywords": "", "kind": "nonsense"}),
         ("/users", {"name": hostile("typed_staff_name"), "email": "new@tokosari.id", "password": "short",
                     "confirm": "short", "role": "staff"}),
+        ("/replies/new", {"shortcut": "typed", "title": hostile("typed_quick_reply"),
+                          "body": f"{hostile('typed_quick_reply')} {{nma}}", "scope": "shop"}),
         ("/conversations/import", {"export": (BytesIO(not_an_export.encode()), HOSTILE_FILE_NAME),
                                    "format": "whatsapp", "channel": "whatsapp"}),
         ("/orders/new", {"customer_id": str(shop["customer"]), "items-0-name": hostile("typed_order_item"),

@@ -1,9 +1,9 @@
 """Orders: created by hand or from a format order in the chat, their steps and dates, the suggestions a thread
 offers and accepting them, saving a format order's details to the customer, merges, the audit trail, and the
 migration that makes every sale a paid order."""
+import os
 import re
-import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -375,33 +375,41 @@ def _revisions_of_the_orders_migration() -> tuple[str, str]:
     return find("revision"), find("down_revision")
 
 
-def test_every_sale_becomes_a_paid_order_with_its_amount_and_day(tmp_path):
+@pytest.fixture
+def unmigrated_database_url(request, tmp_path):
+    """An empty database of the kind the suite runs on: a new SQLite file, or a new PostgreSQL database."""
+    if os.environ.get("OBROLAN_TEST_DATABASE_URL", "").startswith("postgresql"):  # as tests/conftest.py
+        return request.getfixturevalue("empty_postgres_url")
+    return f"sqlite:///{tmp_path / 'sales.sqlite'}"
+
+
+def test_every_sale_becomes_a_paid_order_with_its_amount_and_day(unmigrated_database_url, tmp_path):
     from flask_migrate import downgrade, upgrade
 
     orders_revision, before = _revisions_of_the_orders_migration()
-    path = tmp_path / "sales.sqlite"
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path),
+                      "SQLALCHEMY_DATABASE_URI": unmigrated_database_url})
     with app.app_context():
         upgrade(revision=before)
-        db.engine.dispose()
-    connection = sqlite3.connect(path)
-    connection.execute("INSERT INTO users (id, name, email, password_hash, role, active, session_version, created_at)"
-                       " VALUES (1, 'Ani', 'ani@tokosari.id', 'x', 'owner', 1, 1, '2026-06-01 01:00:00.000000')")
-    for n in (1, 2):
-        connection.execute("INSERT INTO customers (id, display_name, notes, stage, created_at, updated_at) VALUES "
-                           "(?, ?, '', 'won', '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')",
-                           (n, f"Customer {n}"))
-    sales = [  # (amount, sold_on, channel, created_by, created_at UTC)
-        (370_000, "2026-05-31", "whatsapp", 1, "2026-05-31 16:30:00.000000"),  # 23:30 in Jakarta: same day
-        (1_250_000, "2026-06-01", "instagram", None, "2026-06-03 02:00:00.000000"),  # recorded two days later
-        (0, "2025-12-31", "other", 1, "2025-12-31 17:30:00.000000"),  # 00:30 on 1 January in Jakarta
-    ]
-    for customer, (amount, sold_on, channel, by, created) in zip((1, 2, 2), sales, strict=True):
-        connection.execute("INSERT INTO sales (customer_id, amount, sold_on, channel, created_by_id, created_at)"
-                           " VALUES (?, ?, ?, ?, ?, ?)", (customer, amount, sold_on, channel, by, created))
-    connection.commit()
-    connection.close()
-    with app.app_context():
+        run = lambda sql, **values: db.session.execute(db.text(sql), values)  # noqa: E731
+        run("INSERT INTO users (id, name, email, password_hash, role, active, session_version, created_at)"
+            " VALUES (1, 'Ani', 'ani@tokosari.id', 'x', 'owner', :yes, 1, :at)", yes=True,
+            at=datetime(2026, 6, 1, 1, 0))
+        for n in (1, 2):
+            run("INSERT INTO customers (id, display_name, notes, stage, created_at, updated_at) VALUES "
+                "(:id, :name, '', 'won', :at, :at)", id=n, name=f"Customer {n}", at=datetime(2026, 1, 1))
+        sales = [  # (amount, sold_on, channel, created_by, created_at UTC)
+            (370_000, date(2026, 5, 31), "whatsapp", 1, datetime(2026, 5, 31, 16, 30)),  # 23:30 in Jakarta
+            (1_250_000, date(2026, 6, 1), "instagram", None, datetime(2026, 6, 3, 2, 0)),  # recorded 2 days later
+            (0, date(2025, 12, 31), "other", 1, datetime(2025, 12, 31, 17, 30)),  # 00:30 on 1 January in Jakarta
+        ]
+        for customer, (amount, sold_on, channel, by, created) in zip((1, 2, 2), sales, strict=True):
+            run("INSERT INTO sales (customer_id, amount, sold_on, channel, created_by_id, created_at)"
+                " VALUES (:customer, :amount, :sold_on, :channel, :by, :created)", customer=customer, amount=amount,
+                sold_on=sold_on, channel=channel, by=by, created=created)
+        db.session.commit()
+        db.session.remove()
+
         upgrade(revision=orders_revision)
         orders = db.session.execute(db.select(Order).order_by(Order.id)).scalars().all()
         assert [(o.customer_id, o.total, o.channel, o.created_by_id, o.status) for o in orders] == [
@@ -414,11 +422,14 @@ def test_every_sale_becomes_a_paid_order_with_its_amount_and_day(tmp_path):
         assert all(o.step("awaiting_payment").at == o.step("paid").at for o in orders)
         assert [o.created_at for o in orders][1] == datetime(2026, 6, 3, 2, 0, tzinfo=timezone.utc)
         assert "sales" not in db.inspect(db.engine).get_table_names()
+        db.session.remove()
+
         downgrade(revision=before)
         rows = db.session.execute(db.text(
             "SELECT customer_id, amount, sold_on, channel, created_by_id FROM sales ORDER BY id")).all()
-        assert [tuple(r) for r in rows] == [(2, 0, "2025-12-31", "other", 1), (1, 370_000, "2026-05-31", "whatsapp", 1),
-                                            (2, 1_250_000, "2026-06-01", "instagram", None)]
+        assert [(c, a, str(day), ch, by) for c, a, day, ch, by in rows] == [
+            (2, 0, "2025-12-31", "other", 1), (1, 370_000, "2026-05-31", "whatsapp", 1),
+            (2, 1_250_000, "2026-06-01", "instagram", None)]
         db.session.remove()
         db.engine.dispose()
 

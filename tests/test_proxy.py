@@ -52,11 +52,11 @@ class ProxiedBrowser:
 
 
 @pytest.fixture
-def proxied_server(database_path, tmp_path, owner):
+def proxied_server(database_url, tmp_path, owner):
     owner_email = owner.email
     db.session.remove()
     db.engine.dispose()
-    server = Server(database_path, tmp_path, TRUSTED_PROXIES=1, BACKUP_DAILY=False,
+    server = Server(database_url, tmp_path, TRUSTED_PROXIES=1, BACKUP_DAILY=False,
                     LOGIN_LIMIT_PER_ADDRESS="3 per 10 minutes").start()
     server.owner_email = owner_email
     yield server

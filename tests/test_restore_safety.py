@@ -6,10 +6,14 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from test_concurrency import PROJECT, Browser, Server, _log_chat
 
 from crm.admin.backups import backup_folder, backup_if_due, list_backups, make_backup
 from crm.extensions import db
+
+# PostgreSQL's restore is pg_restore's (tests/test_backups_postgres.py).
+pytestmark = pytest.mark.sqlite_only("SQLite's restore: its lock file, backup API and database files")
 
 
 def _names(path: Path) -> set[str]:
@@ -24,7 +28,7 @@ def test_restore_is_refused_while_a_server_has_the_database_open(app, runner, da
     owner_email = owner.email
     db.session.remove()
     db.engine.dispose()
-    server = Server(database_path, tmp_path, BACKUP_DAILY=False).start()
+    server = Server(f"sqlite:///{database_path}", tmp_path, BACKUP_DAILY=False).start()
     try:
         browser = Browser(server).login(owner_email)
         assert _log_chat(browser, "Budi")

@@ -39,10 +39,13 @@ def customers(query, filters=None):
 
 
 def index_snapshot():
-    return {
-        table: sorted(db.session.execute(db.text(f"SELECT rowid, * FROM {table}")).all())
-        for table in ("messages_fts", "customers_fts", "identities_fts")
-    }
+    if db.engine.dialect.name == "postgresql":
+        tables = {"messages_search": "key, conversation_id, document::text",
+                  "customers_search": "customer_id, document::text"}
+    else:
+        tables = dict.fromkeys(("messages_fts", "customers_fts", "identities_fts"), "rowid, *")
+    return {table: sorted(db.session.execute(db.text(f"SELECT {columns} FROM {table}")).all())
+            for table, columns in tables.items()}
 
 
 @pytest.fixture
@@ -231,6 +234,8 @@ def test_the_index_and_its_triggers_are_there_after_all_migrations(app):
     # A later batch migration that rebuilds a table would drop its triggers: this catches it.
     assert index_is_installed()
     assert not include_in_autogenerate("messages_fts_data", "table", None)
+    assert not include_in_autogenerate("messages_search", "table", None)
+    assert not include_in_autogenerate("identities_search_handle", "index", None)
     assert include_in_autogenerate("messages", "table", None)
 
 
@@ -464,3 +469,36 @@ def test_every_channel_side_and_stage_has_a_facet_code():
     assert set(FACET_CODES["side"]) == set(SIDES)
     for codes in FACET_CODES.values():
         assert len(set(codes.values())) == len(codes) and 0 not in codes.values()
+
+
+@pytest.mark.postgres_only("the walk through the newest messages is PostgreSQL's (crm.search.postgres.WALK)")
+@pytest.mark.parametrize("walk", [1, 2, 5, 9])
+def test_past_the_walk_of_the_newest_the_index_finds_the_same(app, shop, chat, make_customer, monkeypatch, walk):
+    from crm.admin.trash import move_to_trash
+    from crm.search import postgres
+
+    dewi = make_customer("Dewi")
+    for day in range(1, 8):
+        chat(dewi, [("customer", f"gamis ready hari {day}?"), ("staff", "ready kak"), ("customer", "ok kak")],
+             start=datetime(2026, 11, day, 3, tzinfo=timezone.utc))
+    move_to_trash(db.session.execute(db.select(Message).where(Message.body == "gamis ready hari 6?")).scalar_one())
+    trashed = make_customer("Tono")
+    chat(trashed, [("customer", "gamis ready?")], start=datetime(2026, 11, 9, 3, tzinfo=timezone.utc))
+    move_to_trash(trashed)
+    db.session.commit()
+    app.config["SEARCH_WINDOW"] = 4
+
+    def everything(query, filters=None):
+        results, pages = search(query, filters, order="newest"), []
+        while True:
+            pages.append([(h.message_id, str(h.snippet)) for t in results.threads for h in t.hits])
+            if results.older_than is None:
+                return pages
+            results = search(query, filters, order="newest", before=results.older_than)
+
+    searches = [("gamis", None), ("ready", None), ('"ready kak"', None), ("kak -ok", None),
+                ("ready", Filters(side="customer")), ("", Filters(channel="whatsapp"))]
+    expected = [everything(query, filters) for query, filters in searches]
+    monkeypatch.setattr(postgres, "WALK", walk)
+    assert [everything(query, filters) for query, filters in searches] == expected
+    assert sum(map(len, expected[0])) == 8  # every "gamis" but the trashed message and customer

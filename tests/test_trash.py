@@ -254,13 +254,13 @@ def test_opening_the_trash_purges_what_is_older_than_30_days(owner_client, rina)
     assert db.session.get(Customer, rina_id) is None
     assert _count(Message) == 0
     purge = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "purge")).scalar_one()
-    assert purge.user_id is None and purge.details == {"customer": 1, "conversation": 0, "message": 0}
+    assert purge.user_id is None and purge.details == {"customer": 1, "conversation": 0, "message": 0, "quickreply": 0}
 
 
 def test_nothing_expired_means_no_purge_and_no_event(rina):
     move_to_trash(rina)
     db.session.commit()
-    assert purge_expired() == {"customer": 0, "conversation": 0, "message": 0}
+    assert purge_expired() == {"customer": 0, "conversation": 0, "message": 0, "quickreply": 0}
     assert db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "purge")).first() is None
 
 
@@ -295,9 +295,11 @@ def test_a_customer_merged_into_a_purged_one_does_not_come_back(make_customer, c
 
 def test_purged_messages_leave_the_search_index(rina):
     def indexed(word):
-        return db.session.execute(
-            db.text("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH :word"), {"word": word}
-        ).scalar_one()
+        if db.engine.dialect.name == "postgresql":
+            statement = "SELECT count(*) FROM messages_search WHERE document @@ CAST(lower(:word) AS tsquery)"
+        else:
+            statement = "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH :word"
+        return db.session.execute(db.text(statement), {"word": word}).scalar_one()
 
     assert indexed("Solo") == 1
     move_to_trash(_messages(_conversation(rina))[-1])

@@ -1,5 +1,6 @@
 """Backups of the SQLite database: made with SQLite's online backup API while the app runs, checked before a
-restore, the last N kept in instance/backups/<database>/.
+restore, the last N kept in instance/backups/<database>/. On PostgreSQL the same backups are made by pg_dump
+(crm.admin.postgres_backups) and listed, kept and pruned here alike.
 
 A plain file copy of a WAL database can miss what is still in the -wal file or catch a page half-written;
 the backup API reads one consistent snapshot through SQLite itself, and writers carry on meanwhile.
@@ -14,6 +15,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 from flask import Flask, has_request_context
@@ -27,8 +29,10 @@ BACKUP_EVERY = timedelta(hours=24)
 CHECK_EVERY_SECONDS = 3600
 BUSY_TIMEOUT_SECONDS = 15
 
-# obrolan-20260514-083000Z.sqlite, obrolan-20260514-083000Z-2.sqlite, obrolan-20260514-083000Z-before-restore.sqlite
-_NAME = re.compile(r"^obrolan-(?P<stamp>\d{8}-\d{6})Z(?:-(?P<n>\d{1,4}))?(?:-(?P<label>before-restore))?\.sqlite$")
+# obrolan-20260514-083000Z.sqlite, obrolan-20260514-083000Z-2.sqlite, obrolan-20260514-083000Z-before-restore.sqlite;
+# .dump for PostgreSQL's
+_NAME = re.compile(
+    r"^obrolan-(?P<stamp>\d{8}-\d{6})Z(?:-(?P<n>\d{1,4}))?(?:-(?P<label>before-restore))?\.(?:sqlite|dump)$")
 _STAMP = "%Y%m%d-%H%M%S"
 # One backup at a time in this process: "back up now" and the daily thread could otherwise pick the same name.
 _lock = threading.Lock()
@@ -132,6 +136,19 @@ def database_file(engine: Engine) -> Path:
     return Path(engine.url.database)
 
 
+def backups_work(engine: Engine) -> bool:
+    """Whether this app can back its database up: a SQLite file, or PostgreSQL with pg_dump and pg_restore."""
+    if engine.dialect.name == "postgresql":
+        from .postgres_backups import missing_tools
+
+        return not missing_tools()
+    try:
+        database_file(engine)
+    except BackupError:
+        return False
+    return True
+
+
 def _uri(path: Path, **params: str) -> str:
     query = "&".join(f"{key}={value}" for key, value in params.items())
     return Path(path).resolve().as_uri() + (f"?{query}" if query else "")
@@ -174,11 +191,11 @@ def copy_database(source: Path, dest: Path, source_read_only: bool = True) -> No
         source_connection.close()
 
 
-def _new_name(folder: Path, now: datetime, label: str | None = None) -> Path:
+def _new_name(folder: Path, now: datetime, label: str | None = None, suffix: str = ".sqlite") -> Path:
     stamp = now.astimezone(timezone.utc).strftime(_STAMP)
-    suffix = f"-{label}" if label else ""
+    labelled = f"-{label}" if label else ""
     for n in range(1, 10_000):
-        name = f"obrolan-{stamp}Z{'' if n == 1 else f'-{n}'}{suffix}.sqlite"
+        name = f"obrolan-{stamp}Z{'' if n == 1 else f'-{n}'}{labelled}{suffix}"
         if not (folder / name).exists():
             return folder / name
     raise BackupError(_l("Too many backups with the same time in their name."))
@@ -243,11 +260,19 @@ def prune_backups(folder: Path, keep: int) -> list[Path]:
 
 def make_backup(engine: Engine, folder: Path, keep: int, now: datetime | None = None) -> Path:
     """A timestamped backup in the backups folder, then only the newest `keep` are kept."""
-    source = database_file(engine)
+    if engine.dialect.name == "postgresql":
+        from .postgres_backups import SUFFIX as suffix
+        from .postgres_backups import dump_database
+
+        write, source = partial(dump_database, engine), None
+    else:
+        source = database_file(engine)
+        write, suffix = partial(backup_database, source), ".sqlite"
     with _lock:
-        adopt_shared_backups(source, folder)
+        if source is not None:  # older SQLite backups lay in one folder for every database
+            adopt_shared_backups(source, folder)
         folder.mkdir(parents=True, exist_ok=True)
-        path = backup_database(source, _new_name(folder, now or datetime.now(timezone.utc)))
+        path = write(_new_name(folder, now or datetime.now(timezone.utc), suffix=suffix))
         try:
             prune_backups(folder, keep)
         except OSError:  # the new backup is good all the same; the old ones go next time
@@ -258,8 +283,9 @@ def make_backup(engine: Engine, folder: Path, keep: int, now: datetime | None = 
 def backup_if_due(engine: Engine, folder: Path, keep: int, every: timedelta = BACKUP_EVERY,
                   now: datetime | None = None) -> Path | None:
     now = now or datetime.now(timezone.utc)
-    with _lock:
-        adopt_shared_backups(database_file(engine), folder)
+    if engine.dialect.name != "postgresql":
+        with _lock:
+            adopt_shared_backups(database_file(engine), folder)
     newest = next((b for b in list_backups(folder) if not b.before_restore), None)
     if newest and now - newest.created_at < every:
         return None
@@ -274,7 +300,7 @@ def start_daily_backups(app: Flask, stop: threading.Event | None = None) -> thre
     if app.testing or not app.config.get("BACKUP_DAILY", True):
         return None
     with app.app_context():
-        if db.engine.dialect.name != "sqlite":
+        if not backups_work(db.engine):
             return None
     stop = stop or threading.Event()
     every = timedelta(hours=float(app.config.get("BACKUP_EVERY_HOURS", 24)))

@@ -35,6 +35,10 @@ def backup_command(path):
     try:
         if path is None:
             written = make_backup(db.engine, backup_folder(app), keep_count(app))
+        elif db.engine.dialect.name == "postgresql":
+            from .postgres_backups import dump_database
+
+            written = dump_database(db.engine, path / f"obrolan-backup-{_stamp()}.dump" if path.is_dir() else path)
         else:
             target = path / f"obrolan-backup-{_stamp()}.sqlite" if path.is_dir() else path
             written = backup_database(database_file(db.engine), target)
@@ -65,8 +69,9 @@ def restore_command(file, yes):
     """Replace the database with a backup FILE, after checking it. Stop the server first.
     The database it replaces is kept in the backups folder."""
     app = current_app._get_current_object()
+    postgres = db.engine.dialect.name == "postgresql"
     try:
-        live = database_file(db.engine)
+        live = db.engine.url.render_as_string(hide_password=True) if postgres else database_file(db.engine)
     except BackupError as error:
         raise click.ClickException(str(error)) from error
     if not yes:
@@ -75,7 +80,12 @@ def restore_command(file, yes):
     db.session.remove()
     db.engine.dispose()  # no pooled connection of ours may hold the old pages
     try:
-        result = restore_database(file, live, backup_folder(app), PROJECT_ROOT / "migrations")
+        if postgres:
+            from .postgres_backups import restore_database as restore_postgres
+
+            result = restore_postgres(file, db.engine, backup_folder(app), PROJECT_ROOT / "migrations")
+        else:
+            result = restore_database(file, live, backup_folder(app), PROJECT_ROOT / "migrations")
     except RestoreRefused as error:
         raise click.ClickException(f"Nothing was restored, the database is unchanged: {error}") from error
     except BackupError as error:
@@ -122,5 +132,5 @@ def purge_trash_command():
     db.session.commit()
     click.echo(
         f"Deleted for good: {counts['customer']} customers, {counts['conversation']} conversations, "
-        f"{counts['message']} messages."
+        f"{counts['message']} messages, {counts['quickreply']} quick replies."
     )

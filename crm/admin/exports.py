@@ -1,5 +1,5 @@
-"""The owner's exports: customers as CSV for Excel (with their orders' figures), conversations with their messages
-and orders as JSON Lines.
+"""The owner's exports: customers (with their orders' figures) and quick replies as CSV for Excel, conversations
+with their messages and orders as JSON Lines.
 
 Both are generators read in batches (yield_per, one partition at a time), so a shop with a million messages
 streams them with flat memory. Deleted rows and customers merged into another are left out.
@@ -20,7 +20,20 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import CHANNELS
-from ..models import ChannelIdentity, Conversation, ConversationTag, Customer, Message, Order, OrderStep, Tag, User
+from ..models import (
+    ChannelIdentity,
+    Conversation,
+    ConversationTag,
+    Customer,
+    Message,
+    Order,
+    OrderStep,
+    QuickReply,
+    QuickReplyUse,
+    ReplyLink,
+    Tag,
+    User,
+)
 from ..orders.services import is_paid
 
 CUSTOMER_BATCH = 500
@@ -98,11 +111,40 @@ def _order_figures(customer_ids: list[int]) -> dict[int, tuple]:
 
 def customers_csv(delimiter: str = ",", batch: int = CUSTOMER_BATCH) -> Iterator[str]:
     """The CSV text in pieces: a BOM and the header, then a piece per batch of customers."""
+    return _csv(CUSTOMER_COLUMNS, customer_rows(batch), delimiter)
+
+
+QUICK_REPLY_COLUMNS = ("id", "shortcut", "title", "text", "for", "uses", "last_used_at", "created_at", "updated_at")
+
+
+def quick_reply_rows() -> Iterator[list[str]]:
+    """Every live quick reply, the shop's and each person's ("for": "shop" or the person's name), with its uses."""
+    uses = (db.select(QuickReplyUse.quick_reply_id, db.func.count().label("uses"),
+                      db.func.max(QuickReplyUse.used_at).label("last_used_at"))
+            .group_by(QuickReplyUse.quick_reply_id).subquery())
+    rows = db.session.execute(
+        db.select(QuickReply.id, QuickReply.shortcut, QuickReply.title, QuickReply.body, User.name, uses.c.uses,
+                  uses.c.last_used_at, QuickReply.created_at, QuickReply.updated_at)
+        .outerjoin(User, QuickReply.personal_of_id == User.id)
+        .outerjoin(uses, uses.c.quick_reply_id == QuickReply.id)
+        .where(QuickReply.deleted_at.is_(None))
+        .order_by(QuickReply.personal_of_id.is_not(None), User.name, QuickReply.shortcut, QuickReply.id)
+    )
+    for id_, shortcut, title, body, person, count, last_used, created, updated in rows:
+        yield [_cell(v) for v in (id_, shortcut, title, body, person or "shop", count or 0,
+                                  last_used, created, updated)]
+
+
+def quick_replies_csv(delimiter: str = ",") -> Iterator[str]:
+    return _csv(QUICK_REPLY_COLUMNS, quick_reply_rows(), delimiter)
+
+
+def _csv(header: Iterable[str], rows: Iterable[list[str]], delimiter: str) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     buffer.write(BOM)
-    writer.writerow(CUSTOMER_COLUMNS)
-    for row in customer_rows(batch):
+    writer.writerow(header)
+    for row in rows:
         writer.writerow(row)
         if buffer.tell() >= CHUNK_CHARS:
             yield buffer.getvalue()
@@ -119,6 +161,7 @@ def _message_json(m) -> str:
     return json.dumps({
         "id": m.id, "sent_at": _time(m.sent_at), "side": m.side, "author": m.author_name, "body": m.body,
         "attachments": m.attachments.split("\n") if m.attachments else [],
+        "sent_via_link": m.sent_via_link is not None,
     }, ensure_ascii=False)
 
 
@@ -145,7 +188,8 @@ def _orders_of(conversation_ids: list[int]) -> dict[int, list[dict]]:
 def _messages_of(conversation_ids: list[int], batch: int) -> Iterator:
     statement = (
         db.select(Message.conversation_id, Message.id, Message.sent_at, Message.side, Message.author_name,
-                  Message.body, Message.attachments)
+                  Message.body, Message.attachments, ReplyLink.id.label("sent_via_link"))
+        .outerjoin(ReplyLink, ReplyLink.message_id == Message.id)
         .where(Message.conversation_id.in_(conversation_ids), Message.deleted_at.is_(None))
         .order_by(Message.conversation_id, Message.sent_at, Message.id)
         .execution_options(yield_per=batch)

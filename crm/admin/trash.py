@@ -1,4 +1,4 @@
-"""The trash: deleting a customer, conversation or message sets its deleted_at; the owner can restore it
+"""The trash: deleting a customer, conversation, message or quick reply sets its deleted_at; the owner can restore it
 for TRASH_DAYS days, after which it is deleted for good (`purge_expired`, run by `flask purge-trash` and
 whenever the owner opens the trash). Emptying the trash deletes everything in it for good at once.
 
@@ -20,11 +20,11 @@ from flask_babel import format_date
 from ..conversations.services import refresh_conversation_times
 from ..extensions import db
 from ..formatting import CHANNEL_LABELS, to_local
-from ..models import Conversation, Customer, Message, utcnow
+from ..models import Conversation, Customer, Message, QuickReply, utcnow
 from . import audit
 
 TRASH_DAYS = 30
-KINDS = {"customer": Customer, "conversation": Conversation, "message": Message}
+KINDS = {"customer": Customer, "conversation": Conversation, "message": Message, "quickreply": QuickReply}
 LISTED = 100  # per kind on the trash page; the counts tell how many more there are
 
 
@@ -58,6 +58,8 @@ def describe(item) -> str:
     if isinstance(item, Message):
         body = " ".join(item.body.split())
         return f"{item.conversation.customer.display_name}: {body[:120]}"
+    if isinstance(item, QuickReply):
+        return f"/{item.shortcut} · {item.title}"
     raise TypeError(f"{item!r} cannot go to the trash")
 
 
@@ -73,12 +75,17 @@ def move_to_trash(item) -> None:
 
 
 def restore(item) -> None:
-    """Bring an item back from the trash; raises ParentInTrash if its customer or conversation is there too."""
+    """Bring an item back from the trash; raises ParentInTrash if its customer or conversation is there too,
+    and ShortcutTaken for a quick reply whose shortcut another one has taken meanwhile."""
     if item.deleted_at is None:
         return
     parent = _trashed_parent(item)
     if parent is not None:
         raise ParentInTrash(parent)
+    if isinstance(item, QuickReply):
+        from ..replies.services import check_shortcut_free
+
+        check_shortcut_free(item)  # raises ShortcutTaken
     item.deleted_at = None
     db.session.flush()
     if isinstance(item, Message):
@@ -110,6 +117,8 @@ def _details(item) -> dict:
         return {"handles": [identity.display for identity in item.identities]}
     if isinstance(item, Conversation):
         return {"customer_id": item.customer_id, "channel": item.channel}
+    if isinstance(item, QuickReply):
+        return {"shortcut": item.shortcut, "title": item.title, "body": item.body, "personal": item.is_personal}
     return {"conversation_id": item.conversation_id, "sent_at": item.sent_at, "side": item.side}
 
 

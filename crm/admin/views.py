@@ -28,19 +28,21 @@ from ..extensions import db
 from ..fields import day_in_range
 from ..formatting import shop_zone
 from ..models import User
+from ..replies.services import ShortcutTaken
 from . import audit
 from .audit import ACTION_LABELS, TARGET_LABELS, AuditFilters, detail_lines, events, filter_choices
 from .backups import (
     BackupError,
     adopt_shared_backups,
     backup_folder,
+    backups_work,
     database_file,
     find_backup,
     keep_count,
     list_backups,
     make_backup,
 )
-from .exports import conversation_lines, customers_csv, in_chunks
+from .exports import conversation_lines, customers_csv, in_chunks, quick_replies_csv
 from .trash import TRASH_DAYS, ParentInTrash, contents, describe, empty_trash, get_trashed, purge_expired, restore
 
 bp = Blueprint("admin", __name__)
@@ -145,7 +147,8 @@ def backups():
     files = list_backups(folder)
     sizes = {backup.name: format_decimal(backup.size / 1_000_000, format="#,##0.0") for backup in files}
     return render_template("admin/backups.html", backups=files, sizes=sizes, keep=keep_count(current_app),
-                           sqlite=db.engine.dialect.name == "sqlite")
+                           backups_work=backups_work(db.engine), postgres=db.engine.dialect.name == "postgresql",
+                           missing=_missing_backup_tools())
 
 
 @bp.post("/admin/backups")
@@ -168,8 +171,16 @@ def download_backup(name):
     path = find_backup(backup_folder(current_app), name)
     if path is None:
         abort(404)
-    return send_file(path, mimetype="application/vnd.sqlite3", as_attachment=True, download_name=path.name,
-                     max_age=0)
+    mimetype = "application/octet-stream" if path.suffix == ".dump" else "application/vnd.sqlite3"
+    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=path.name, max_age=0)
+
+
+def _missing_backup_tools() -> list[str]:
+    if db.engine.dialect.name != "postgresql":
+        return []
+    from .postgres_backups import missing_tools
+
+    return missing_tools()
 
 
 def _download_name(kind: str, extension: str) -> str:
@@ -193,6 +204,14 @@ def export_customers():
     delimiter = ";" if request.args.get("sep") == "semicolon" else ","
     return _attachment(customers_csv(delimiter=delimiter), "text/csv; charset=utf-8",
                        _download_name("customers", "csv"))
+
+
+@bp.get("/admin/export/quick-replies.csv")
+@owner_required
+def export_quick_replies():
+    delimiter = ";" if request.args.get("sep") == "semicolon" else ","
+    return _attachment(quick_replies_csv(delimiter=delimiter), "text/csv; charset=utf-8",
+                       _download_name("quick-replies", "csv"))
 
 
 @bp.get("/admin/export/conversations.jsonl")
@@ -224,6 +243,10 @@ def restore_item(kind: str, item_id: int):
         restore(item)
     except ParentInTrash as error:
         flash(_("%(what)s is in the trash too: restore it first.", what=describe(error.parent)), "error")
+        return redirect(url_for("admin.trash"))
+    except ShortcutTaken as error:
+        flash(_("Another quick reply has the shortcut /%(shortcut)s now: change its shortcut, then restore this "
+                "one.", shortcut=error.shortcut), "error")
         return redirect(url_for("admin.trash"))
     db.session.commit()
     flash(_("%(what)s is back.", what=describe(item)), "success")

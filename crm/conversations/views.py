@@ -15,6 +15,7 @@ from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParseError, parse_text
 from ..models import Conversation, Customer, FormSubmission, Message, utcnow
+from ..replies.services import record_posted_uses
 from ..sqlite import hold_customers
 from .forms import ImportForm, LogChatForm, MessagesForm
 from .importing import (
@@ -154,6 +155,7 @@ def log():
             customer = _chosen_customer(form)
             if customer is not None:
                 result = log_chat(customer, form.channel.data, messages, logged_by_id=current_user.id)
+                record_posted_uses(result, request.form.getlist("quick_reply"), current_user)
                 record_submission(form.submission.data, result.conversation, customer)
                 db.session.commit()
                 flash(
@@ -364,6 +366,7 @@ def add_messages(conversation_id: int):
                 conversation.customer, conversation.channel, messages,
                 logged_by_id=current_user.id, conversation=conversation,
             )
+            record_posted_uses(result, request.form.getlist("quick_reply"), current_user)
             record_submission(form.submission.data, result.conversation, conversation.customer)
             db.session.commit()
             flash(ngettext("%(num)d message logged.", "%(num)d messages logged.", len(result.added))

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable, Iterable, Iterator, Optional, Union
 
 from flask_babel import gettext
+
+from ..text_input import clean_text
 
 FORMATS = ("whatsapp", "telegram", "telegram_copy", "messenger", "instagram", "line", "plain")
 CHANNELS = {
@@ -165,8 +167,19 @@ class ParsedChat:
     account_groups_skipped: int = 0             # Telegram account export: group chats and channels left out
     untimed_messages: int = 0                   # messages with no readable time (sent_at is None)
 
+    def __post_init__(self):
+        # Exports can carry NULs and lone surrogates ("\u0000", "\ud83d" in JSON): see crm.text_input.
+        self.source, self.title = clean_text(self.source), self.title and clean_text(self.title)
+        self.authors = [clean_text(author) for author in self.authors]
+        self.handles = {clean_text(author): clean_text(handle) for author, handle in self.handles.items()}
+
     def messages(self) -> Iterator[ParsedMessage]:
-        yield from self._read()
+        for message in self._read():
+            texts = (message.author, message.body, *message.attachments)
+            cleaned = tuple(map(clean_text, texts))
+            if cleaned != texts:
+                message = replace(message, author=cleaned[0], body=cleaned[1], attachments=cleaned[2:])
+            yield message
 
 
 # A reader yields ParsedMessage for each message, None for each system line it skips, and a

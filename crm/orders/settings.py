@@ -1,4 +1,5 @@
-"""The order settings of the shop (Today's N days), kept with crm.settings and changed on the Order settings page."""
+"""The order settings of the shop (Today's N days), changed on the Order settings page and kept as text with the
+shop's other settings (crm.shop_settings), one key each: "2", and "madu: 30" lines for the days per product."""
 from __future__ import annotations
 
 import re
@@ -7,10 +8,10 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from ..needs.matching import normalise, tokenise
-from ..settings import get_setting, set_setting
+from ..shop_settings import save_settings, setting
 
 DEFAULTS = {"payment_nudge_days": 2, "delivery_days": 5, "review_days": 3, "repeat_days": 30}
-KEY = "orders"
+PREFIX = "order_"  # the keys in crm.shop_settings
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,12 @@ class OrderSettings:
 
 
 def order_settings() -> OrderSettings:
-    stored = get_setting(KEY, {}) or {}
-    values = {key: int(stored.get(key, default)) for key, default in DEFAULTS.items()}
-    products = tuple((str(word), int(days)) for word, days in stored.get("repeat_days_by_product", ()))
-    return OrderSettings(**values, repeat_days_by_product=products)
+    values = {}
+    for key, default in DEFAULTS.items():
+        stored = setting(f"{PREFIX}{key}").strip()
+        values[key] = int(stored) if stored.isdigit() else default
+    products, _refused = parse_product_days(setting(f"{PREFIX}repeat_days_by_product"))
+    return OrderSettings(**values, repeat_days_by_product=tuple(products))
 
 
 def parse_product_days(text: str) -> tuple[list[tuple[str, int]], list[str]]:
@@ -62,7 +65,9 @@ def save_order_settings(values: dict, products: list[tuple[str, int]], *, user_i
     """Store the settings; returns them as saved, for the audit event."""
     stored = {key: int(values[key]) for key in DEFAULTS}
     stored["repeat_days_by_product"] = [list(pair) for pair in products]
-    set_setting(KEY, stored, user_id=user_id)
+    save_settings({**{f"{PREFIX}{key}": str(days) for key, days in stored.items() if key in DEFAULTS},
+                   f"{PREFIX}repeat_days_by_product": "\n".join(f"{word}: {days}" for word, days in products)},
+                  user_id)
     return stored
 
 

@@ -35,7 +35,13 @@ from .services import (
     suggestion_for,
     update_order,
 )
-from .settings import order_settings, parse_product_days, product_days_text, save_order_settings
+from .settings import (
+    order_settings,
+    parse_product_days,
+    product_days_text,
+    save_order_settings,
+    unreadable_lines_message,
+)
 from .suggestions import KINDS
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -380,8 +386,6 @@ def settings():
     if form.validate_on_submit():
         products, refused = parse_product_days(form.repeat_days_by_product.data)
         if refused:
-            from .settings import unreadable_lines_message
-
             form.repeat_days_by_product.errors.append(unreadable_lines_message(refused))
         else:
             saved = save_order_settings(form.data, products, user_id=current_user.id)

@@ -12,18 +12,21 @@ from ..auth import owner_required
 from ..extensions import db
 from ..formatting import CHANNEL_LABELS, shop_zone
 from ..identities import CHANNELS
-from ..models import ChannelCost, utcnow
+from ..models import ChannelCost, User, utcnow
 from ..orders.figures import order_report, order_tables
+from ..replies.services import ReplyFigures, staff_reply_figures
 from . import display
 from .figures import (
     ChannelReport,
     CostEntry,
     Period,
+    ReportRow,
     channel_report,
     costs_of_month,
     months_with_costs,
     period_for,
     report_tables,
+    row_values,
     save_month_costs,
 )
 from .forms import CostsForm, PeriodForm, parse_month
@@ -65,6 +68,19 @@ def _chart_data(report: ChannelReport) -> dict:
     }
 
 
+def _reply_figures(report: ChannelReport) -> dict[str, ReplyFigures]:
+    """Replies sent through links and quick replies used, by staff row key (crm.replies); someone who only
+    replied through links, in conversations others logged, gets a row of their own."""
+    figures = {"" if user_id is None else str(user_id): value
+               for user_id, value in staff_reply_figures(report.period.start, report.period.end).items()}
+    have = {row.key for row in report.staff}
+    users = {str(u.id): u.name for u in db.session.execute(db.select(User)).scalars()}
+    report.staff.extend(ReportRow(key, users.get(key) or _("Not recorded (imported)"))
+                        for key in figures if key not in have and key in users)
+    report.staff.sort(key=lambda row: (row.key == "", str(row.label).casefold() if row.key else ""))
+    return figures
+
+
 @bp.get("/")
 def index():
     form, period, valid = _chosen_period()
@@ -73,6 +89,7 @@ def index():
     return render_template(
         "reports/index.html", form=form, report=report, period=period, query=query,
         chart_data=_chart_data(report), zone=str(shop_zone()), orders=order_report(period),
+        replies=_reply_figures(report),
     ), 200 if valid else 400
 
 
@@ -107,7 +124,12 @@ def download(table: str):
     if table.startswith("order_"):
         columns, rows = order_tables(order_report(period))[table]
     else:
-        columns, rows = report_tables(channel_report(period))[table]
+        report = channel_report(period)
+        columns, rows = report_tables(report)[table]
+        if table == "staff":
+            replies = _reply_figures(report)
+            columns = (*columns, "replies_sent_via_links", "quick_replies_used")
+            rows = _with_reply_columns(report.staff, replies)
     # Excel with Indonesian regional settings splits columns on ";" and reads "," as the decimal mark.
     delimiter = ";" if request.args.get("sep") == "semicolon" else ","
     response = Response(stream_with_context(_csv(columns, rows(), delimiter)), mimetype="text/csv; charset=utf-8")
@@ -115,6 +137,14 @@ def download(table: str):
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _with_reply_columns(staff: list[ReportRow], replies: dict[str, ReplyFigures]):
+    def rows():
+        for row in staff:
+            figures = replies.get(row.key, ReplyFigures())
+            yield [*row_values(row), figures.sent_via_links, figures.quick_replies]
+    return rows
 
 
 def _cost_fields(channel: str, cost: ChannelCost | None) -> dict:

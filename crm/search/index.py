@@ -160,8 +160,15 @@ def create_statements() -> list[str]:
 
 
 def rebuild_index() -> bool:
-    """Drop and build the whole index and its triggers again (`flask reindex`); False if not on SQLite."""
-    if db.engine.dialect.name != "sqlite":
+    """Drop and build the whole index and its triggers again (`flask reindex`); False on a database with
+    no index of its own."""
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        from . import postgres
+
+        postgres.rebuild()
+        return True
+    if dialect != "sqlite":
         return False
     for statement in drop_statements() + create_statements():
         db.session.execute(text(statement))
@@ -169,18 +176,36 @@ def rebuild_index() -> bool:
 
 
 def index_is_installed() -> bool:
-    if db.engine.dialect.name != "sqlite":
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        from . import postgres
+
+        return postgres.is_installed()
+    if dialect != "sqlite":
         return False
     names = {row[0] for row in db.session.execute(
         text("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')"))}
     return set(_TABLES) | set(_TRIGGERS) <= names
 
 
+def index_counts() -> dict[str, int]:
+    """Rows in the index: messages, customers and (on SQLite) handles."""
+    if db.engine.dialect.name == "postgresql":
+        tables = {"messages": "messages_search", "customers": "customers_search"}
+    else:
+        tables = {"messages": "messages_fts", "customers": "customers_fts", "handles": "identities_fts"}
+    return {kind: db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for kind, table in tables.items()}
+
+
 def is_index_table(name: str) -> bool:
-    return any(name == table or name.startswith(table + "_") for table in _TABLES)
+    from .postgres import INDEXES, TABLES
+
+    return (any(name == table or name.startswith(table + "_") for table in _TABLES)
+            or name in TABLES or name in INDEXES)
 
 
 def include_in_autogenerate(name, type_, parent_names) -> bool:
-    """Alembic's include_name: the index and FTS5's shadow tables are not in the models, and must not be
-    dropped by the next `flask db migrate`."""
-    return not (type_ == "table" and name and is_index_table(name))
+    """Alembic's include_name: the index (FTS5's tables and shadow tables, PostgreSQL's tables and indexes)
+    is not in the models, and must not be dropped by the next `flask db migrate`."""
+    return not (type_ in ("table", "index") and name and is_index_table(name))

@@ -22,9 +22,10 @@ Why it stays fast at a million messages, however common the words:
   channel or staff change, and a customer's when the stage changes.
 - Prefix indexes for 3 to 6 characters: a prefix query without one merges every word it starts in full.
 
-The FTS5 schema, its triggers and the rebuild are in crm.search.index; the queries over it are here. On
-another database search falls back to LIKE over the same window (correct, slower, without accent folding)
-and the index functions do nothing; PostgreSQL can get its own index behind `search()` the same way.
+The FTS5 schema, its triggers and the rebuild are in crm.search.index; the queries over it are here.
+PostgreSQL has its own index behind the same `search()` (tsvector and pg_trgm, crm.search.postgres), with
+the same query language and results. On another database search falls back to LIKE over the same window
+(correct, slower, without accent folding) and the index functions do nothing.
 """
 from __future__ import annotations
 
@@ -225,8 +226,16 @@ def _per_page() -> int:
     return int(current_app.config.get("SEARCH_PER_PAGE", PER_PAGE))
 
 
+def _backend() -> str:
+    """"fts" (SQLite's FTS5), "postgres" (crm.search.postgres), or "like" on any other database (or when
+    the SEARCH_BACKEND setting says so)."""
+    if current_app.config.get("SEARCH_BACKEND", "index") == "like":
+        return "like"
+    return {"sqlite": "fts", "postgresql": "postgres"}.get(db.engine.dialect.name, "like")
+
+
 def _uses_fts() -> bool:
-    return db.engine.dialect.name == "sqlite" and current_app.config.get("SEARCH_BACKEND", "fts") == "fts"
+    return _backend() == "fts"
 
 
 def search(query: str, filters: Filters | None = None, *, order: str = "best", page: int = 1,
@@ -239,7 +248,8 @@ def search(query: str, filters: Filters | None = None, *, order: str = "best", p
     if not parsed.include and not filters.active:
         return results
     results.searched = True
-    rows = (_fts_hits if _uses_fts() else _like_hits)(parsed, filters, before, window_size())
+    hits = {"fts": _fts_hits, "postgres": _postgres_hits, "like": _like_hits}[_backend()]
+    rows = hits(parsed, filters, before, window_size())
     if len(rows) >= window_size():
         results.older_than = rows[-1].key
     _group(results, rows)
@@ -350,7 +360,11 @@ def _describe(threads: list[Thread]) -> None:
     if not threads:
         return
     ids = [t.conversation_id for t in threads]
-    if _uses_fts():
+    if _backend() == "postgres":
+        from . import postgres
+
+        rows = postgres.describe(ids)
+    elif _uses_fts():
         rows = [(*row[:2], _utc(row[2]), _utc(row[3]), *row[4:]) for row in _driver().execute(
             "SELECT c.id, c.channel, c.first_message_at, c.last_message_at, cu.id, cu.display_name, cu.stage, "
             "u.name FROM conversations c JOIN customers cu ON cu.id = c.customer_id "
@@ -412,7 +426,8 @@ def matching_customers(parsed: ParsedQuery, filters: Filters | None = None, limi
     from ..customers.services import find_customers as find_by_like
 
     filters = filters or Filters()
-    if not _uses_fts():
+    backend = _backend()
+    if backend == "like":
         found = find_by_like(parsed.text, limit=limit * 3)
         return _customer_matches([c.id for c in found], {}, filters, limit)
     first: list[int] = []
@@ -422,7 +437,14 @@ def matching_customers(parsed: ParsedQuery, filters: Filters | None = None, limi
         first += _handle_matches(fragment, limit)
     by_name, others, notes = [], [], {}
     words = " AND ".join(_fts_string(t) for t in parsed.include)
-    if words:
+    if backend == "postgres":
+        from . import postgres
+
+        for customer_id, in_name, note in postgres.matching_customers(parsed, limit * 3):
+            (by_name if in_name else others).append(customer_id)
+            if note:
+                notes[customer_id] = snippet(note)
+    elif words:
         match = f"({{name notes handles}} : ({words}))"
         if parsed.exclude:
             match += f" NOT ({{name notes handles}} : ({' OR '.join(_fts_string(t) for t in parsed.exclude)}))"
@@ -443,7 +465,11 @@ def _customer_matches(ids: list[int], notes: dict, filters: Filters, limit: int)
 
     if not ids:
         return []
-    if _uses_fts():
+    if _backend() == "postgres":
+        from . import postgres
+
+        rows = postgres.customers_with_handles(ids, filters.stage)
+    elif _uses_fts():
         rows = _driver().execute(
             "SELECT c.id, c.display_name, c.stage, i.channel, i.handle FROM customers c "
             "LEFT JOIN channel_identities i ON i.customer_id = c.id "
@@ -485,6 +511,10 @@ def _display_handle(channel: str, handle: str) -> str:
 def _handle_matches(fragment: str, limit: int) -> list[int]:
     if len(fragment) < 3:  # trigrams
         return []
+    if _backend() == "postgres":
+        from . import postgres
+
+        return postgres.handle_matches(fragment, limit * 3)
     return [row[0] for row in _driver().execute(
         "SELECT i.customer_id FROM identities_fts f JOIN channel_identities i ON i.id = f.rowid "
         "WHERE identities_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?",
@@ -542,12 +572,27 @@ LIMIT :window
 def hits_sql(parsed: ParsedQuery, filters: Filters, before: int | None = None, window: int = WINDOW):
     """The one statement a search runs over the index, with its parameters (the benchmark runs it alone)."""
     low, high = _key_range(filters, before)
+    if _backend() == "postgres":
+        from . import postgres
+
+        return postgres.HITS_SQL, {"match": postgres.messages_query(parsed, filters), "low": low, "high": high,
+                                   "window": window, "walk": postgres.WALK}
     return _HITS_SQL, {"match": _fts_match(parsed, filters), "low": low, "high": high, "window": window}
 
 
 def _fts_hits(parsed: ParsedQuery, filters: Filters, before: int | None, window: int) -> list[_Row]:
     sql, params = hits_sql(parsed, filters, before, window)
     return [_Row(*row) for row in _driver().execute(sql, params).fetchall()]
+
+
+# PostgreSQL's index (crm.search.postgres) ----------------------------------------------------------------
+
+
+def _postgres_hits(parsed: ParsedQuery, filters: Filters, before: int | None, window: int) -> list[_Row]:
+    from . import postgres
+
+    low, high = _key_range(filters, before)
+    return [_Row(*row) for row in postgres.hits(parsed, filters, low, high, window)]
 
 
 # Any other database: LIKE over the same window ------------------------------------------------------------

@@ -11,6 +11,7 @@ from ..identities import CHANNELS
 from ..models import Conversation, Tag, User, utcnow
 from ..needs.tagging import all_tags
 from ..orders.reminders import order_reminders
+from ..replies.services import record_posted_uses
 from ..sqlite import hold_customers
 from . import display
 from .display import customer_panel, due_text, follow_up_form, staff_choices
@@ -189,9 +190,10 @@ def reply(conversation_id: int):
             form.body.errors.append(_("This conversation was moved to the trash meanwhile; nothing was saved. "
                                       "Copy the reply and log it on Log chat."))
             return render_template("today/reply_form.html", form=form, conversation=conversation), 409
-        log_chat(conversation.customer, conversation.channel,
-                 [NewMessage(utcnow(), "staff", form.body.data.strip(), author_name=current_user.name)],
-                 logged_by_id=current_user.id, conversation=conversation)
+        result = log_chat(conversation.customer, conversation.channel,
+                          [NewMessage(utcnow(), "staff", form.body.data.strip(), author_name=current_user.name)],
+                          logged_by_id=current_user.id, conversation=conversation)
+        record_posted_uses(result, request.form.getlist("quick_reply"), current_user)
         db.session.commit()
         flash(_("Reply to %(name)s logged.", name=conversation.customer.display_name), "success")
         return redirect(_back(url_for("conversations.show", conversation_id=conversation.id)))

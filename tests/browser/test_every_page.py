@@ -5,7 +5,6 @@ The pages come from app.url_map, so a new page is checked as soon as it exists; 
 this test cannot fill fails here until PARAMETERS learns it. Screenshots go to test-artifacts/pages/.
 """
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,9 @@ from crm import PUBLIC_ENDPOINTS
 from crm.admin import audit
 from crm.admin.backups import backup_folder, keep_count, make_backup
 from crm.admin.trash import move_to_trash
-from crm.demo import DEMO_OWNER_EMAIL, generate
+from crm.demo import DEMO_OWNER_EMAIL, generate_shop
 from crm.extensions import db
-from crm.models import Conversation, Customer, FollowUp, Message, OrderStep, Tag, User
+from crm.models import Conversation, Customer, FollowUp, Message, OrderStep, QuickReply, Tag, User
 from crm.orders.reminders import SECTIONS as REMINDER_SECTIONS
 
 SCREENSHOTS = Path(os.environ.get("OBROLAN_SCREENSHOTS",
@@ -26,7 +25,8 @@ DESKTOP = {"width": 1280, "height": 900}
 DEMO_PASSWORD = "demo-password-for-tests"
 # Not pages: downloads, fragments that htmx puts into a page, and pages a logged-in user is sent away from.
 NOT_PAGES = {"admin.download_backup", "admin.export_customers", "admin.export_conversations", "reports.download",
-             "customers.lookup", "search.suggest", "auth.login", "auth.setup"}
+             "admin.export_quick_replies", "replies.pick", "customers.lookup", "search.suggest", "auth.login",
+             "auth.setup"}
 # Pages that need a query string to be a page at all.
 QUERY = {"today.add": ("customer_id",), "customers.merge": (), "orders.new": ("customer_id",)}
 SCROLL_WIDTH = """() => [document.scrollingElement.scrollWidth,
@@ -34,15 +34,11 @@ SCROLL_WIDTH = """() => [document.scrollingElement.scrollWidth,
 
 
 @pytest.fixture
-def demo_shop(app, database_path):
+def demo_shop(app):
     """The generated shop of `flask demo-data`, small: 150 customers, about 3,000 messages, on the test's clock."""
     db.session.remove()
     db.engine.dispose()
-    connection = sqlite3.connect(database_path, isolation_level=None)
-    try:
-        generate(connection, customers=150, messages=3_000, password=DEMO_PASSWORD)
-    finally:
-        connection.close()
+    generate_shop(customers=150, messages=3_000, password=DEMO_PASSWORD)
     # The owner's pages with rows in them: a backup, and audit events with long details.
     make_backup(db.engine, backup_folder(app), keep_count(app))
     owner = db.session.execute(db.select(User).where(User.email == DEMO_OWNER_EMAIL)).scalar_one()
@@ -70,11 +66,14 @@ def _parameters() -> dict[str, list[str]]:
     tag = _one(db.select(Tag.id).order_by(Tag.id))
     # The order with the most items and steps: the widest order page.
     order = _one(db.select(OrderStep.order_id).group_by(OrderStep.order_id).order_by(db.func.count().desc()))
+    # The longest quick reply: the edit page at its widest.
+    reply = _one(db.select(QuickReply.id).where(QuickReply.deleted_at.is_(None))
+                 .order_by(db.func.length(QuickReply.body).desc()))
     assert _one(db.select(Customer.id).where(Customer.id == busiest))
     return {
         "customer_id": [str(busiest)], "conversation_id": [str(longest)], "follow_up_id": [str(follow_up)],
         "user_id": [str(staff)], "tag_id": [str(tag)], "section": ["overdue", "today", "waiting", "hot"],
-        "order_id": [str(order)], "reminder": list(REMINDER_SECTIONS),
+        "order_id": [str(order)], "reminder": list(REMINDER_SECTIONS), "reply_id": [str(reply)],
     }
 
 

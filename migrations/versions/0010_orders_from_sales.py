@@ -1,8 +1,8 @@
 """orders: items, payment, shipping and a dated step per status; sales become paid orders; customers' address;
-suggestions dismissed from the chat; shop settings
+suggestions dismissed from the chat
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02 09:00:00
 
 Every sale becomes an order of the same customer, channel, amount (its total), recorder and creation time, with
@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
@@ -138,15 +138,6 @@ def upgrade():
                             ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('message_id', 'kind', name=op.f('pk_dismissed_suggestions'))
     )
-    op.create_table('shop_settings',
-    sa.Column('key', sa.String(length=60), nullable=False),
-    sa.Column('value', sa.JSON(), nullable=True),
-    sa.Column('updated_by_id', sa.Integer(), nullable=True),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_shop_settings_updated_by_id_users'),
-                            ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('key', name=op.f('pk_shop_settings'))
-    )
     # Not in batch mode: a rebuilt customers table would lose the search index's triggers (0002).
     op.add_column('customers', sa.Column('address', sa.Text(), nullable=False, server_default=''))
 
@@ -219,7 +210,6 @@ def downgrade():
             "created_by_id": order["created_by_id"], "created_at": _naive(_as_utc(order["created_at"]))})
 
     op.drop_column('customers', 'address')
-    op.drop_table('shop_settings')
     op.drop_table('dismissed_suggestions')
     with op.batch_alter_table('order_steps', schema=None) as batch_op:
         batch_op.drop_index('ix_order_steps_status_at')
