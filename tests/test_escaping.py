@@ -48,7 +48,7 @@ FIELDS = (
     "format_order_name", "format_order_item",  # a format order in a chat: read into a suggestion and a form
     "product_setting",  # Order settings: the buy-again days per product
     "typed_order_item",
-    "quick_reply_title", "quick_reply_text", "bank_accounts",  # Quick replies and Shop details
+    "qr_title", "quick_reply_text", "bank_accounts",  # Quick replies (a title holds 80) and Shop details
     "sent_via_link",  # a reply sent through a link: the thread, the undo bar, the audit trail
     "typed_quick_reply",
 )
@@ -122,10 +122,10 @@ def hostile_shop(app, make_user, test_now):
     """A shop whose every field holds hostile text; returns the ids the pages need."""
     owner = make_user(hostile("owner_name"), email="owner@tokosari.id", role="owner")
     staff = make_user(hostile("staff_name"), email="staff@tokosari.id")
-    reply = create_quick_reply(shortcut="xss", title=hostile("quick_reply_title"),
+    reply = create_quick_reply(shortcut="xss", title=hostile("qr_title"),
                                body=f"Halo {{nama}} {hostile('quick_reply_text')} {{rekening}}", personal_of=None,
                                created_by_id=owner.id)
-    create_quick_reply(shortcut="xss", title=hostile("quick_reply_title"), body=hostile("quick_reply_text"),
+    create_quick_reply(shortcut="xss", title=hostile("qr_title"), body=hostile("quick_reply_text"),
                        personal_of=staff, created_by_id=staff.id)
     save_settings({"shop_name": hostile("shop_name"), "bank_accounts": hostile("bank_accounts"),
                    "nudge_overdue": str(reply.id), "nudge_hot": str(reply.id)}, owner.id)
@@ -161,7 +161,7 @@ def hostile_shop(app, make_user, test_now):
         NewMessage(start + timedelta(minutes=1), "customer", hostile("message_customer")),
     ], logged_by_id=owner.id).conversation
     move_to_trash(trashed.messages[0])
-    move_to_trash(create_quick_reply(shortcut="gone", title=hostile("quick_reply_title"),
+    move_to_trash(create_quick_reply(shortcut="gone", title=hostile("qr_title"),
                                      body=hostile("quick_reply_text"), personal_of=None, created_by_id=owner.id))
     whatsapp = next(identity for identity in customer.identities if identity.channel == "whatsapp")
     send_via_link(customer, whatsapp, f"Rekening {hostile('sent_via_link')}", user=staff, conversation=conversation,
