@@ -141,3 +141,33 @@ def test_marking_delivered_and_reminded_from_today(staff_client, order_for):
     again = order_for("Budi", days_ago=31, steps=[("paid", 31)])
     staff_client.post(f"/orders/{again.id}/repeat-reminded", data={"next": "/"})
     assert names("repeat") == []
+
+
+def test_today_the_customer_page_and_the_report_count_the_same_sales(staff_client, make_customer):
+    from crm.admin.trash import move_to_trash
+    from crm.orders.services import record_paid_order
+    from crm.reports.figures import channel_report, period_for
+    from crm.today.queue import follow_up_queue, shop_day
+
+    day = shop_day()
+    rina, dewi, sari, tono, gone = (make_customer(n) for n in ("Rina", "Dewi", "Sari", "Tono", "Gone"))
+    for amount in ("370000", "90rb"):  # two sales of one customer: one customer won
+        response = staff_client.post(f"/customers/{rina.id}/pipeline", data={
+            "stage": "won", "amount": amount, "sold_on": day.today.isoformat(), "channel": "whatsapp"})
+        assert response.status_code == 302
+    record_paid_order(dewi, amount=None, paid_on=day.today, channel="instagram")  # won, amount not known
+    returned = record_paid_order(sari, amount=200_000, paid_on=day.today, channel="whatsapp")
+    set_status(returned, "returned", now())
+    record_paid_order(tono, amount=50_000, paid_on=day.month_start - timedelta(days=1), channel="whatsapp")
+    record_paid_order(gone, amount=75_000, paid_on=day.today, channel="whatsapp")
+    move_to_trash(gone)
+    db.session.commit()
+
+    numbers = follow_up_queue().numbers
+    report = channel_report(period_for("this_month"))
+    assert (numbers["won"], numbers["won_amount"]) == (report.total.won, report.total.revenue) == (2, 460_000)
+    assert {row.key: (row.won, row.revenue) for row in report.channels if row.won} == {
+        "whatsapp": (1, 460_000), "instagram": (1, 0)}
+    page = staff_client.get(f"/customers/{rina.id}").get_data(as_text=True)
+    assert "Rp 370,000" in page and "Rp 90,000" in page
+    assert "amount not known" in staff_client.get(f"/customers/{dewi.id}").get_data(as_text=True)

@@ -253,6 +253,22 @@ def is_paid():
     )
 
 
+def sales_between(first_day: date, last_day: date, *columns):
+    """The sales of these shop days (both included): paid orders of live customers, on the moment they were
+    paid, as a select of `columns` (the order's own by default). The one reading of "won" and revenue: Today,
+    the report and the customer list all narrow this."""
+    zone = shop_zone()
+    start = datetime.combine(first_day, time(0), tzinfo=zone)
+    end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone)
+    return (
+        db.select(*(columns or (Order,)))
+        .join(OrderStep, and_(OrderStep.order_id == Order.id, OrderStep.status == "paid"))
+        .join(Customer, Customer.id == Order.customer_id)
+        .where(OrderStep.at >= start, OrderStep.at < end, Order.status.notin_(ENDINGS),
+               Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
+    )
+
+
 def orders_of(customer: Customer) -> list[Order]:
     return list(db.session.execute(
         db.select(Order).where(Order.customer_id == customer.id)

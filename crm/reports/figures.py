@@ -43,14 +43,14 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import and_, exists, func
+from sqlalchemy import exists, func
 
 from ..extensions import db
 from ..formatting import CHANNEL_LABELS, shop_zone
 from ..identities import CHANNELS
-from ..models import ChannelCost, Conversation, ConversationTag, Customer, Message, Order, OrderStep, Tag, User, utcnow
+from ..models import ChannelCost, Conversation, ConversationTag, Customer, Message, Order, Tag, User, utcnow
 from ..needs.tagging import TagTitle
-from ..orders.services import is_paid
+from ..orders.services import is_paid, sales_between
 
 PERIODS = ("this_month", "last_month", "last_30", "last_90", "custom")
 LONGEST_CUSTOM_DAYS = 3 * 366
@@ -344,14 +344,10 @@ def _new_customers(period: Period) -> list[_NewCustomer]:
 
 
 def _sales(period: Period) -> list[_Sale]:
-    """Paid orders (crm.orders), on the moment they were paid."""
-    rows = db.session.execute(
-        db.select(Order.customer_id, func.coalesce(Order.total, 0), Order.channel, Order.created_by_id)
-        .join(OrderStep, and_(OrderStep.order_id == Order.id, OrderStep.status == "paid"))
-        .join(Customer, Customer.id == Order.customer_id)
-        .where(OrderStep.at >= period.start, OrderStep.at < period.end, Order.status.notin_(("returned", "cancelled")),
-               Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
-    ).all()
+    """Paid orders (crm.orders.sales_between), on the moment they were paid."""
+    rows = db.session.execute(sales_between(
+        period.first_day, period.last_day, Order.customer_id, func.coalesce(Order.total, 0), Order.channel,
+        Order.created_by_id)).all()
     return [_Sale(*row) for row in rows]
 
 

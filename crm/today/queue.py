@@ -22,7 +22,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
 from ..formatting import shop_zone
-from ..models import Conversation, ConversationTag, Customer, FollowUp, Message, Order, OrderStep, Tag, utcnow
+from ..models import Conversation, ConversationTag, Customer, FollowUp, Message, Order, Tag, utcnow
 from .scoring import COMPLAINT_POINTS, DECAY, HOT_THRESHOLD, INTENT_POINTS, Score, Signals, prospect_score
 
 SECTIONS = ("overdue", "today", "waiting", "hot")
@@ -479,15 +479,12 @@ def today_numbers(day: ShopDay, due: int | None = None, waiting: int | None = No
         db.select(func.count(Customer.id)).where(_live_customer(), Customer.created_at >= day.week_start,
                                                  Customer.stage != "lost")
     ).scalar_one()
-    # Sales are paid orders (crm.orders), counted on the day they were paid.
-    month_start = datetime.combine(day.month_start, time(0), tzinfo=shop_zone())
-    won_count, won_amount = db.session.execute(
-        db.select(func.count(Order.id), func.coalesce(func.sum(Order.total), 0))
-        .join(OrderStep, and_(OrderStep.order_id == Order.id, OrderStep.status == "paid"))
-        .join(Customer, Customer.id == Order.customer_id)
-        .where(OrderStep.at >= month_start, OrderStep.at < day.end, Order.status.notin_(("returned", "cancelled")),
-               live(Customer.deleted_at))
-    ).one()
+    from ..orders.services import sales_between
+
+    # Won: customers with a sale this month, counted as the report counts them.
+    won_count, won_amount = db.session.execute(sales_between(
+        day.month_start, day.today, func.count(func.distinct(Order.customer_id)),
+        func.coalesce(func.sum(Order.total), 0))).one()
     return {"due": due, "waiting": waiting, "new_prospects": new, "won": won_count, "won_amount": won_amount}
 
 
