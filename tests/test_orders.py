@@ -525,3 +525,22 @@ def test_a_customer_merged_or_trashed_meanwhile(staff_client, make_customer):
     assert response.status_code == 400 and "Dewi was moved to the trash meanwhile; nothing was saved." in page
     assert "titip ke satpam" in page, "what was typed stays"
     assert db.session.execute(db.select(db.func.count(Order.id))).scalar_one() == 1
+
+
+def test_the_timeline_shows_in_each_thread_where_a_step_was_logged(staff_client, make_customer, chat):
+    rina = make_customer("Rina")
+    first = chat(rina, [("customer", "mau gamis 2 kak")], start=now() - timedelta(days=3))
+    order = create_order(rina, OrderInput(items=[ItemInput("Gamis parang", "", 2, 185_000)], channel="whatsapp"),
+                         ordered_at=now() - timedelta(days=3), conversation=first)
+    db.session.commit()
+    later = chat(rina, [("staff", "resi JNE 010880123456 ya kak")], start=now() - timedelta(hours=2))
+    resi = later.messages[0]
+    set_status(order, "shipped", resi.sent_at, message_id=resi.id, courier="jne", tracking_number="010880123456")
+    db.session.commit()
+    elsewhere = chat(rina, [("customer", "makasih kak")], start=now() - timedelta(minutes=30))
+    for conversation in (first, later):
+        page = staff_client.get(f"/conversations/{conversation.id}").get_data(as_text=True)
+        assert "Orders in this chat" in page and f"Order #{order.id}" in page and "JNE 010880123456" in page
+    assert f'href="/conversations/{later.id}#message-{resi.id}"' in staff_client.get(
+        f"/customers/{rina.id}").get_data(as_text=True), "the customer page's timeline links the step's message"
+    assert "Orders in this chat" not in staff_client.get(f"/conversations/{elsewhere.id}").get_data(as_text=True)
