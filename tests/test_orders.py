@@ -537,7 +537,7 @@ def test_the_timeline_shows_in_each_thread_where_a_step_was_logged(staff_client,
     resi = later.messages[0]
     set_status(order, "shipped", resi.sent_at, message_id=resi.id, courier="jne", tracking_number="010880123456")
     db.session.commit()
-    elsewhere = chat(rina, [("customer", "makasih kak")], start=now() - timedelta(minutes=30))
+    elsewhere = chat(rina, [("customer", "makasih kak")], channel="instagram", start=now() - timedelta(minutes=30))
     for conversation in (first, later):
         page = staff_client.get(f"/conversations/{conversation.id}").get_data(as_text=True)
         assert "Orders in this chat" in page and f"Order #{order.id}" in page and "JNE 010880123456" in page
