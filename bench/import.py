@@ -14,14 +14,25 @@ another fresh database under tracemalloc to measure the Python memory the import
 
 The first import and the re-import run without tracemalloc (it slows allocation-heavy code down);
 peak RSS (ru_maxrss) is read before the tracemalloc pass, so tracemalloc's own bookkeeping is not in it.
+
+Then, unless --no-live, with a real server (`flask serve`, waitress, 8 threads) on a fresh database:
+- no stall: two staff members log chats (a new customer, two messages, as Log chat posts them) one after the
+  other, first alone for a baseline, then while the same export is imported from the Import page, then while
+  it is imported by `flask import-chat` in another process: p50/p95/max latency and the errors of those posts;
+- attack files, each uploaded to a fresh server, with the server's peak RSS (VmHWM) and what the page said:
+  a ~150 KB zip expanding to 1.19 million messages, a zip with 5,000 members, one 256 MiB line in a small zip
+  (and a 200 MiB one, under the size limit), a zip holding a 512 MiB JSON, and a 32 MiB Telegram export (at the
+  JSON limit, imported whole).
 The last line is machine-readable:
-    summary: lines=N seconds=S lines_per_s=R peak_rss_mb=M reimport_seconds=T
+    summary: lines=N seconds=S lines_per_s=R peak_rss_mb=M reimport_seconds=T logchat_p95_s=P logchat_errors=E \
+        logchat_p95_cli_s=P logchat_errors_cli=E attack_peak_rss_mb=A
 """
 from __future__ import annotations
 
 import argparse
 import cProfile
 import gc
+import json
 import os
 import platform
 import pstats
@@ -29,6 +40,8 @@ import random
 import resource
 import shutil
 import sqlite3
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -127,7 +140,9 @@ def generate(folder: Path, lines: int, seed: int = SEED) -> Generated:
     """Write exactly `lines` lines; counts what the importer should find (messages, conversations)."""
     rng = random.Random(seed)
     out = Generated(folder / FILE_NAME)
-    now = datetime(2024, 1, 8, 9, 12)
+    # Years of chat ending well before today (imports leave out messages dated in the future): about 60 lines a day.
+    start = datetime(2026, 1, 5, 9, 12) - timedelta(days=lines // 60)
+    now = start.replace(hour=9, minute=12)
     last_message: datetime | None = None
     left_in_conversation = 0
 
@@ -220,13 +235,237 @@ def _app(template: Path, name: str):
 
 
 def _import(chat: Path):
-    from crm.conversations.importing import import_path
+    """As `flask import-chat PATH --me SHOP` runs it: a job, written in batches, published at the end."""
+    from crm.conversations import import_jobs
+    from crm.conversations.importing import ImportSummary
     from crm.extensions import db
 
     started, cpu_started = time.perf_counter(), time.process_time()
-    summary = import_path(chat, me=[SHOP])
+    job = import_jobs.create_job(source_name=chat.name, path=str(chat), options={"me": [SHOP]}, runner="cli")
     db.session.commit()
+    job = import_jobs.run_job(job.id)
+    summary = ImportSummary.from_dict(job.summary)
     return summary, time.perf_counter() - started, time.process_time() - cpu_started
+
+
+# --- live: staff logging chats while an import runs, and the attack files -----------------------------------
+
+STAFF_EMAIL, STAFF_PASSWORD = "bench@tokosari.id", "bench password 123"
+LOG_CLIENTS = 2
+
+
+def _live_database(template: Path, name: str) -> Path:
+    """A copy of the migrated database with a staff account the benchmark logs in with."""
+    from crm import create_app
+    from crm.auth.services import create_user
+    from crm.extensions import db
+
+    path = template.with_name(name)
+    shutil.copy(template, path)
+    app = create_app({"INSTANCE_PATH": str(template.parent), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        create_user(name="Bench Staff", email=STAFF_EMAIL, password=STAFF_PASSWORD, role="staff")
+        db.session.commit()
+        db.engine.dispose()
+    return path
+
+
+def _latest_job(database: Path) -> tuple[int, str, dict | None]:
+    with sqlite3.connect(database, timeout=30) as connection:
+        row = connection.execute("SELECT id, status, summary FROM import_jobs ORDER BY id DESC LIMIT 1").fetchone()
+    return (row[0], row[1], json.loads(row[2]) if row[2] else None) if row else (0, "", None)
+
+
+def _wait_for_import(database: Path, timeout: float = 1800) -> tuple[str, dict | None, float]:
+    """(status, summary, peak RSS in MB of the process that ran it), watching that process as it works."""
+    deadline = time.monotonic() + timeout
+    peak = 0.0
+    while time.monotonic() < deadline:
+        _, status, summary = _latest_job(database)
+        with sqlite3.connect(database, timeout=30) as connection:
+            worker = connection.execute("SELECT worker FROM import_jobs ORDER BY id DESC LIMIT 1").fetchone()[0]
+        if worker:
+            try:
+                text = Path(f"/proc/{worker.split(':')[1]}/status").read_text()
+                peak = max(peak, int(text.split("VmHWM:")[1].split()[0]) / 1024)
+            except (OSError, IndexError, ValueError):
+                pass
+        if status and status not in ("queued", "running"):
+            return status, summary, peak
+        time.sleep(0.05)
+    return "timeout", None, peak
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+class _LogChats:
+    """LOG_CLIENTS staff members logging chats back to back (50 ms apart) until stopped."""
+
+    def __init__(self, server, label: str):
+        import threading
+
+        from bench.live import Staff
+
+        self.label, self.latencies, self.errors = label, [], []
+        self.stop = threading.Event()
+        self.staff = [Staff(server).login(STAFF_EMAIL, STAFF_PASSWORD) for _ in range(LOG_CLIENTS)]
+        self.threads = [threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(LOG_CLIENTS)]
+
+    def _run(self, number: int) -> None:
+        count = 0
+        while not self.stop.is_set():
+            ok, seconds, why = self.staff[number].log_chat(f"{self.label} {number}-{count}")
+            self.latencies.append(seconds)
+            if not ok:
+                self.errors.append(why)
+            count += 1
+            self.stop.wait(0.05)
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=120)
+
+    def line(self) -> str:
+        values = self.latencies
+        return (f"{len(values)} log-chat posts, p50 {statistics.median(values):.3f} s, p95 "
+                f"{_percentile(values, 0.95):.3f} s, max {max(values):.3f} s, {len(self.errors)} errors"
+                + (f" ({', '.join(sorted(set(self.errors))[:3])})" if self.errors else ""))
+
+
+def _no_stall(template: Path, chat: Path) -> dict:
+    """Log-chat latency alone, during a web import and during a command-line import of the same export."""
+    from bench.live import LiveServer, Staff
+
+    figures = {}
+    database = _live_database(template, "live-web.sqlite")
+    with LiveServer(database, template.parent) as server:
+        with _LogChats(server, "Baseline") as alone:
+            time.sleep(8)
+        print(f"no stall: alone: {alone.line()}")
+        figures["baseline_p95"] = _percentile(alone.latencies, 0.95)
+        uploader = Staff(server).login(STAFF_EMAIL, STAFF_PASSWORD)
+        uploader.get("/conversations/import")
+        with _LogChats(server, "During web import") as during:
+            time.sleep(2)
+            started = time.perf_counter()
+            status, _ = uploader.upload("/conversations/import", chat.name, chat.read_bytes(),
+                                        {"format": "auto", "channel": ""})
+            answered = time.perf_counter() - started
+            job_status, summary, worker_peak = _wait_for_import(database)
+            seconds = time.perf_counter() - started
+            time.sleep(2)
+        imported = (summary or {}).get("messages_imported")
+        print(f"no stall: web import: upload answered in {answered:.2f} s (HTTP {status}), job {job_status} after "
+              f"{seconds:.1f} s, {imported} messages imported; peak RSS: server {server.peak_rss_mb():.0f} MB, "
+              f"import process {worker_peak:.0f} MB")
+        print(f"no stall: during the web import: {during.line()}")
+        figures.update(web_p95=_percentile(during.latencies, 0.95), web_errors=len(during.errors),
+                       web_rss=server.peak_rss_mb(), web_seconds=seconds)
+
+    database = _live_database(template, "live-cli.sqlite")
+    with LiveServer(database, template.parent) as server:
+        env = {**os.environ, "OBROLAN_SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+               "OBROLAN_INSTANCE_PATH": str(template.parent)}
+        with _LogChats(server, "During CLI import") as during:
+            time.sleep(2)
+            started = time.perf_counter()
+            result = subprocess.run(
+                [sys.executable, "-m", "flask", "--app", "app", "import-chat", str(chat), "--me", SHOP, "--json"],
+                cwd=ROOT, env=env, capture_output=True, text=True)
+            seconds = time.perf_counter() - started
+            time.sleep(2)
+        print(f"no stall: command-line import: exit {result.returncode} after {seconds:.1f} s, "
+              f"{result.stdout.strip().splitlines()[-1][:120] if result.stdout.strip() else result.stderr[-300:]}")
+        print(f"no stall: during the command-line import: {during.line()}")
+        figures.update(cli_p95=_percentile(during.latencies, 0.95), cli_errors=len(during.errors))
+    return figures
+
+
+def _write_zip(path: Path, members: dict) -> Path:
+    """members: name -> bytes, or (head, chunk, count, tail) written piece by piece (never in memory whole)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, content in members.items():
+            if isinstance(content, tuple):
+                head, chunk, count, tail = content
+                with archive.open(name, "w", force_zip64=True) as member:
+                    member.write(head)
+                    for _ in range(count):
+                        member.write(chunk)
+                    member.write(tail)
+            else:
+                archive.writestr(name, content)
+    return path
+
+
+def _attack_files(folder: Path) -> list[tuple[str, Path]]:
+    mib = 1024 * 1024
+    chunk = b"x" * mib
+    lines = "".join(f"13/03/24 10.{i % 60:02d} - {'Rina' if i % 2 else SHOP}: ok\n" for i in range(1_190_000))
+    many = {f"WhatsApp Chat - Rina/IMG-2024010{i % 9}-WA{i:04d}.jpg": b"\xff\xd8" for i in range(4_999)}
+    many["WhatsApp Chat - Rina/_chat.txt"] = (f"13/03/24 10.00 - Rina: halo kak\n13/03/24 10.01 - {SHOP}: halo\n"
+                                              ).encode()
+    thread = (b'{"participants": [{"name": "Rina"}, {"name": "Toko Batik Sari"}], "messages": '
+              b'[{"sender_name": "Rina", "timestamp_ms": 1709265600000, "content": "')
+    telegram = ['{"name": "Rina", "type": "personal_chat", "id": 1, "messages": [']
+    for i in range(140_000):
+        telegram.append(('' if i == 0 else ',') + json.dumps({
+            "id": i, "type": "message", "date": f"2024-03-01T10:{i % 60:02d}:00",
+            "date_unixtime": str(1709262000 + i * 7), "from": "Rina" if i % 2 else SHOP,
+            "from_id": "user1" if i % 2 else "user2",
+            "text": f"Halo kak, gamis motif parang ukuran L masih ready? pesan {i}", "text_entities": []}))
+    telegram.append("]}")
+    files = [
+        ("a 150 KB zip that expands to 1.19 million messages", _write_zip(folder / "WhatsApp Chat - Bom.zip",
+                                                                           {"_chat.txt": lines.encode()})),
+        ("a zip with 5,000 members", _write_zip(folder / "WhatsApp Chat - Rina.zip", many)),
+        ("one 256 MiB line in a small zip", _write_zip(folder / "WhatsApp Chat - Panjang.zip", {
+            "_chat.txt": (b"13/03/24 10.00 - Rina: ", chunk, 256, b"\n")})),
+        ("one 200 MiB line in a small zip (under the size limit)", _write_zip(
+            folder / "WhatsApp Chat - Panjang 200.zip",
+            {"_chat.txt": (b"13/03/24 10.00 - Rina: ", chunk, 200, b"\n")})),
+        ("a zip holding a 512 MiB JSON", _write_zip(folder / "facebook-rina.zip", {
+            "messages/inbox/rina_1/message_1.json": (thread, chunk, 512, b'"}]}')})),
+        ("a 31 MiB Telegram result.json (140,000 messages, just under the JSON limit)", folder / "result.json"),
+    ]
+    (folder / "result.json").write_text("".join(telegram), encoding="utf-8")
+    return files
+
+
+def _attacks(template: Path, folder: Path) -> float:
+    """Each attack file uploaded to a fresh server: what the page said, how long, the server's peak RSS."""
+    from bench.live import LiveServer, Staff
+
+    worst = 0.0
+    for label, path in _attack_files(folder):
+        database = _live_database(template, f"attack-{path.stem}.sqlite")
+        with LiveServer(database, template.parent) as server:
+            staff = Staff(server).login(STAFF_EMAIL, STAFF_PASSWORD)
+            staff.get("/conversations/import")
+            before = server.rss_mb()
+            started = time.perf_counter()
+            status, page = staff.upload("/conversations/import", path.name, path.read_bytes(),
+                                        {"format": "auto", "channel": ""})
+            job_status, summary, worker_peak = _wait_for_import(database)
+            seconds = time.perf_counter() - started
+            peak = server.peak_rss_mb()
+            worst = max(worst, peak, worker_peak)
+            said = "; ".join(error["message"] for error in (summary or {}).get("errors", [])[:1])
+            imported = (summary or {}).get("messages_imported")
+            print(f"attack: {label} ({path.stat().st_size / 1e3:,.0f} KB): HTTP {status}, job {job_status} in "
+                  f"{seconds:.1f} s, {imported} messages imported; peak RSS: server {peak:.0f} MB ({before:.0f} "
+                  f"before), import process {worker_peak:.0f} MB" + (f"; said: {said[:160]}" if said else ""))
+    return worst
 
 
 def _peak_rss_mb() -> float:
@@ -240,6 +479,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--profile", action="store_true", help="cProfile the first import and print the top 30")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and say where it is")
+    parser.add_argument("--no-live", action="store_true", help="skip the live server: no-stall and attack files")
     args = parser.parse_args(argv)
 
     from crm.extensions import db
@@ -304,11 +544,19 @@ def main(argv=None) -> int:
             print()
             pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
             pstats.Stats(profile).sort_stats("tottime").print_stats(20)
+        live = {}
+        attack_peak = float("nan")
+        if not args.no_live:
+            live = _no_stall(template, made.path)
+            attack_peak = _attacks(template, folder)
         if args.keep:
             print(f"kept: {folder}")
         print(f"machine: load average {os.getloadavg()[0]:.1f} at the end")
         print(f"summary: lines={made.lines} seconds={seconds:.2f} lines_per_s={made.lines / seconds:.0f} "
-              f"peak_rss_mb={rss_peak:.0f} reimport_seconds={reimport_seconds:.2f}")
+              f"peak_rss_mb={rss_peak:.0f} reimport_seconds={reimport_seconds:.2f} "
+              f"logchat_p95_s={live.get('web_p95', float('nan')):.3f} logchat_errors={live.get('web_errors', '-')} "
+              f"logchat_p95_cli_s={live.get('cli_p95', float('nan')):.3f} "
+              f"logchat_errors_cli={live.get('cli_errors', '-')} attack_peak_rss_mb={attack_peak:.0f}")
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

@@ -10,6 +10,8 @@ from flask_login import current_user
 from . import translations_build
 from .extensions import babel, csrf, db, login_manager, migrate
 from .form_messages import use_catalogue_for_form_errors
+from .importers import Limits
+from .importers._common import MiB
 from .text_input import TextRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +30,18 @@ DEFAULTS = {
     # A new message more than this long after the last one on the same channel starts a new conversation.
     "CONVERSATION_GAP_HOURS": 24,
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    # What one import may hold (crm.importers.Limits): a file past a limit is refused with a message saying which.
+    "IMPORT_MAX_UNZIPPED_MB": Limits().max_upload_bytes // MiB,
+    "IMPORT_MAX_ZIP_FILES": Limits().max_zip_members,
+    "IMPORT_MAX_MESSAGES": Limits().max_messages,
+    "IMPORT_MAX_MESSAGE_CHARS": Limits().max_message_chars,
+    "IMPORT_MAX_JSON_MB": Limits().max_json_bytes // MiB,
+    # Dates a file leaves open (3/1/26 is 3 January or 1 March): day first, as Indonesia writes them.
+    "IMPORT_DAY_FIRST": True,
+    # The Import page waits this long for an import to end before showing its progress instead.
+    "IMPORT_WAIT_SECONDS": 2,
+    # "process": each web import runs in a process of its own; "thread": in a thread of the server.
+    "IMPORT_WORKER": "process",
     # Werkzeug's 500 kB default for one form field would refuse a long pasted chat.
     "MAX_FORM_MEMORY_SIZE": 8 * 1024 * 1024,
     # Failed logins from one address (any accounts), and for one account from one address.
@@ -81,8 +95,9 @@ def create_app(config=None) -> Flask:
     _register_blueprints(app)
     _register_request_guards(app)
 
-    from . import cli, errors, formatting, security, shop_settings
+    from . import cli, errors, formatting, kept, security, shop_settings
 
+    kept.install(app)
     security.register(app)
     cli.register(app)
     errors.register(app)

@@ -34,6 +34,9 @@ def serve_command(host, port):
     if no_user_exists():
         setup_token()  # printed now, so it is on the console before anyone opens the setup page
     start_daily_backups(app)  # only the serving process backs up daily; other commands never start it
+    from .conversations.import_jobs import start_worker
+
+    start_worker(app)  # imports queued before a restart go on; one that a crash cut short is cleaned up
     click.echo(f"Obrolan is serving on http://{host}:{port} (Ctrl+C stops it).", err=True)
     # waitress drops every X-Forwarded-* header by default; behind a proxy the app sorts them out itself
     # (crm.security.ForwardedByTrustedProxies), believing only the proxy's own address.
@@ -45,12 +48,13 @@ def register(app: Flask) -> None:
     """Every command, each kept in the area it belongs to."""
     from .admin.commands import backup_command, create_user_command, purge_trash_command, restore_command
     from .admin.copy_to import copy_to_command
-    from .conversations.commands import import_chat_command
+    from .conversations.commands import import_chat_command, run_import_command
     from .demo import demo_data_command
     from .needs.commands import retag_command
     from .search.commands import reindex_command
 
-    for command in (serve_command, create_user_command, import_chat_command, retag_command, backup_command,
-                    restore_command, purge_trash_command, demo_data_command, reindex_command, copy_to_command):
+    for command in (serve_command, create_user_command, import_chat_command, run_import_command, retag_command,
+                    backup_command, restore_command, purge_trash_command, demo_data_command, reindex_command,
+                    copy_to_command):
         app.cli.add_command(command)
     clean_command_line(app.cli.commands.values())

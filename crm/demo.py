@@ -581,9 +581,15 @@ def _generate_into_sqlite(customers: int, messages: int, seed: int, password: st
     try:
         raw = connection.driver_connection
         raw.isolation_level = None  # generate() runs its own transaction
-        return generate(raw, customers, messages, seed=seed, progress=progress, password=password)
+        counts = generate(raw, customers, messages, seed=seed, progress=progress, password=password)
     finally:
         connection.close()
+    from .kept import rebuild_all
+
+    # What lists keep (last activity, waits, scores, the report's days), as an import would have kept it.
+    rebuild_all(progress=progress)
+    db.session.commit()
+    return counts
 
 
 def _generate_into_postgres(customers: int, messages: int, seed: int, password: str, progress) -> Counts:

@@ -24,20 +24,23 @@ def _description(error: HTTPException) -> str:
     return error.description
 
 
+def render_http_error(error: HTTPException):
+    """The error page (or, for htmx, the message alone); a blueprint's own handler falls back to it."""
+    if error.code and error.code >= 500:
+        db.session.rollback()
+    if error.response is not None:  # an abort() that carries its own response, e.g. a redirect
+        return error.response
+    context = {"error": error, "title": ERROR_NAMES.get(error.code, error.name), "description": _description(error)}
+    if request.headers.get("HX-Request"):
+        return render_template("errors/_message.html", **context), error.code
+    return render_template("errors/error.html", **context), error.code
+
+
 def register(app: Flask) -> None:
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        if error.code and error.code >= 500:
-            db.session.rollback()
-        if error.response is not None:  # an abort() that carries its own response, e.g. a redirect
-            return error.response
-        context = {"error": error, "title": ERROR_NAMES.get(error.code, error.name), "description": _description(error)}
-        if request.headers.get("HX-Request"):
-            return render_template("errors/_message.html", **context), error.code
-        return render_template("errors/error.html", **context), error.code
+    app.register_error_handler(HTTPException, render_http_error)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         db.session.rollback()
         app.logger.exception("Unhandled error on %s", request.path)
-        return http_error(InternalServerError())
+        return render_http_error(InternalServerError())

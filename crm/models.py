@@ -6,12 +6,14 @@ from datetime import date, datetime, timezone
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     TypeDecorator,
@@ -106,9 +108,33 @@ class LoginSession(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+def _live_customer_index(name: str, *columns, where: str = "") -> Index:
+    """An index over live customers only (the lists never show the others): queries name the same condition."""
+    live = text("deleted_at IS NULL AND merged_into_id IS NULL" + where)
+    return Index(name, *columns, sqlite_where=live, postgresql_where=live)
+
+
 class Customer(db.Model):
     __tablename__ = "customers"
-    __table_args__ = (CheckConstraint(f"stage IN {_in(STAGES)}", name="stage"),)
+    __table_args__ = (
+        CheckConstraint(f"stage IN {_in(STAGES)}", name="stage"),
+        # Every order and filter of the customer list, and Today's hot prospects (crm.customers.listing).
+        _live_customer_index("ix_customers_live_activity", "last_activity_at", "id"),
+        _live_customer_index("ix_customers_live_score", "score", "id"),
+        _live_customer_index("ix_customers_live_name", "display_name", "id"),
+        _live_customer_index("ix_customers_live_expected_value", "expected_value", "id"),
+        _live_customer_index("ix_customers_live_created", "created_at", "id"),
+        _live_customer_index("ix_customers_live_since", "since_at", "id"),
+        _live_customer_index("ix_customers_live_stage", "stage", "last_activity_at"),
+        _live_customer_index("ix_customers_live_assigned", "assigned_to_id", "last_activity_at"),
+        # The waiting only: over all, the planner would take it for "waiting_since IS NULL" (hot prospects).
+        _live_customer_index("ix_customers_live_waiting", "waiting_since", where=" AND waiting_since IS NOT NULL"),
+        _live_customer_index("ix_customers_live_first_contact", "first_contact_at"),
+        # Only the few in the trash (the trash page, the purge): over every customer, the planner would take
+        # it for "deleted_at IS NULL" and walk all customers instead of the index that narrows them down.
+        Index("ix_customers_deleted_at", "deleted_at", sqlite_where=text("deleted_at IS NOT NULL"),
+              postgresql_where=text("deleted_at IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))
@@ -121,13 +147,40 @@ class Customer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Set when merged away: the row stays so links and history still resolve to the surviving customer.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Made by an import that has not finished: hidden like the trash (deleted_at is set too) until the import
+    # publishes it; the trash leaves these rows out (see ImportJob).
+    import_job_id: Mapped[int | None] = mapped_column(ForeignKey("import_jobs.id"), index=True)
+
+    # Kept from their conversations, messages, tags and follow-ups by crm.kept (one place, at every
+    # commit); never written anywhere else. Lists order and filter by them without reading any conversation.
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # else created_at
+    first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first message of their first chat
+    # "Customer since": their first message, or when they were added if that was earlier.
+    since_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_conversation_id: Mapped[int | None] = mapped_column(Integer)  # that chat (its channel, who logged it)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # their oldest open wait
+    score: Mapped[int] = mapped_column(Integer, default=0)  # the prospect score, as of now
+    # When the score next changes by itself (a signal ages past a step, a follow-up falls due); refreshed then.
+    score_changes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
     identities: Mapped[list[ChannelIdentity]] = relationship(
         back_populates="customer", order_by="ChannelIdentity.id", cascade="all, delete-orphan"
     )
     conversations: Mapped[list[Conversation]] = relationship(back_populates="customer")
+
+
+class CustomerFacet(db.Model):
+    """What the customer list filters a live customer by when a customer can have many of it, kept by crm.kept:
+    "channel:instagram" (a handle on it, or a live conversation on it), "tag:3" (a live conversation carrying
+    it). The key starts with the facet, so counting a facet's customers reads one stretch of one index."""
+
+    __tablename__ = "customer_facets"
+
+    facet: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
 
 
 class ChannelIdentity(db.Model):
@@ -149,14 +202,23 @@ class ChannelIdentity(db.Model):
         return display_handle(self.channel, self.handle)
 
 
+NO_REPLY = ("thanks", "marked", "needed")
+
+
 class Conversation(db.Model):
     __tablename__ = "conversations"
     __table_args__ = (
         CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
         Index("ix_conversations_customer_last", "customer_id", "last_message_at"),
-        # "Waiting on us" (last_side = 'customer'), longest wait first: see crm.today.queue. Covering, so
-        # counting thousands of waiting conversations never reads the table.
-        Index("ix_conversations_waiting", "last_side", "last_message_at", "customer_id", "deleted_at"),
+        # Only the few in the trash: over every conversation, the planner would take it for "deleted_at IS
+        # NULL" and walk them all.
+        Index("ix_conversations_deleted_at", "deleted_at", sqlite_where=text("deleted_at IS NOT NULL"),
+              postgresql_where=text("deleted_at IS NOT NULL")),
+        # "Waiting on us" (waiting_since set), longest wait first: see crm.today.queue. Covering, so counting
+        # thousands of waiting conversations never reads the table.
+        Index("ix_conversations_waiting", "waiting_since", "customer_id", "deleted_at"),
+        # Chats that ended with the customer's thanks, cleared by themselves: listed under Today's waiting.
+        Index("ix_conversations_no_reply", "no_reply", "last_message_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -167,7 +229,17 @@ class Conversation(db.Model):
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_side: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # As on Customer: written by an import still running, hidden until it publishes.
+    import_job_id: Mapped[int | None] = mapped_column(ForeignKey("import_jobs.id"), index=True)
+    # Kept with the times above by crm.kept, from the live messages:
+    # the first customer message we have not answered, unless no reply is needed (crm.today.waits).
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why no reply is needed: "thanks" (it ended with the customer's thanks, found by itself), "marked"
+    # (someone said so); "needed" is someone saying a reply is needed after all. Set by hand, it holds until
+    # the conversation's last message changes (no_reply_through).
+    no_reply: Mapped[str | None] = mapped_column(String(10))
+    no_reply_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship(back_populates="conversations")
     logged_by: Mapped[User | None] = relationship()
@@ -210,6 +282,69 @@ class OurName(db.Model):
     channel: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     name_key: Mapped[str] = mapped_column(String(200))
+
+
+class ImportedName(db.Model):
+    """A name a customer's chats were imported or pasted under on a channel ('Rina', 'Bu Rina Batik'): the same
+    name in a later import leads back to them, also after a rename or a merge (followed to the survivor)."""
+
+    __tablename__ = "imported_names"
+    __table_args__ = (
+        UniqueConstraint("channel", "name_key", "customer_id", name="uq_imported_names_channel_name_key_customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    name_key: Mapped[str] = mapped_column(String(200))
+
+
+IMPORT_STATUSES = ("queued", "running", "confirm", "done", "failed", "interrupted", "discarded")
+
+
+class ImportJob(db.Model):
+    """One import of an upload or a path, run in the background (or by `import-chat`).
+
+    It writes in short batches, each its own transaction, so staff keep logging chats meanwhile; what it writes
+    stays hidden (customers and conversations with import_job_id and deleted_at set; messages for conversations
+    that already exist wait in a hidden conversation of their own) until `publish` shows it all in one short
+    transaction. A job whose process died is found by its worker and heartbeat, and its hidden rows deleted.
+    """
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (
+        CheckConstraint(f"status IN {_in(IMPORT_STATUSES)}", name="status"),
+        Index("ix_import_jobs_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    source_name: Mapped[str] = mapped_column(String(255))   # the file's name as the user knows it
+    path: Mapped[str] = mapped_column(Text)                   # what is read: the kept upload, or the CLI's path
+    upload: Mapped[bool] = mapped_column(default=True)        # the file at `path` is ours to delete afterwards
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    options: Mapped[dict] = mapped_column(JSON, default=dict)  # format, channel, me, day_first, customer_name
+    locale: Mapped[str | None] = mapped_column(String(10))   # the uploader's language, for the messages it reads
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    worker: Mapped[str | None] = mapped_column(String(200))    # host:pid of the process running it
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lines_read: Mapped[int] = mapped_column(Integer, default=0)
+    messages_total: Mapped[int] = mapped_column(Integer, default=0)  # messages in the chats read so far
+    messages_done: Mapped[int] = mapped_column(Integer, default=0)   # of those, saved or found already there
+    messages_saved: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    # Needed by `publish`: hidden conversations holding messages for existing ones, names to remember.
+    pending: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed", "interrupted", "discarded")
 
 
 class Tag(db.Model):
@@ -437,6 +572,67 @@ class AuditEvent(db.Model):
     target_id: Mapped[int | None] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(String(300), default="")
     details: Mapped[dict | None] = mapped_column(JSON)
+
+
+# The channel report's daily figures (crm.reports.daily), kept in step with the conversations they come from.
+# A first response's wait is counted in one of these steps (upper bounds, minutes); the report's median is
+# read from them, so it is exact where the waits fall on a step and within one step otherwise.
+WAIT_STEPS = (
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 70, 80, 90, 105, 120, 150, 180, 210,
+    240, 300, 360, 420, 480, 540, 600, 720, 900, 1080, 1260, 1440, 1800, 2160, 2880, 3600, 4320, 5760, 7200, 10080,
+    14400, 20160, 30240, 43200,
+)
+WAIT_COLUMNS = tuple(f"w{index:02d}" for index in range(len(WAIT_STEPS) + 1))  # the last: longer than 30 days
+
+
+class ConversationFigures(db.Model):
+    """What one live conversation adds to one day of the report, and under which keys it was added, so a
+    change to the conversation takes exactly that back out of the daily rows before adding the new figures."""
+
+    __tablename__ = "conversation_figures"
+
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # the shop's day
+    channel: Mapped[str] = mapped_column(String(20))
+    staff_id: Mapped[int] = mapped_column(Integer)  # who logged it; 0 when not recorded
+    tag_ids: Mapped[str] = mapped_column(String(200), default="")  # its live need tags, "3 5"
+    started: Mapped[int] = mapped_column(Integer, default=0)
+    customer_messages: Mapped[int] = mapped_column(Integer, default=0)
+    unanswered: Mapped[int] = mapped_column(Integer, default=0)
+    waits: Mapped[str] = mapped_column(Text, default="")  # seconds of each answered first response, "1800 60"
+
+
+class _DailyFigures:
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    conversations: Mapped[int] = mapped_column(Integer, default=0)
+    customer_messages: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    unanswered: Mapped[int] = mapped_column(Integer, default=0)
+    wait_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+for _name in WAIT_COLUMNS:
+    setattr(_DailyFigures, _name, mapped_column(Integer, default=0, nullable=False))
+
+
+class DailyFigures(_DailyFigures, db.Model):
+    """One shop day of one channel and one staff member (0: not recorded): the sums of conversation_figures."""
+
+    __tablename__ = "daily_figures"
+    __table_args__ = (PrimaryKeyConstraint("day", "channel", "staff_id"),)  # a period is a stretch of days
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class DailyTagFigures(_DailyFigures, db.Model):
+    """One shop day of one need tag: the sums of the conversation_figures carrying it."""
+
+    __tablename__ = "daily_tag_figures"
+    __table_args__ = (PrimaryKeyConstraint("day", "tag_id"),)
+
+    tag_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class ShopSetting(db.Model):

@@ -9,8 +9,16 @@
   });
 
   document.addEventListener("submit", (event) => {
-    const question = event.target.dataset?.confirm;
+    const question = event.submitter?.dataset?.confirm || event.target.dataset?.confirm;
     if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  // Customer list: the box in the header picks (or unpicks) every row of the page.
+  document.addEventListener("change", (event) => {
+    if (!event.target.matches("[data-pick-all]")) return;
+    document.querySelectorAll('input[name="ids"][form="bulk"]').forEach((box) => {
+      box.checked = event.target.checked;
+    });
   });
 
   // Customer picker on "Log chat": choosing a search result fills the hidden customer_id.
@@ -99,7 +107,7 @@ document.addEventListener("htmx:xhr:progress", (event) => {
 // Follow-up queue: filters apply as soon as a choice changes (the Filter button stays for no-JS).
 document.addEventListener("change", (event) => {
   const form = event.target.closest("form[data-autosubmit]");
-  if (form && event.target.matches("select")) form.requestSubmit();
+  if (form && event.target.matches("select, input[type=checkbox]")) form.requestSubmit();
 });
 
 // Pipeline form: the sale fields matter when the stage is "won"; without JS they are always shown.
@@ -142,6 +150,30 @@ document.addEventListener("change", (event) => {
     if (!event.target.closest(".topsearch")) close();
   });
 })();
+
+// Forms marked data-swap-errors answer a refusal (400, 413) with the form and its errors: show them.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const status = event.detail.xhr.status;
+  const form = event.detail.requestConfig?.elt?.closest?.("[data-swap-errors]");
+  if (form && status >= 400 && status < 500) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// A file too large to upload is said at once, before it is sent.
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (!input.matches?.("input[type=file][data-max-bytes]")) return;
+  const limit = Number(input.dataset.maxBytes);
+  const file = input.files?.[0];
+  const message = file && file.size > limit
+    ? (input.dataset.tooLarge || "").replace("%(size)s", limit >= 1048576
+      ? `${Math.floor(limit / 1048576)} MB` : `${Math.max(1, Math.floor(limit / 1024))} kB`)
+    : "";
+  input.setCustomValidity(message);
+  if (message) input.reportValidity();
+});
 
 // Top bar on a phone: the menu button opens and closes the menu (without JavaScript it is a link to #site-menu).
 document.addEventListener("click", (event) => {

@@ -196,10 +196,16 @@ def database_path(database_url):
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": database_url})
+    # An upload's import runs in a thread, on the test's clock (a worker process would have its own), and the page
+    # waits for it (up to 30 s), so tests see its summary. tests/test_concurrency.py runs imports in processes.
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": database_url,
+                      "IMPORT_WAIT_SECONDS": 30, "IMPORT_WORKER": "thread"})
     app.test_client_class = Client
     with app.app_context():
         yield app
+        from crm.conversations.import_jobs import wait_for_worker
+
+        wait_for_worker()
         db.session.remove()
         db.engine.dispose()
 
@@ -273,3 +279,25 @@ def chat(app):
         return result.conversation
 
     return log
+
+
+@pytest.fixture
+def import_upload(app):
+    """import_upload(client, text_or_bytes, "WhatsApp Chat with Rina.txt", shop="Toko Sari"): an upload on the
+    Import page as a user does it, answering "who is the shop?" with `shop` when the page asks; the last page."""
+    import io
+
+    def upload(client, content, name, shop=None, **fields):
+        data = content.encode() if isinstance(content, str) else content
+        response = client.post("/conversations/import", content_type="multipart/form-data", follow_redirects=True,
+                               data={"export": (io.BytesIO(data), name), "format": "auto", "channel": "", **fields})
+        page = response.get_data(as_text=True)
+        asked = re.search(r'action="(/conversations/import/\d+/again)" class="shop-picker"', page)
+        if shop is None or asked is None:
+            return response
+        choice = {"what": "shop"}
+        for index, author in re.findall(r'name="author-(\d+)" value="([^"]*)"', page):
+            choice |= {f"author-{index}": author, f"side-{index}": "staff" if author == shop else "customer"}
+        return client.post(asked.group(1), data=choice, follow_redirects=True)
+
+    return upload

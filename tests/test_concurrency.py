@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,21 @@ class Browser:
         body = urllib.parse.urlencode({**data, "csrf_token": self.token}).encode()
         try:
             with self.opener.open(self.server.url + path, data=body, timeout=60) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def upload(self, path: str, name: str, content: bytes, fields: dict) -> tuple[int, str]:
+        boundary = uuid.uuid4().hex
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+                 for key, value in {**fields, "csrf_token": self.token}.items()]
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="export"; filename="{name}"\r\n\r\n'
+                     .encode() + content + b"\r\n")
+        parts.append(f"--{boundary}--\r\n".encode())
+        request = urllib.request.Request(self.server.url + path, data=b"".join(parts),
+                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        try:
+            with self.opener.open(request, timeout=120) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
@@ -235,3 +251,187 @@ def test_a_killed_server_loses_no_acknowledged_write(server, database_url, tmp_p
     finally:
         restarted.stop()
     assert "Sesudah crash" in _names_in(database_url)
+
+
+# --- a big import while staff work ---------------------------------------------------------------------------
+
+
+def _export(lines: int) -> bytes:
+    """An Android export in the Indonesian locale, `lines` messages over weeks of March and April 2026."""
+    rows = []
+    for i in range(lines):
+        day, minute = 1 + i // 1500, i % 1440
+        month, day = (3, day) if day <= 31 else (4, day - 31)
+        rows.append(f"{day:02d}/{month:02d}/26 {minute // 60:02d}.{minute % 60:02d} - "
+                    f"{'Rina' if i % 3 else 'Toko Batik Sari'}: pesan {i} gamis motif parang ukuran L, ongkir?\n")
+    return "".join(rows).encode()
+
+
+def _query(database_url: str, sql: str, *parameters):
+    """One row, read by a connection of its own (as another process would see the database)."""
+    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.NullPool)
+    try:
+        with engine.connect() as connection:
+            return tuple(connection.exec_driver_sql(sql, parameters).fetchone())
+    finally:
+        engine.dispose()
+
+
+def _job(database_url: str) -> tuple:
+    return _query(database_url,
+                  "SELECT id, status, messages_saved, summary, worker FROM import_jobs ORDER BY id DESC LIMIT 1")
+
+
+def _visible_messages(database_url: str) -> int:
+    return _query(database_url,
+                  "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                  "JOIN customers cu ON cu.id = c.customer_id "
+                  "WHERE c.deleted_at IS NULL AND cu.deleted_at IS NULL AND m.body LIKE 'pesan %%'")[0]
+
+
+def test_staff_keep_logging_chats_while_a_big_export_imports(server, database_url):
+    uploader = Browser(server).login(server.emails["owner"])
+    uploader.get("/conversations/import")
+    status, page = uploader.upload("/conversations/import", "WhatsApp Chat - Rina.txt", _export(40_000),
+                                   {"format": "auto", "channel": ""})
+    assert status == 200, page[:500]
+    acknowledged, errors, seen_hidden = [], [], []
+    stop = threading.Event()
+
+    def writer(number):
+        browser = Browser(server).login(server.emails["staff"])
+        count = 0
+        while not stop.is_set():
+            name = f"Selama impor {number}-{count}"
+            try:
+                (acknowledged if _log_chat(browser, name) else errors).append(name)
+            except Exception as error:  # noqa: BLE001 - every failure is a finding
+                errors.append(f"{name}: {error!r}")
+            count += 1
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        job = _job(database_url)
+        if job[1] not in ("queued", "running"):
+            break
+        if job[2] and _visible_messages(database_url):
+            seen_hidden.append(job[2])  # part of the import showed before it ended
+        time.sleep(0.2)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    job = _job(database_url)
+    worker = job[4]
+    assert int(worker.split(":")[1]) != server.process.pid, "the import ran in a process of its own"
+    print(f"\nimport: {job[1]}, {len(acknowledged)} chats logged meanwhile, {len(errors)} errors")
+    summary = json.loads(job[3]) if isinstance(job[3], str) else job[3]  # PostgreSQL's driver reads JSON itself
+    assert job[1] == "done" and summary["messages_imported"] == 40000
+    assert not errors, errors[:5]
+    assert len(acknowledged) >= 8
+    assert not seen_hidden, "nothing of the import is visible before it is all saved"
+    assert set(acknowledged) <= _names_in(database_url)
+    assert _visible_messages(database_url) == 40_000
+
+
+def test_a_server_killed_during_an_import_shows_none_of_it_after_a_restart(server, database_url, tmp_path):
+    uploader = Browser(server).login(server.emails["owner"])
+    uploader.get("/conversations/import")
+    uploader.upload("/conversations/import", "WhatsApp Chat - Rina.txt", _export(80_000),
+                    {"format": "auto", "channel": ""})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (_job(database_url)[2] or 0) >= 4000:
+        time.sleep(0.05)
+    job_id, status, saved, _, worker = _job(database_url)
+    # A power cut: the server and the process running the import stop at once.
+    os.kill(int(worker.split(":")[1]), signal.SIGKILL)
+    server.stop(signal.SIGKILL)
+    assert status == "running" and saved >= 4000, "killed in the middle of writing"
+
+    if database_url.startswith("sqlite:///"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    written = _query(database_url, "SELECT count(*) FROM messages")[0]
+    assert written >= 4000 and _visible_messages(database_url) == 0, "written, never shown"
+
+    restarted = Server(database_url, tmp_path).start()
+    try:
+        browser = Browser(restarted).login(server.emails["owner"])
+        status, page = browser.get(f"/conversations/import/{job_id}")
+        assert status == 200 and "The import was interrupted" in page and "Try again" in page
+        assert "Rina" not in browser.get("/customers/")[1]
+        assert _log_chat(browser, "Sesudah crash impor")
+    finally:
+        restarted.stop()
+    assert _query(database_url, "SELECT count(*) FROM messages WHERE body LIKE 'pesan %%'")[0] == 0
+    assert _query(database_url, "SELECT count(*) FROM customers WHERE import_job_id IS NOT NULL")[0] == 0
+
+
+def _command_line_import(database_url: str, instance: Path, export: Path) -> subprocess.Popen:
+    """`flask import-chat` in a process of its own, as a shop's PC runs it beside the server."""
+    env = {**os.environ, "OBROLAN_SQLALCHEMY_DATABASE_URI": database_url, "OBROLAN_INSTANCE_PATH": str(instance)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "import-chat", str(export), "--me", "Toko Batik Sari",
+         "--json"], cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_staff_keep_logging_chats_while_the_command_line_imports(server, database_url, tmp_path):
+    export = tmp_path / "WhatsApp Chat - Rina.txt"
+    export.write_bytes(_export(40_000))
+    importing = _command_line_import(database_url, tmp_path, export)
+    acknowledged, errors, seen_hidden = [], [], []
+
+    def writer(number):
+        browser = Browser(server).login(server.emails["staff"])
+        count = 0
+        while importing.poll() is None:
+            name = f"Selama impor CLI {number}-{count}"
+            try:
+                (acknowledged if _log_chat(browser, name) else errors).append(name)
+            except Exception as error:  # noqa: BLE001 - every failure is a finding
+                errors.append(f"{name}: {error!r}")
+            count += 1
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    while importing.poll() is None:
+        job = _job(database_url) if _query(database_url, "SELECT count(*) FROM import_jobs")[0] else None
+        if job and job[1] == "running" and job[2] and _visible_messages(database_url):
+            seen_hidden.append(job[2])
+        time.sleep(0.2)
+    for thread in threads:
+        thread.join(timeout=120)
+    out, err = importing.communicate(timeout=60)
+    assert importing.returncode == 0, err.decode()[-2000:]
+    assert json.loads(out.decode().strip().splitlines()[-1])["messages_imported"] == 40_000
+    print(f"\ncommand-line import: {len(acknowledged)} chats logged meanwhile, {len(errors)} errors")
+    assert not errors, errors[:5]
+    assert len(acknowledged) >= 8
+    assert not seen_hidden, "nothing of the import is visible before it is all saved"
+    assert set(acknowledged) <= _names_in(database_url)
+    assert _visible_messages(database_url) == 40_000
+
+
+def test_a_command_line_import_killed_midway_shows_none_of_it(server, database_url, tmp_path):
+    export = tmp_path / "WhatsApp Chat - Rina.txt"
+    export.write_bytes(_export(80_000))
+    importing = _command_line_import(database_url, tmp_path, export)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and importing.poll() is None and not (
+            _query(database_url, "SELECT count(*) FROM import_jobs")[0] and (_job(database_url)[2] or 0) >= 4000):
+        time.sleep(0.05)
+    importing.send_signal(signal.SIGKILL)
+    importing.wait(timeout=20)
+    job_id, status, saved, _, _ = _job(database_url)
+    assert status == "running" and saved >= 4000, "killed in the middle of writing"
+    assert _visible_messages(database_url) == 0, "written, never shown"
+
+    browser = Browser(server).login(server.emails["owner"])
+    status, page = browser.get(f"/conversations/import/{job_id}")
+    assert status == 200 and "The import was interrupted" in page
+    assert "Rina" not in browser.get("/customers/")[1]
+    assert _query(database_url, "SELECT count(*) FROM messages WHERE body LIKE 'pesan %%'")[0] == 0
+    assert _query(database_url, "SELECT count(*) FROM customers WHERE import_job_id IS NOT NULL")[0] == 0

@@ -15,6 +15,7 @@ import pytest
 
 from crm.admin import audit
 from crm.admin.trash import move_to_trash
+from crm.conversations import import_jobs
 from crm.conversations.services import NewMessage, log_chat
 from crm.customers.services import IdentityInput, audited_fields, create_customer, record_customer_edit
 from crm.extensions import db
@@ -118,7 +119,7 @@ def read_page(html: str) -> _PageReader:
 
 
 @pytest.fixture
-def hostile_shop(app, make_user, test_now):
+def hostile_shop(app, make_user, test_now, tmp_path):
     """A shop whose every field holds hostile text; returns the ids the pages need."""
     owner = make_user(hostile("owner_name"), email="owner@tokosari.id", role="owner")
     staff = make_user(hostile("staff_name"), email="staff@tokosari.id")
@@ -198,7 +199,15 @@ def hostile_shop(app, make_user, test_now):
                  user=owner)
     db.session.commit()
     form_message = conversation.messages[-1]
+    # An import's page that asks who is the shop: the file's name and the chat's names are on it.
+    export = tmp_path / "export.txt"
+    export.write_text(f"17/06/2026 10.02 - {hostile('pasted_author')}: {hostile('pasted_chat')}\n"
+                      f"17/06/2026 10.03 - Rina: {hostile('pasted_chat')}\n", encoding="utf-8")
+    job = import_jobs.create_job(source_name=HOSTILE_FILE_NAME, path=str(export), user=staff, runner="cli")
+    db.session.commit()
+    import_jobs.run_job(job.id)
     return {"owner": owner.email, "staff": staff.email, "staff_id": staff.id, "customer": customer.id,
+            "import_job": job.id,
             "other": other.id, "conversation": conversation.id, "tag": price.id, "follow_up": follow_up.id,
             "month": month, "order": order.id, "format_order": form_message.id, "quick_reply": reply.id}
 
@@ -228,6 +237,7 @@ def pages(shop) -> dict[str, list[str]]:
         "conversations.show": [f"/conversations/{shop['conversation']}"],
         "conversations.log": ["/conversations/log", f"/conversations/log?customer_id={shop['customer']}"],
         "conversations.import_chats": ["/conversations/import"],
+        "conversations.import_job": [f"/conversations/import/{shop['import_job']}"],
         "search.index": [f"/search?q={query}", "/search?q=harga", "/search?q=kak&channel=whatsapp",
                          "/search?q=data-xss"],
         "search.suggest": [f"/search/suggest?q={query}", "/search/suggest?q=harga", "/search/suggest?q=0812"],

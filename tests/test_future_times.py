@@ -69,13 +69,11 @@ def test_an_import_counts_the_messages_dated_in_the_future(runner, tmp_path):
     assert "2 messages are dated in the future" in text.output
 
 
-def test_the_import_page_says_so(owner_client, tmp_path):
+def test_the_import_page_says_so(owner_client, import_upload, tmp_path):
     path = _export(tmp_path, days_ahead=3)
-    with path.open("rb") as upload:
-        response = owner_client.post("/conversations/import", data={
-            "export": (upload, path.name), "format": "auto", "channel": "", "me": "Toko Sari"},
-            content_type="multipart/form-data")
-    assert "2 messages are dated in the future" in response.get_data(as_text=True)
+    response = import_upload(owner_client, path.read_bytes(), path.name, shop="Toko Sari")
+    page = response.get_data(as_text=True)
+    assert "Imported 4 messages" in page and "2 messages are dated in the future" in page and "Lines 3, 4." in page
 
 
 def test_a_paste_with_future_dates_is_flagged_in_the_preview_and_after_saving(owner_client, tmp_path):

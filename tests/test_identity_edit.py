@@ -44,7 +44,9 @@ def test_the_edit_page_shows_each_number_once_and_an_empty_row_per_channel_kind(
         ("whatsapp", "+62 857-1122-3344"), ("instagram", "@hendra.batik")]
     assert [channel for channel, saved_id, value in rows if not saved_id] == list(CHANNELS)
     assert page.count('value="+62 857-1122-3344"') == 1 and 'class="identities"' not in page, "no chip beside it"
-    assert page.count('type="checkbox"') == 2
+    # A "remove" tick per saved one (the other checkbox is the sale's "Amount not known", for becoming won).
+    ticks = re.findall(r'<input[^>]*type="checkbox"[^>]*>', page)
+    assert len([tick for tick in ticks if re.search(r'name="identities-\d+-remove"', tick)]) == 2
 
 
 def test_changing_a_number_replaces_it(owner_client, make_customer):

@@ -101,7 +101,7 @@ def test_garbage_is_reported_with_file_and_line_and_nothing_is_written(runner, t
 
 def test_an_unplaceable_chat_asks_for_the_shop_side(runner, tmp_path):
     chat = tmp_path / "chat.txt"
-    chat.write_text("23/11/26 10.15 - Rina: halo\n23/11/26 10.16 - Sari: halo juga\n", encoding="utf-8")
+    chat.write_text("23/05/26 10.15 - Rina: halo\n23/05/26 10.16 - Sari: halo juga\n", encoding="utf-8")
     summary = _import(runner, chat, exit_code=1)
     assert summary["messages_imported"] == 0 and "--me" in summary["errors"][0]["message"]
     summary = _import(runner, chat, "--me", "Sari")
@@ -113,14 +113,14 @@ def test_importing_again_after_the_customer_went_to_the_trash(runner, tmp_path, 
     from crm.admin.trash import move_to_trash
 
     chat = tmp_path / "WhatsApp Chat with +62 812-3456-7890.txt"
-    chat.write_text("23/11/26 10.15 - +62 812-3456-7890: halo\n23/11/26 10.16 - Sari: halo juga\n", encoding="utf-8")
+    chat.write_text("23/05/26 10.15 - +62 812-3456-7890: halo\n23/05/26 10.16 - Sari: halo juga\n", encoding="utf-8")
     first = _import(runner, chat, "--me", "Sari")
     assert first["customers_created"] == 1
     customer = db.session.execute(db.select(Customer)).scalar_one()
     move_to_trash(customer)
     db.session.commit()
 
-    longer = chat.read_text() + "24/11/26 09.00 - +62 812-3456-7890: jadi pesan 2\n"
+    longer = chat.read_text() + "24/05/26 09.00 - +62 812-3456-7890: jadi pesan 2\n"
     chat.write_text(longer, encoding="utf-8")
     again = _import(runner, chat, "--me", "Sari")
     # The trashed customer keeps its number and messages; the chat starts over with a new customer.

@@ -1,22 +1,19 @@
 """Odd input that used to end in a 500: a file name of 300 characters or with a NUL byte, dates at the ends of
 the calendar. Each gets an answer, and the upload is still imported under a name that fits."""
-import io
-
 import pytest
 
 from crm.extensions import db
 from crm.models import Message
 
-CHAT = "09/05/2026, 10.00 - Rina: Kak, tas rotan masih ada?\n09/05/2026, 10.04 - Toko Sari: Masih ada kak\n"
+CHAT = "19/05/2026, 10.00 - Rina: Kak, tas rotan masih ada?\n19/05/2026, 10.04 - Toko Sari: Masih ada kak\n"
 
 
 @pytest.mark.parametrize("name", ["WhatsApp Chat with Rina " + "x" * 300 + ".txt", "Rina\x00.txt",
                                   "a" * 255 + ".txt", "../../" + "é" * 200 + ".txt", "\x00", "con.txt"])
-def test_an_odd_upload_name_is_imported_all_the_same(owner_client, name):
-    response = owner_client.post("/conversations/import", data={
-        "export": (io.BytesIO(CHAT.encode()), name), "format": "auto", "channel": "", "me": "Toko Sari"},
-        content_type="multipart/form-data")
+def test_an_odd_upload_name_is_imported_all_the_same(owner_client, import_upload, name):
+    response = import_upload(owner_client, CHAT, name, shop="Toko Sari")
     assert response.status_code == 200, response.status_code
+    assert "Imported 2 messages" in response.get_data(as_text=True)
     assert db.session.execute(db.select(db.func.count(Message.id))).scalar() == 2
 
 

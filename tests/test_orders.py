@@ -402,8 +402,9 @@ def test_every_sale_becomes_a_paid_order_with_its_amount_and_day(unmigrated_data
             (370_000, date(2026, 5, 31), "whatsapp", 1, datetime(2026, 5, 31, 16, 30)),  # 23:30 in Jakarta
             (1_250_000, date(2026, 6, 1), "instagram", None, datetime(2026, 6, 3, 2, 0)),  # recorded 2 days later
             (0, date(2025, 12, 31), "other", 1, datetime(2025, 12, 31, 17, 30)),  # 00:30 on 1 January in Jakarta
+            (None, date(2026, 6, 2), "whatsapp", 1, datetime(2026, 6, 2, 3, 0)),  # won, amount not known
         ]
-        for customer, (amount, sold_on, channel, by, created) in zip((1, 2, 2), sales, strict=True):
+        for customer, (amount, sold_on, channel, by, created) in zip((1, 2, 2, 1), sales, strict=True):
             run("INSERT INTO sales (customer_id, amount, sold_on, channel, created_by_id, created_at)"
                 " VALUES (:customer, :amount, :sold_on, :channel, :by, :created)", customer=customer, amount=amount,
                 sold_on=sold_on, channel=channel, by=by, created=created)
@@ -414,9 +415,9 @@ def test_every_sale_becomes_a_paid_order_with_its_amount_and_day(unmigrated_data
         orders = db.session.execute(db.select(Order).order_by(Order.id)).scalars().all()
         assert [(o.customer_id, o.total, o.channel, o.created_by_id, o.status) for o in orders] == [
             (1, 370_000, "whatsapp", 1, "paid"), (2, 1_250_000, "instagram", None, "paid"),
-            (2, 0, "other", 1, "paid")]
+            (2, 0, "other", 1, "paid"), (1, None, "whatsapp", 1, "paid")]
         assert [o.step("paid").at.astimezone(WIB).date().isoformat() for o in orders] == [
-            "2026-05-31", "2026-06-01", "2025-12-31"], "every sale's day is kept"
+            "2026-05-31", "2026-06-01", "2025-12-31", "2026-06-02"], "every sale's day is kept"
         assert orders[0].step("paid").at == datetime(2026, 5, 31, 16, 30, tzinfo=timezone.utc)
         assert orders[1].step("paid").at == datetime(2026, 6, 1, 12, 0, tzinfo=WIB), "recorded later: noon"
         assert all(o.step("awaiting_payment").at == o.step("paid").at for o in orders)
@@ -429,7 +430,7 @@ def test_every_sale_becomes_a_paid_order_with_its_amount_and_day(unmigrated_data
             "SELECT customer_id, amount, sold_on, channel, created_by_id FROM sales ORDER BY id")).all()
         assert [(c, a, str(day), ch, by) for c, a, day, ch, by in rows] == [
             (2, 0, "2025-12-31", "other", 1), (1, 370_000, "2026-05-31", "whatsapp", 1),
-            (2, 1_250_000, "2026-06-01", "instagram", None)]
+            (2, 1_250_000, "2026-06-01", "instagram", None), (1, None, "2026-06-02", "whatsapp", 1)]
         db.session.remove()
         db.engine.dispose()
 

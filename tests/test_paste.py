@@ -70,3 +70,48 @@ def test_saving_before_choosing_the_shop_side_saves_nothing(owner_client):
     assert response.status_code == 400
     assert "Which name in the chat is the shop?" in response.get_data(as_text=True)
     assert db.session.execute(db.select(Message)).first() is None
+
+
+def _preview(client, **fields):
+    response = client.post("/conversations/log/preview", data=_form(**fields), headers={"HX-Request": "true"})
+    return " ".join(__import__("re").sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
+
+
+def test_the_preview_says_which_date_order_it_used_and_can_switch(owner_client):
+    us_phone = ("3/1/26, 9:05 PM - Budi Santoso: Hi, is the batik shirt still available?\n"
+                "3/2/26, 9:06 AM - Admin Sari: Yes, size M and L\n")
+    page = _preview(owner_client, pasted=us_phone)
+    assert "Dates read month first (12/31): March 1, 2026 – March 2, 2026" in page
+    assert "Read the other way, it would be January 3, 2026 – February 3, 2026" in page
+    switched = _preview(owner_client, pasted=us_phone, date_order="day")
+    assert "Dates read day first (31/12): January 3, 2026 – February 3, 2026 (as chosen)" in switched
+    sides = {"author-0": "Budi Santoso", "side-0": "customer", "author-1": "Admin Sari", "side-1": "staff"}
+    saved = owner_client.post("/conversations/log", data=_form(pasted=us_phone, date_order="day", **sides))
+    assert saved.status_code == 302
+    days = sorted(m.sent_at.date().isoformat() for m in db.session.execute(db.select(Message)).scalars())
+    assert days == ["2026-01-03", "2026-02-03"]
+
+
+def test_the_preview_lists_unreadable_lines_and_future_dates(owner_client, test_now):
+    later = (test_now + __import__("datetime").timedelta(days=2)).strftime("%d/%m/%y")
+    pasted = ("02/03/26 09.30 - Rina: Harganya berapa kak?\n"
+              "31/02/26 09.31 - Rina: tanggal ini tidak ada\n"
+              "02/03/26 09.34 - Toko Batik Sari: Satu 185rb\n"
+              f"{later} 10.00 - Rina: dari masa depan\n")
+    page = _preview(owner_client, pasted=pasted)
+    assert "1 line could not be read and was left out" in page and "line 2:" in page
+    assert "1 message is dated in the future" in page and "Line 4." in page
+    sides = {"author-0": "Rina", "side-0": "customer", "author-1": "Toko Batik Sari", "side-1": "staff"}
+    saved = owner_client.post("/conversations/log", data=_form(pasted=pasted, **sides), follow_redirects=True)
+    assert "1 message is dated in the future" in saved.get_data(as_text=True)
+    assert {m.body for m in db.session.execute(db.select(Message)).scalars()} == {
+        "Harganya berapa kak?", "Satu 185rb", "dari masa depan"}
+
+
+def test_a_pasted_group_chat_is_refused_with_its_size(owner_client):
+    group = ("02/03/26 09.30 - Rina: siapa yang ikut PO?\n02/03/26 09.31 - Budi: saya\n"
+             "02/03/26 09.32 - Sari: saya juga\n02/03/26 09.33 - Toko Batik Sari: dicatat ya\n")
+    page = _preview(owner_client, pasted=group)
+    assert "this is a group chat with 4 people (Rina, Budi, Sari, Toko Batik Sari)" in page
+    response = owner_client.post("/conversations/log", data=_form(pasted=group))
+    assert response.status_code == 400 and db.session.execute(db.select(Message)).first() is None

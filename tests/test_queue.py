@@ -6,18 +6,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event
 
 from crm.extensions import db
-from crm.models import Customer, FollowUp, Message, Tag
+from crm.models import Conversation, Customer, FollowUp, Message, Tag
 from crm.today.queue import (
     QueueFilters,
     follow_up_queue,
-    hot_window_days,
     is_overdue,
     overdue_at,
     prospect_scores,
     shop_day,
-    waiting_since,
 )
-from crm.today.scoring import DECAY, HOT_THRESHOLD
 from crm.today.services import add_follow_up, record_sale
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -66,7 +63,7 @@ def test_waiting_time_starts_at_the_first_unanswered_message(make_customer, chat
     start = now() - timedelta(hours=5)
     conversation = chat(make_customer("Rina"), [("customer", "halo"), ("staff", "halo kak"), ("customer", "ready?"),
                                                 ("customer", "kak?")], start=start, step=timedelta(hours=1))
-    assert waiting_since([conversation.id]) == {conversation.id: start + timedelta(hours=2)}
+    assert db.session.get(Conversation, conversation.id).waiting_since == start + timedelta(hours=2)
 
 
 def test_longest_wait_first_and_old_silence_left_out(app, make_customer, chat):
@@ -131,13 +128,17 @@ def test_hot_prospects_without_a_follow_up(staff_client, make_customer, chat, st
     assert names_in(page, "hot") == [], "a follow-up is planned now"
 
 
-def test_hot_window_comes_from_the_formula():
-    from crm import create_app
-
-    with create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True}).app_context():
-        days = hot_window_days()
-    assert days == 8 and HOT_THRESHOLD == 60 and DECAY[1][0] == 7
-    # So a customer silent for 8 days (all signals a quarter) tops out below the threshold.
+def test_a_hot_prospect_cools_down_by_itself(staff_client, make_customer, chat, clock):
+    rina = make_customer("Rina")
+    rina.stage = "negotiating"
+    chat(rina, [("customer", "Harga gamis L brp? mau order 2, transfer BCA ya"), ("staff", "185rb kak")],
+         start=now() - timedelta(hours=4))
+    db.session.commit()
+    assert names_in(staff_client.get("/").get_data(as_text=True), "hot") == ["Rina"]
+    clock.shift(timedelta(days=8))  # every signal keeps a quarter now: below the threshold
+    page = staff_client.get("/").get_data(as_text=True)
+    assert names_in(page, "hot") == []
+    assert db.session.get(Customer, rina.id).score < 60
 
 
 def test_deleted_and_merged_customers_never_appear(app, make_customer, chat):
@@ -285,7 +286,8 @@ def test_queue_page_query_count_does_not_grow_with_rows(app, staff_client, make_
             add_follow_up(customer, **due_on(day.today - timedelta(days=1)))
         db.session.commit()
 
-    add_customers(2, 0)
+    app.config["QUEUE_SECTION_LIMIT"] = 3  # both times more rows than a section shows: its total is counted
+    add_customers(4, 0)
     few = queries_for_home()
     add_customers(10, 100)
     assert queries_for_home() == few

@@ -227,10 +227,11 @@ def test_channel_figures_match_a_hand_count(november_shop):
         "conversion": 1.0, "per_conversation": 360_000,
     }
     # Instagram: Dewi (interested) and Sari (bought, on WhatsApp) are new; 120 min, 12 h and one unanswered run.
+    # Sari's sale is WhatsApp's, so Instagram converted none: conversion never counts a sale the row does not.
     assert _figures(rows["instagram"]) == {
         "new": 2, "conversations": 2, "messages": 3, "answered": 2, "unanswered": 1,
         "average": minutes(420), "median": minutes(420), "prospects": 2, "won": 0, "revenue": 0,
-        "conversion": 0.5, "per_conversation": 0,
+        "conversion": 0.0, "per_conversation": 0,
     }
     assert _figures(report.total) == {
         "new": 3, "conversations": 4, "messages": 7, "answered": 5, "unanswered": 1,
@@ -417,3 +418,28 @@ def test_the_report_reads_in_indonesian_too(november_shop, owner_client):
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert '<html lang="id">' in text and "Rp 720.000" in text and "66,7%" in text
+
+
+def test_the_median_is_read_from_steps_and_the_average_is_exact(app, make_customer, talk):
+    rina = make_customer("Rina")
+    talk(rina, "whatsapp", [
+        (jkt(11, 3, 10, 0), "customer", "harga?"), (jkt(11, 3, 10, 31), "staff", "185rb"),  # 31 min: the 35 step
+        (jkt(11, 3, 11, 0), "customer", "ongkir?"), (jkt(11, 3, 11, 2), "staff", "20rb"),  # 2 min
+        (jkt(11, 3, 12, 0), "customer", "ok"), (jkt(11, 3, 12, 50), "staff", "siap"),  # 50 min
+    ])
+    responses = channel_report(period_for("custom", **NOVEMBER)).total.responses
+    assert (responses.answered, responses.average, responses.median) == (3, minutes((31 + 2 + 50) / 3), minutes(35))
+
+
+def test_the_report_reads_days_not_messages(november_shop):
+    """However many messages, the report's statements read the daily rows, customers and sales only."""
+    from sqlalchemy import event
+
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        channel_report(period_for("custom", **NOVEMBER))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert not any("FROM messages" in statement for statement in statements)

@@ -1,6 +1,5 @@
 """Words as a person writes them: "1 message", not "1 messages"; channel names, not codes; "just wrote", not
 "0 seconds"; one way to write a moment on every page; a time range that starts and ends together is one time."""
-import io
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import force_locale
@@ -22,13 +21,11 @@ def test_one_message_logged_is_singular(staff_client, make_customer, chat):
     assert "1 message logged." in reply.get_data(as_text=True)
 
 
-def test_a_one_file_import_reads_in_the_singular(owner_client):
-    chat = "09/05/2026, 10.00 - Rina: Kak, tas rotan masih ada?\n"
-    page = owner_client.post("/conversations/import", data={
-        "export": (io.BytesIO(chat.encode()), "WhatsApp Chat with Rina.txt"), "format": "auto", "channel": "",
-        "me": "Toko Sari"}, content_type="multipart/form-data").get_data(as_text=True)
-    assert "1 file<" in page and "1 conversation<" in page and "1 message imported" in page
-    assert "1 new customer," in page and "1 files" not in page and "1 new customers" not in page
+def test_a_one_file_import_reads_in_the_singular(owner_client, import_upload):
+    chat = "19/05/2026, 10.00 - Rina: Kak, tas rotan masih ada?\n"
+    page = import_upload(owner_client, chat, "WhatsApp Chat with Rina.txt").get_data(as_text=True)
+    assert "Imported 1 message<" in page and "1 conversation<" in page and "1 message imported" in page
+    assert "1 new customer<" in page and "1 files" not in page and "1 new customers" not in page
 
 
 def test_the_paste_preview_names_the_format_and_counts_in_words(owner_client):

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask import has_request_context
+from flask import g, has_app_context, has_request_context
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -32,6 +32,8 @@ ACTION_LABELS = {
     "merge": _l("Merged"),
     "identity_removed": _l("Removed a number or handle"),
     "log_chat": _l("Logged a chat"),
+    "no_reply_needed": _l("No reply needed"),
+    "reply_needed": _l("Reply needed after all"),
     "import": _l("Imported chats"),
     "delete": _l("Moved to the trash"),
     "restore": _l("Restored from the trash"),
@@ -87,6 +89,8 @@ TARGET_LABELS = {
 }
 # The keys of `details` as they read on the audit page; other keys are shown as written.
 DETAIL_LABELS = {
+    "last_message": _l("Last message"),
+    "was": _l("Before"),
     "changed": _l("Changed"),
     "display_name": _l("Name"),
     "notes": _l("Notes"),
@@ -117,6 +121,8 @@ DETAIL_LABELS = {
     "system_lines_skipped": _l("System lines skipped"),
     "future_dated": _l("Dated in the future"),
     "errors": _l("Errors"),
+    "group_chats_skipped": _l("Group chats skipped"),
+    "unreadable_lines": _l("Unreadable lines"),
     "shortcut": _l("Shortcut"),
     "body": _l("Text"),
     "text": _l("Text"),
@@ -189,8 +195,11 @@ def record(action: str, target, summary: str, details: dict | None = None, *, us
 
 
 def acting_user() -> User | None:
+    """Whoever is logged in; in a background import, the user who started it (set as g.audit_user)."""
     if has_request_context() and current_user.is_authenticated:
         return current_user._get_current_object()
+    if has_app_context():
+        return g.get("audit_user")
     return None
 
 
@@ -222,8 +231,8 @@ def changes(before: dict, after: dict) -> dict:
 
 def import_details(summary) -> dict:
     """An import's figures (crm.conversations.importing.ImportSummary), with the first few file errors."""
-    details = summary.as_dict()
-    details["errors"] = details.get("errors", [])[:IMPORT_ERRORS_KEPT]
+    details = {key: value for key, value in summary.as_dict().items() if not isinstance(value, list)}
+    details["errors"] = summary.errors[:IMPORT_ERRORS_KEPT]
     return details
 
 

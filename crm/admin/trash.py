@@ -36,6 +36,14 @@ class ParentInTrash(ValueError):
         self.parent = parent
 
 
+def in_trash(model):
+    """Rows in the trash. An import still running hides what it writes the same way; those are not the trash."""
+    condition = model.deleted_at.is_not(None)
+    if hasattr(model, "import_job_id"):
+        condition = condition & model.import_job_id.is_(None)
+    return condition
+
+
 def kind_of(item) -> str:
     return type(item).__name__.lower()
 
@@ -44,7 +52,9 @@ def get_trashed(kind: str, item_id: int):
     """The item of that kind in the trash, or None."""
     model = KINDS.get(kind)
     item = db.session.get(model, item_id) if model else None
-    return item if item is not None and item.deleted_at is not None else None
+    if item is None or item.deleted_at is None or getattr(item, "import_job_id", None) is not None:
+        return None
+    return item
 
 
 def describe(item) -> str:
@@ -150,10 +160,10 @@ def contents(limit: int = LISTED) -> TrashContents:
     """Up to `limit` items of each kind, most recently deleted first, with who deleted them."""
     found = TrashContents()
     for kind, model in KINDS.items():
-        in_trash = model.deleted_at.is_not(None)
-        found.counts[kind] = db.session.execute(db.select(db.func.count()).where(in_trash)).scalar_one()
+        found.counts[kind] = db.session.execute(
+            db.select(db.func.count()).select_from(model).where(in_trash(model))).scalar_one()
         rows = db.session.execute(
-            db.select(model).where(in_trash).order_by(model.deleted_at.desc(), model.id.desc()).limit(limit)
+            db.select(model).where(in_trash(model)).order_by(model.deleted_at.desc(), model.id.desc()).limit(limit)
         ).scalars().all()
         deletions = audit.last_events("delete", kind, [row.id for row in rows])
         found.items[kind] = [
@@ -179,7 +189,7 @@ def anything_expired(now: datetime | None = None) -> bool:
     cutoff = _cutoff(now)
     return any(
         db.session.execute(
-            db.select(model.id).where(model.deleted_at.is_not(None), model.deleted_at < cutoff).limit(1)
+            db.select(model.id).where(in_trash(model), model.deleted_at < cutoff).limit(1)
         ).first()
         for model in KINDS.values()
     )
@@ -205,7 +215,7 @@ def _delete_for_good(cutoff: datetime | None) -> dict[str, int]:
     db.session.flush()
     counts = {}
     for kind, model in KINDS.items():
-        condition = model.deleted_at.is_not(None)
+        condition = in_trash(model)
         if cutoff is not None:
             condition = condition & (model.deleted_at < cutoff)
         ids = db.session.execute(db.select(model.id).where(condition)).scalars().all()

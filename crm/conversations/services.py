@@ -15,6 +15,8 @@ from ..models import Conversation, Customer, FormSubmission, Message, utcnow
 from ..needs.tagging import tag_conversation
 
 FINGERPRINT_BATCH = 500
+# The time in the fingerprint of a message pasted without times (see importing._rows).
+UNTIMED = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # A chat form posted again after this long is a new chat, not a double click.
 SUBMISSIONS_KEPT = timedelta(days=7)
 # Clocks of phones and PCs differ by a minute or two; a message later than this after now is a mistake.
@@ -74,6 +76,18 @@ def fingerprint(channel: str, customer_id: int, sent_at: datetime, side: str, bo
     text = " ".join(body.split())
     key = f"{channel}\x1f{customer_id}\x1f{minute}\x1f{side}\x1f{text}\x1f{occurrence}"
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def print_text(body: str, attachments) -> str:
+    """The text a fingerprint is made of. Exports write the same photo as "<Media omitted>" or
+    "<attached: ...jpg>": it is fingerprinted as media."""
+    return "\x00media" if attachments and _is_placeholder(body) else body
+
+
+def _is_placeholder(body: str) -> bool:
+    text = body.strip().casefold()
+    return (text.startswith("<") and text.endswith(">")) or text.endswith(("omitted", "tidak disertakan",
+                                                                          "(file attached)", "(file terlampir)"))
 
 
 def _fingerprints(channel: str, customer_id: int, messages: list[NewMessage]) -> list[str]:
@@ -166,33 +180,106 @@ def log_chat(
     return result
 
 
+THREAD_WINDOW = 100  # messages on a thread's page
+CUSTOMER_PAGE_MESSAGES = 6  # the last messages of each conversation on a customer's page
+
+
+@dataclass
+class ThreadWindow:
+    """The messages of a conversation shown at once, oldest first, and whether there are more around them."""
+
+    messages: list[Message]
+    earlier: bool  # messages before the first shown
+    later: bool  # messages after the last shown
+    next_at: datetime | None = None  # when the first message after the last shown was sent (marks go by it)
+
+    @property
+    def ids(self) -> set[int]:
+        return {m.id for m in self.messages}
+
+
+def _live_messages(conversation_id: int):
+    return db.select(Message).where(Message.conversation_id == conversation_id, Message.deleted_at.is_(None))
+
+
+def _after(message: Message):
+    return db.or_(Message.sent_at > message.sent_at,
+                  db.and_(Message.sent_at == message.sent_at, Message.id > message.id))
+
+
+def _before(message: Message):
+    return db.or_(Message.sent_at < message.sent_at,
+                  db.and_(Message.sent_at == message.sent_at, Message.id < message.id))
+
+
+def thread_window(conversation: Conversation, *, before: Message | None = None, start: Message | None = None,
+                  size: int = THREAD_WINDOW) -> ThreadWindow:
+    """The newest `size` messages; or the `size` just before one ("earlier"); or `size` from one on (a link
+    to a message, "newer"). Each is one walk along (conversation_id, sent_at): a thread of 50,000 messages
+    costs what one of 50 does."""
+    base = _live_messages(conversation.id)
+    if start is not None:
+        rows = list(db.session.execute(
+            base.where(db.or_(_after(start), Message.id == start.id))
+            .order_by(Message.sent_at, Message.id).limit(size + 1)).scalars())
+        earlier = db.session.execute(base.where(_before(start)).limit(1)).first() is not None
+        return ThreadWindow(rows[:size], earlier, len(rows) > size, rows[size].sent_at if len(rows) > size else None)
+    statement = base.where(_before(before)) if before is not None else base
+    rows = list(db.session.execute(
+        statement.order_by(Message.sent_at.desc(), Message.id.desc()).limit(size + 1)).scalars())
+    return ThreadWindow(rows[:size][::-1], len(rows) > size, before is not None,
+                        before.sent_at if before is not None else None)
+
+
+def last_messages_of(conversations: list[Conversation], size: int = CUSTOMER_PAGE_MESSAGES
+                     ) -> dict[int, ThreadWindow]:
+    """The last few messages of each conversation (a customer's page): one short walk each."""
+    return {conversation.id: thread_window(conversation, size=size) for conversation in conversations}
+
+
 def refresh_conversation_times(conversation: Conversation) -> None:
-    first, last = db.session.execute(
-        db.select(db.func.min(Message.sent_at), db.func.max(Message.sent_at)).where(
-            Message.conversation_id == conversation.id, Message.deleted_at.is_(None)
-        )
-    ).one()
-    last_side = db.session.execute(
-        db.select(Message.side)
-        .where(Message.conversation_id == conversation.id, Message.deleted_at.is_(None))
-        .order_by(Message.sent_at.desc(), Message.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    conversation.first_message_at = first
-    conversation.last_message_at = last
-    conversation.last_side = last_side
+    """First and last message times, who wrote last and the wait, from the live messages, now (crm.kept
+    does it again before the commit, with whatever else changed)."""
+    from ..kept import refresh_conversations
+
     db.session.flush()
+    refresh_conversations([conversation.id])
 
 
 def refingerprint(customer: Customer) -> None:
-    """After a merge the messages belong to another customer: their fingerprints must follow."""
+    """After a merge the messages belong to another customer: their fingerprints follow, made the way they were
+    first made (a message with its time, or one of a paste without times, chained to the one before), so the
+    same chat pasted or imported again is recognised as already there."""
+    before = _merged_into(customer)
     for conversation in customer.conversations:
-        prints = _fingerprints(
-            conversation.channel,
-            customer.id,
-            [NewMessage(m.sent_at, m.side, m.body) for m in conversation.messages],
-        )
+        messages = sorted(conversation.messages, key=lambda m: (m.sent_at, m.id))
+        seen: Counter = Counter()
+        previous, prints = "", []
+        for message in messages:
+            text = print_text(message.body, message.attachments)
+            key = (message.sent_at.astimezone(timezone.utc).replace(second=0, microsecond=0), message.side,
+                   " ".join(text.split()))
+            seen[key] += 1
+            chained = previous + "\x1e" + text
+            pasted = {fingerprint(conversation.channel, cid, UNTIMED, message.side, chained, 1) for cid in before}
+            if message.fingerprint in pasted:
+                prints.append(fingerprint(conversation.channel, customer.id, UNTIMED, message.side, chained, 1))
+            else:
+                prints.append(fingerprint(conversation.channel, customer.id, message.sent_at, message.side, text,
+                                          seen[key]))
+            previous = text
         taken = _existing(prints)
-        for message, print_ in zip(conversation.messages, prints, strict=False):
+        for message, print_ in zip(messages, prints, strict=True):
             message.fingerprint = None if taken.get(print_, conversation.id) != conversation.id else print_
     db.session.flush()
+
+
+def _merged_into(customer: Customer) -> set[int]:
+    """The customer's id and those of every customer merged into it, however indirectly."""
+    found, frontier = {customer.id}, [customer.id]
+    while frontier:
+        merged = db.session.execute(
+            db.select(Customer.id).where(Customer.merged_into_id.in_(frontier[:500]))).scalars().all()
+        frontier = frontier[500:] + [cid for cid in merged if cid not in found]
+        found.update(merged)
+    return found

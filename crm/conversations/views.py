@@ -1,11 +1,10 @@
 
-import tempfile
-from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from ..admin import audit
 from ..admin.trash import TRASH_DAYS, move_to_trash
@@ -14,20 +13,14 @@ from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import InvalidHandle, normalise_handle
 from ..importers import ParseError, parse_text
-from ..models import Conversation, Customer, FormSubmission, Message, utcnow
+from ..models import Conversation, Customer, FormSubmission, ImportJob, Message, utcnow
 from ..replies.services import record_posted_uses
 from ..sqlite import hold_customers
-from .forms import ImportForm, LogChatForm, MessagesForm
-from .importing import (
-    ImportProblem,
-    ImportSummary,
-    future_dated,
-    import_path,
-    need_tags_for,
-    plan_chat,
-    preview_rows,
-    save_chat,
-)
+from ..today.display import PageTexts
+from . import display, import_jobs
+from .chat_plans import ImportProblem, need_tags_for, plan_chat, preview_rows, reading_options
+from .forms import ImportForm, LogChatForm, MessagesForm, too_large_message, upload_name
+from .importing import ImportRun, ImportSummary, preview_notes, save_chat
 from .services import (
     NewMessage,
     earlier_submission,
@@ -35,6 +28,7 @@ from .services import (
     log_chat,
     new_submission_key,
     record_submission,
+    thread_window,
 )
 
 bp = Blueprint("conversations", __name__, url_prefix="/conversations")
@@ -179,6 +173,16 @@ def _give_key(form: MessagesForm) -> None:
         form.submission.data = new_submission_key()
 
 
+DATE_ORDERS = {"day": True, "month": False}
+
+
+def _parse_paste(form: LogChatForm, preset: Customer | None):
+    """The pasted text read with the date order chosen in the preview, if one was."""
+    day_first = DATE_ORDERS.get(request.form.get("date_order", ""))
+    options = reading_options(form.channel.data, customer=preset, day_first=day_first)
+    return parse_text(form.pasted.data, source=_("pasted text"), options=options)
+
+
 def _paste_plan(form: LogChatForm, chat, preset: Customer | None):
     """Decide who is who in the parsed paste, with the choices made in the preview applied."""
     sides = {}
@@ -196,7 +200,7 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
         problem = _("Please correct the marked fields; nothing was saved yet.")
     else:
         try:
-            chat = parse_text(form.pasted.data, source=_("pasted text"))
+            chat = _parse_paste(form, preset)
             if save:
                 # Who the customer is gets decided under the write lock (see log()), after the parsing.
                 hold_customers(db.session, [preset.id] if preset else [])
@@ -212,8 +216,9 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
     if plan is not None and plan.undecided:
         problem = _("Which name in the chat is the shop? Choose “us” for it below.")
     if plan is not None and save and not problem:
-        summary = ImportSummary()
-        save_chat(plan, logged_by_id=current_user.id, summary=summary)
+        run = ImportRun(logged_by_id=current_user.id, read_first=True)
+        save_chat(plan, run)
+        summary = run.summary
         last = db.session.get(Conversation, summary.last_conversation_id) if summary.last_conversation_id else None
         record_submission(form.submission.data, last, last.customer if last else None)
         if summary.messages_imported:
@@ -237,7 +242,8 @@ def _log_pasted(form: LogChatForm, preset: Customer | None, save: bool):
         split = {"split": ",".join(map(str, parts))} if len(parts) > 1 else {}
         return redirect(url_for("conversations.show", conversation_id=summary.last_conversation_id, **split))
     preview = {"plan": plan, "problem": problem, "rows": preview_rows(plan) if plan else [],
-               "need_tags": need_tags_for(plan) if plan else [], "future_dated": future_dated(plan) if plan else 0}
+               "need_tags": need_tags_for(plan) if plan else [], "notes": preview_notes(plan) if plan else None,
+               "date_order_choice": request.form.get("date_order", "")}
     if request.headers.get("HX-Request"):
         return render_template("conversations/_paste_preview.html", form=form, **preview)
     if save:
@@ -259,46 +265,159 @@ def paste_preview():
 
 @bp.route("/import", methods=["GET", "POST"])
 def import_chats():
-    """Upload an export; everything in it is imported in one transaction, or nothing is."""
+    """Upload an export: it is imported in the background, all of it or nothing, while staff keep working."""
     form = ImportForm()
-    summary = None
+    job = None
     if form.validate_on_submit():
-        upload = form.export.data
-        with tempfile.TemporaryDirectory(prefix="obrolan-import-") as folder:
-            name = upload_name(upload.filename)
-            path = Path(folder) / name
-            upload.save(path)
-            me = [part.strip() for part in (form.me.data or "").split(",") if part.strip()]
-            summary = import_path(path, format=form.format.data, channel=form.channel.data or None, me=me,
-                                  logged_by_id=current_user.id)
-        # A dry run rolls back, and this event with it.
-        audit.record("import", "import", name, audit.import_details(summary))
-        if form.dry_run.data:
-            db.session.rollback()
-        else:
-            db.session.commit()
-    elif request.method == "POST":
-        return render_template("conversations/import.html", form=form, summary=None), 400
-    partial = request.headers.get("HX-Request")
-    template = "conversations/_import_summary.html" if partial else "conversations/import.html"
-    return render_template(template, form=form, summary=summary)
+        job = import_jobs.create_job(
+            source_name=upload_name(form.export.data.filename), upload=form.export.data, dry_run=form.dry_run.data,
+            options={"format": form.format.data, "channel": form.channel.data or None, "confirm_dates": True},
+            user=current_user, locale=str(get_locale() or ""),
+        )
+        db.session.commit()
+        import_jobs.start_worker(current_app._get_current_object())
+        job = import_jobs.wait_for(job.id, current_app.config["IMPORT_WAIT_SECONDS"])
+        if not request.headers.get("HX-Request"):
+            return redirect(url_for("conversations.import_job", job_id=job.id), 303)
+        response = make_response(render_template("conversations/_import_panel.html", form=ImportForm(formdata=None),
+                                                 job=job, **_job_context(job)))
+        response.headers["HX-Push-Url"] = url_for("conversations.import_job", job_id=job.id)
+        return response
+    status = 400 if request.method == "POST" else 200
+    if request.method == "GET":
+        import_jobs.recover_dead_jobs()
+    if request.headers.get("HX-Request"):
+        return render_template("conversations/_import_panel.html", form=form, job=None), status
+    return render_template("conversations/import.html", form=form, job=None, recent=_recent_jobs()), status
 
 
-def upload_name(filename: str | None) -> str:
-    """The uploaded file's name as it can be saved here: it tells the format and the chat ("WhatsApp Chat -
-    Rina.zip"), so it is kept, minus any folders, control characters (a NUL byte) and what goes beyond what a
-    file system takes (255 bytes): the start of the name and its extension stay."""
-    name = Path((filename or "").replace("\\", "/")).name
-    name = "".join(char for char in name if char.isprintable()).strip()
-    if name.strip(".") == "":
-        return "export.txt"
-    stem, dot, extension = name.rpartition(".")
-    if not dot or len(extension) > 10:
-        stem, extension = name, ""
-    suffix = f".{extension}" if extension else ""
-    while len((stem + suffix).encode("utf-8")) > 200:
-        stem = stem[:-1]
-    return (stem.strip() or "export") + suffix
+def _window(conversation):
+    """The messages the thread page shows: the newest, or around the message named in the URL."""
+    def message_in_url(name):
+        message_id = request.args.get(name, type=int)
+        message = db.session.get(Message, message_id) if message_id else None
+        return message if message is not None and message.conversation_id == conversation.id else None
+
+    return thread_window(conversation, before=message_in_url("before"), start=message_in_url("from"))
+
+
+@bp.errorhandler(413)
+def upload_too_large(error):
+    if request.endpoint != "conversations.import_chats":
+        from ..errors import render_http_error
+
+        return render_http_error(error)
+    form = ImportForm(formdata=None)
+    form.export.errors = [too_large_message(current_app.config["MAX_CONTENT_LENGTH"])]
+    template = "conversations/_import_panel.html" if request.headers.get("HX-Request") else "conversations/import.html"
+    return render_template(template, form=form, job=None, recent=_recent_jobs()), 413
+
+
+def _recent_jobs(limit: int = 10) -> list[ImportJob]:
+    return db.session.execute(db.select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)).scalars().all()
+
+
+def _job_context(job: ImportJob) -> dict:
+    summary = ImportSummary.from_dict(job.summary) if job.summary else None
+    may_act = current_user.is_owner or job.created_by_id == current_user.id
+    file_kept = import_jobs.file_kept(job)
+    authors, problems = [], summary.errors if summary else []
+    if summary and summary.undecided and may_act and file_kept and job.status != "confirm":
+        for chat in summary.undecided:
+            authors += [name for name in chat["authors"] if name not in authors]
+        asked = {chat["file"] for chat in summary.undecided}
+        problems = [error for error in summary.errors if error["file"] not in asked]
+    return {"summary": summary, "undecided_authors": authors[:30], "problems": problems, "file_kept": file_kept,
+            "may_act": may_act}
+
+
+@bp.context_processor
+def import_display():
+    return {"date_order": display.date_order, "note_text": display.note_text, "job_headline": display.job_headline,
+            "job_outcome": display.job_outcome,
+            "max_message_chars": current_app.config["IMPORT_MAX_MESSAGE_CHARS"]}
+
+
+def _get_job(job_id: int, acting: bool = False) -> ImportJob:
+    job = db.get_or_404(ImportJob, job_id)
+    if acting and not (current_user.is_owner or job.created_by_id == current_user.id):
+        abort(403)
+    return job
+
+
+def _show_job(job: ImportJob, status: int = 200):
+    context = {"job": job, **_job_context(job)}
+    if request.headers.get("HX-Request"):
+        response = make_response(render_template("conversations/_import_job.html", **context), status)
+        response.headers["HX-Push-Url"] = url_for("conversations.import_job", job_id=job.id)
+        return response
+    return render_template("conversations/import_job.html", **context), status
+
+
+@bp.get("/import/<int:job_id>")
+def import_job(job_id: int):
+    """One import: its progress while it runs (the page asks again every second), then its summary."""
+    job = _get_job(job_id)
+    if job.status == "running":
+        import_jobs.recover_dead_jobs()
+        db.session.refresh(job)
+    return _show_job(job)
+
+
+@bp.post("/import/<int:job_id>/again")
+def import_again(job_id: int):
+    """Do more with the same file: import it after a check, read its dates the other way, or import it with the
+    shop's names chosen on the page."""
+    job = _get_job(job_id, acting=True)
+    form = FlaskForm()
+    if not form.validate_on_submit() or not import_jobs.file_kept(job):
+        flash(_("This file is no longer kept: upload it again."), "error")
+        return redirect(url_for("conversations.import_chats"))
+    what = request.form.get("what")
+    changes: dict = {}
+    if what == "import":
+        dry_run = False
+    elif what in ("day_first", "month_first"):
+        dry_run = job.dry_run
+        changes["day_first"] = what == "day_first"
+    elif what == "shop":
+        dry_run = job.dry_run
+        ours = [request.form.get(f"author-{index}", "") for index in range(60)
+                if request.form.get(f"side-{index}") == "staff"]
+        ours = [name for name in ours if name.strip()]
+        if not ours:
+            flash(_("Choose “us” for the shop's name in the chat."), "error")
+            return _show_job(job, 400)
+        changes["me"] = sorted({*(job.options.get("me") or []), *ours})
+    elif what == "retry":
+        dry_run = job.dry_run
+    else:
+        abort(400)
+    waiting = job.status == "confirm"
+    new = import_jobs.follow_up(job, user=current_user, dry_run=dry_run, **changes)
+    db.session.commit()
+    if waiting:  # read the other way instead: what this one wrote goes
+        import_jobs.discard(db.session.get(ImportJob, job_id))
+    import_jobs.start_worker(current_app._get_current_object())
+    return _show_job(import_jobs.wait_for(new.id, current_app.config["IMPORT_WAIT_SECONDS"]))
+
+
+@bp.post("/import/<int:job_id>/publish")
+def import_publish(job_id: int):
+    """The dates were read right: show what the import saved."""
+    job = _get_job(job_id, acting=True)
+    if FlaskForm().validate_on_submit() and job.status == "confirm":
+        import_jobs.publish(job)
+        db.session.commit()
+    return _show_job(db.session.get(ImportJob, job_id))
+
+
+@bp.post("/import/<int:job_id>/discard")
+def import_discard(job_id: int):
+    job = _get_job(job_id, acting=True)
+    if FlaskForm().validate_on_submit() and job.status == "confirm":
+        import_jobs.discard(job)
+    return _show_job(db.session.get(ImportJob, job_id))
 
 
 @bp.get("/<int:conversation_id>")
@@ -308,7 +427,7 @@ def show(conversation_id: int):
     _alternate_sides(form, first="staff")
     _give_key(form)
     return render_template("conversations/show.html", conversation=conversation, form=form,
-                           split=_split_paste(conversation))
+                           window=_window(conversation), T=PageTexts(), split=_split_paste(conversation))
 
 
 def _split_paste(conversation: Conversation) -> list[Conversation]:
@@ -377,7 +496,8 @@ def add_messages(conversation_id: int):
         return _log_elsewhere(conversation)
     status = 200 if "add_row" in request.form else 400
     _give_key(form)
-    return render_template("conversations/show.html", conversation=conversation, form=form), status
+    return render_template("conversations/show.html", conversation=conversation, form=form,
+                           window=thread_window(conversation), T=PageTexts()), status
 
 
 def _log_elsewhere(conversation: Conversation):

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_
 from ..admin import audit
 from ..extensions import db
 from ..identities import InvalidHandle, normalise_handle, phone_fragment_digits
+from ..kept import mark_customers
 from ..models import ChannelIdentity, Conversation, Customer, FollowUp, Order, User, utcnow
 
 
@@ -40,30 +41,14 @@ def get_customer(customer_id: int) -> Customer:
     return customer
 
 
-def last_activity():
-    """When a customer last wrote or was written to; their creation time before any chat."""
-    latest_chat = (
-        db.select(func.max(Conversation.last_message_at))
-        .where(Conversation.customer_id == Customer.id, Conversation.deleted_at.is_(None))
-        .correlate(Customer)
-        .scalar_subquery()
-    )
-    return func.coalesce(latest_chat, Customer.created_at)
-
-
 def customer_since(customer: Customer) -> datetime:
     """Their first message, or when they were added if that was earlier: an import made today of a chat that
-    began in March makes a customer since March."""
-    first_message = db.session.execute(
-        db.select(func.min(Conversation.first_message_at))
-        .where(Conversation.customer_id == customer.id, Conversation.deleted_at.is_(None))
-    ).scalar()
-    return min(customer.created_at, first_message) if first_message else customer.created_at
+    began in March makes a customer since March. Kept (crm.kept) as `since_at`, which the list orders by."""
+    return customer.since_at or customer.created_at
 
 
 def customers_by_activity():
-    activity = last_activity().label("last_activity")
-    return live_customers().add_columns(activity).order_by(activity.desc(), Customer.id.desc())
+    return live_customers().order_by(Customer.last_activity_at.desc(), Customer.id.desc())
 
 
 def usual_channels(customers: list[Customer]) -> dict[int, str]:
@@ -246,20 +231,23 @@ def _taken_problem(taken: ChannelIdentity) -> IdentityProblem:
 
 def find_customers(query: str, limit: int = 10) -> list[Customer]:
     """Customers whose name or any handle contains what was typed; phone fragments match any way they are written."""
-    text = " ".join(query.split())
-    if not text:
+    if not " ".join(query.split()):
         return []
+    statement = customers_by_activity().where(name_or_handle_matches(query)).limit(limit)
+    return list(db.session.execute(statement).scalars())
+
+
+def name_or_handle_matches(query: str):
+    """The condition: the name or a handle contains the text (a phone number however it is typed)."""
+    text = " ".join(query.split())
     conditions = [Customer.display_name.ilike(f"%{_escape_like(text)}%", escape="\\")]
     handle_text = text.removeprefix("@").lower()
     handle_match = ChannelIdentity.handle.ilike(f"%{_escape_like(handle_text)}%", escape="\\")
     digits = phone_fragment_digits(text)
     if digits:
         handle_match = or_(handle_match, ChannelIdentity.handle.like(f"+%{digits}%"))
-    conditions.append(
-        Customer.id.in_(db.select(ChannelIdentity.customer_id).where(handle_match))
-    )
-    statement = customers_by_activity().where(or_(*conditions)).limit(limit)
-    return list(db.session.execute(statement).scalars())
+    conditions.append(Customer.id.in_(db.select(ChannelIdentity.customer_id).where(handle_match)))
+    return or_(*conditions)
 
 
 def _escape_like(text: str) -> str:
@@ -307,6 +295,7 @@ def merge_customers(survivor: Customer, merged: Customer) -> Customer:
         db.session.execute(
             db.update(model).where(model.customer_id == merged.id).values(customer_id=survivor.id)
         )
+    mark_customers([survivor.id, merged.id])  # UPDATEs bypass the session's own marking
     if merged.notes.strip():
         joined = f"{survivor.notes.rstrip()}\n\n{merged.display_name}: {merged.notes.strip()}".strip()
         survivor.notes = joined

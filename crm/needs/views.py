@@ -158,7 +158,11 @@ def add_to_conversation(conversation_id: int):
         messages = MessagesForm(formdata=None)
         for entry in messages.messages:
             entry.form.side.data = "staff"
-        return render_template("conversations/show.html", conversation=conversation, form=messages), 400
+        from ..conversations.services import thread_window
+        from ..today.display import PageTexts
+
+        return render_template("conversations/show.html", conversation=conversation, form=messages,
+                               window=thread_window(conversation), T=PageTexts()), 400
     tag = db.session.get(Tag, form.tag_id.data)
     add_tag_by_hand(conversation, tag, current_user.id)
     audit.record("tagged", conversation, conversation.customer.display_name, {"tag": tag.title})

@@ -10,13 +10,17 @@ How the figures are counted (the page says the same in "How these are counted"):
 - First response (clock hours, nights and weekends included): each unbroken run of customer messages in a
   conversation is one question; its first response time runs from the run's first message to our next message
   in the same conversation. A run counts in the period its first message is in. Runs we never answered are
-  counted apart as "unanswered", not as zero and not in the average or median.
+  counted apart as "unanswered", not as zero and not in the average or median. The median is read from the
+  steps of WAIT_STEPS (crm.models): the upper bound of the step the middle wait falls in (the mean of the two
+  middle ones for an even count), so it is exact on a step and at most one step high otherwise.
 - New customers: customers whose first conversation (ever) starts in the period, by that conversation's channel.
 - Prospects created: those new customers whose stage is anything but "no stage", or who have a sale.
-- A sale is a paid order (crm.orders): one with a paid step, not returned or cancelled, counted at the moment
-  it was paid. Won customers and revenue: customers with a sale in the period and the sum of those orders'
-  totals (an order of unknown amount counts as won with no revenue), by the order's channel.
-- Conversion: of the new customers on a channel, the share with a sale in the period (on any channel).
+- A sale is a paid order (crm.orders): one with a paid step, not returned or cancelled, counted on the shop day
+  it was paid (crm.orders.services.sales_between). Won customers and revenue: customers with a sale in the period
+  and the sum of those orders' totals (an order of unknown amount counts as won with no revenue), by the
+  order's channel. `won_customers` is the one count, Today's "won this month" too.
+- Conversion: of a row's new customers, the share the same row counts as won (a channel: a sale on it; a
+  staff member: a sale they recorded; a tag: any sale of theirs), so no row shows a conversion without a won.
 - Revenue per conversation: the channel's revenue divided by its conversations.
 - Per need tag: the conversations of the period carrying the tag (a tag removed by hand does not count), the
   messages and responses in conversations carrying it, and, for the customers of those conversations, their
@@ -30,6 +34,10 @@ How the figures are counted (the page says the same in "How these are counted"):
   cost divided by the channel's won customers; return on spend is revenue divided by cost (2.5x: Rp 2.5 of
   sales for every Rp 1 spent; not profit, the cost of the goods is not in it).
 - Deleted customers, conversations and messages, and customers merged into another, are left out.
+
+Conversations, customer messages and first responses are read from daily rows kept in step with the
+conversations (crm.reports.daily): a 90-day report adds up a few thousand rows, whatever the number of messages.
+New customers come from the customers' kept first contact (crm.kept), sales from the sales of the period.
 """
 from __future__ import annotations
 
@@ -48,7 +56,20 @@ from sqlalchemy import exists, func
 from ..extensions import db
 from ..formatting import CHANNEL_LABELS, shop_zone
 from ..identities import CHANNELS
-from ..models import ChannelCost, Conversation, ConversationTag, Customer, Message, Order, Tag, User, utcnow
+from ..models import (
+    WAIT_COLUMNS,
+    WAIT_STEPS,
+    ChannelCost,
+    Conversation,
+    ConversationFigures,
+    Customer,
+    DailyFigures,
+    DailyTagFigures,
+    Order,
+    Tag,
+    User,
+    utcnow,
+)
 from ..needs.tagging import TagTitle
 from ..orders.services import is_paid, sales_between
 
@@ -153,6 +174,28 @@ class ResponseTimes:
         return cls(len(waits), unanswered, timedelta(seconds=statistics.fmean(waits)),
                    timedelta(seconds=statistics.median(waits)))
 
+    @classmethod
+    def of_steps(cls, answered: int, unanswered: int, wait_seconds: int, steps: list[int]) -> ResponseTimes:
+        """From the daily sums: the average exact, the median read from the steps of WAIT_STEPS (the step
+        the middle wait falls in, by its upper bound; of the two middle ones for an even count). Of one or
+        two waits the median is their average, exact."""
+        if not answered:
+            return cls(unanswered=unanswered)
+        average = timedelta(seconds=wait_seconds / answered)
+        if answered <= 2:
+            return cls(answered, unanswered, average, average)
+
+        def bound(position: int) -> float:
+            seen = 0
+            for index, count in enumerate(steps):
+                seen += count
+                if position < seen:
+                    return WAIT_STEPS[min(index, len(WAIT_STEPS) - 1)]
+            return WAIT_STEPS[-1]
+
+        median = (bound((answered - 1) // 2) + bound(answered // 2)) / 2
+        return cls(answered, unanswered, average, timedelta(minutes=median))
+
 
 # What the report shows ---------------------------------------------------------------------------------------
 
@@ -214,227 +257,177 @@ class ChannelReport:
 
 
 # Facts read from the database --------------------------------------------------------------------------------
+# Conversations, messages and first responses come from the daily rows (crm.reports.daily), a few hundred rows
+# for any period whatever the number of messages; new customers, prospects and sales from the customers and
+# sales of the period, through their indexes.
 
-@dataclass(frozen=True)
-class _Conversation:
-    id: int
-    customer_id: int
-    channel: str
-    logged_by_id: int | None
+@dataclass
+class _Sums:
+    conversations: int = 0
+    customer_messages: int = 0
+    answered: int = 0
+    unanswered: int = 0
+    wait_seconds: int = 0
+    steps: list[int] = field(default_factory=lambda: [0] * len(WAIT_COLUMNS))
+
+    def add(self, other: _Sums) -> None:
+        self.conversations += other.conversations
+        self.customer_messages += other.customer_messages
+        self.answered += other.answered
+        self.unanswered += other.unanswered
+        self.wait_seconds += other.wait_seconds
+        self.steps = [a + b for a, b in zip(self.steps, other.steps, strict=True)]
+
+    @property
+    def responses(self) -> ResponseTimes:
+        return ResponseTimes.of_steps(self.answered, self.unanswered, self.wait_seconds, self.steps)
+
+
+def _sums(row) -> _Sums:
+    return _Sums(row.conversations or 0, row.customer_messages or 0, row.answered or 0, row.unanswered or 0,
+                 row.wait_seconds or 0, [row[name] or 0 for name in WAIT_COLUMNS])
+
+
+def _measures(table) -> list:
+    return [func.sum(table.c[name]).label(name) for name in
+            ("conversations", "customer_messages", "answered", "unanswered", "wait_seconds", *WAIT_COLUMNS)]
+
+
+def _daily(period: Period) -> dict[tuple[str, int], _Sums]:
+    """The period's sums per channel and staff member (0: not recorded)."""
+    table = DailyFigures.__table__
+    rows = db.session.execute(
+        db.select(table.c.channel, table.c.staff_id, *_measures(table))
+        .where(table.c.day >= period.first_day, table.c.day <= period.last_day)
+        .group_by(table.c.channel, table.c.staff_id)
+    )
+    # A day's row that everything was taken back out of (a conversation trashed) adds nothing: no row.
+    return {(row.channel, row.staff_id): _sums(row._mapping) for row in rows if _counts(row)}
+
+
+def _daily_tags(period: Period) -> dict[int, _Sums]:
+    table = DailyTagFigures.__table__
+    rows = db.session.execute(
+        db.select(table.c.tag_id, *_measures(table))
+        .join(Tag, Tag.id == table.c.tag_id)
+        .where(table.c.day >= period.first_day, table.c.day <= period.last_day, Tag.kind == "need")
+        .group_by(table.c.tag_id)
+    )
+    return {row.tag_id: _sums(row._mapping) for row in rows if _counts(row)}
+
+
+def _counts(row) -> bool:
+    return bool(row.conversations or row.customer_messages or row.answered or row.unanswered)
 
 
 @dataclass(frozen=True)
 class _NewCustomer:
     customer_id: int
-    conversation: _Conversation  # their first
+    channel: str  # of their first conversation
+    staff_id: int  # who logged it; 0: not recorded
     is_prospect: bool
 
 
 @dataclass(frozen=True)
 class _Sale:
     customer_id: int
-    amount: int
+    amount: int  # 0 when not known
     channel: str
-    created_by_id: int | None
-
-
-@dataclass
-class _Facts:
-    started: list[_Conversation]
-    started_at: dict[int, datetime]
-    asked: list[tuple[_Conversation, int]]  # conversations with customer messages in the period, and how many
-    responses: list[tuple[_Conversation, FirstResponse]]
-    new_customers: list[_NewCustomer]
-    sales: list[_Sale]
-    tags: dict[int, list[int]]  # conversation id -> need tag ids
-
-
-def _live():
-    return (Conversation.deleted_at.is_(None), Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
-
-
-def _live_conversations():
-    return db.select(Conversation.id, Conversation.customer_id, Conversation.channel, Conversation.logged_by_id) \
-        .join(Customer, Customer.id == Conversation.customer_id).where(*_live())
-
-
-def _conversation(row) -> _Conversation:
-    return _Conversation(row.id, row.customer_id, row.channel, row.logged_by_id)
-
-
-def _started(period: Period) -> tuple[list[_Conversation], dict[int, datetime]]:
-    rows = db.session.execute(
-        _live_conversations().add_columns(Conversation.first_message_at)
-        .where(Conversation.first_message_at >= period.start, Conversation.first_message_at < period.end)
-        .order_by(Conversation.first_message_at, Conversation.id)
-    ).all()
-    return [_conversation(r) for r in rows], {r.id: r.first_message_at for r in rows}
-
-
-def _customer_messages_in(period: Period):
-    return (Message.side == "customer", Message.deleted_at.is_(None),
-            Message.sent_at >= period.start, Message.sent_at < period.end)
-
-
-def _asked(period: Period) -> list[tuple[_Conversation, int]]:
-    rows = db.session.execute(
-        _live_conversations().add_columns(func.count(Message.id).label("messages"))
-        .join(Message, Message.conversation_id == Conversation.id)
-        .where(*_customer_messages_in(period))
-        .group_by(Conversation.id)
-    ).all()
-    return [(_conversation(r), r.messages) for r in rows]
-
-
-def _responses(period: Period, asked: list[tuple[_Conversation, int]]) -> list[tuple[_Conversation, FirstResponse]]:
-    """Runs starting in the period. Only what decides them is read: the period's messages, the last message
-    before it (a run already going at the start is not a new one) and our first reply after it."""
-    asking = (
-        db.select(Message.conversation_id).join(Conversation, Conversation.id == Message.conversation_id)
-        .join(Customer, Customer.id == Conversation.customer_id)
-        .where(*_customer_messages_in(period), *_live()).distinct()
-    )
-    live_message = (Message.conversation_id.in_(asking), Message.deleted_at.is_(None))
-    timeline: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-    before = (
-        db.select(Message.conversation_id, Message.sent_at, Message.side, func.row_number().over(
-            partition_by=Message.conversation_id, order_by=(Message.sent_at.desc(), Message.id.desc())).label("rank"))
-        .where(*live_message, Message.sent_at < period.start)
-        .subquery()
-    )
-    for conversation_id, sent_at, side in db.session.execute(
-        db.select(before.c.conversation_id, before.c.sent_at, before.c.side).where(before.c.rank == 1)
-    ):
-        timeline[conversation_id].append((sent_at, side))
-    for conversation_id, sent_at, side in db.session.execute(
-        db.select(Message.conversation_id, Message.sent_at, Message.side)
-        .where(*live_message, Message.sent_at >= period.start, Message.sent_at < period.end)
-        .order_by(Message.conversation_id, Message.sent_at, Message.id)
-    ):
-        timeline[conversation_id].append((sent_at, side))
-    for conversation_id, sent_at in db.session.execute(
-        db.select(Message.conversation_id, func.min(Message.sent_at))
-        .where(*live_message, Message.side == "staff", Message.sent_at >= period.end)
-        .group_by(Message.conversation_id)
-    ):
-        timeline[conversation_id].append((sent_at, "staff"))
-    conversations = {c.id: c for c, _count in asked}
-    return [
-        (conversations[conversation_id], response)
-        for conversation_id, messages in timeline.items() if conversation_id in conversations
-        for response in first_responses(messages) if response.asked_at in period
-    ]
+    staff_id: int  # who recorded it
 
 
 def _new_customers(period: Period) -> list[_NewCustomer]:
-    ranked = (
-        _live_conversations().add_columns(Conversation.first_message_at, func.row_number().over(
-            partition_by=Conversation.customer_id, order_by=(Conversation.first_message_at, Conversation.id)
-        ).label("rank"))
-        .where(Conversation.first_message_at.is_not(None))
-        .subquery()
-    )
     has_sale = exists().where(Order.customer_id == Customer.id, is_paid())
     rows = db.session.execute(
-        db.select(ranked, Customer.stage, has_sale.label("has_sale"))
-        .join(Customer, Customer.id == ranked.c.customer_id)
-        .where(ranked.c.rank == 1, ranked.c.first_message_at >= period.start, ranked.c.first_message_at < period.end)
+        db.select(Customer.id, Conversation.channel, Conversation.logged_by_id, Customer.stage,
+                  has_sale.label("has_sale"))
+        .join(Conversation, Conversation.id == Customer.first_conversation_id)
+        .where(Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None),
+               Customer.first_contact_at >= period.start, Customer.first_contact_at < period.end)
     ).all()
-    return [_NewCustomer(r.customer_id, _conversation(r), r.stage != "none" or bool(r.has_sale)) for r in rows]
+    return [_NewCustomer(r.id, r.channel, r.logged_by_id or 0, r.stage != "none" or bool(r.has_sale)) for r in rows]
 
 
 def _sales(period: Period) -> list[_Sale]:
     """Paid orders (crm.orders.sales_between), on the moment they were paid."""
     rows = db.session.execute(sales_between(
-        period.first_day, period.last_day, Order.customer_id, func.coalesce(Order.total, 0), Order.channel,
-        Order.created_by_id)).all()
-    return [_Sale(*row) for row in rows]
+        period.first_day, period.last_day, Order.customer_id, Order.total, Order.channel, Order.created_by_id)).all()
+    return [_Sale(customer_id, total or 0, channel, by or 0) for customer_id, total, channel, by in rows]
 
 
-def _need_tags(conversation_ids: Iterable[int]) -> dict[int, list[int]]:
-    ids = sorted(set(conversation_ids))
-    tags: dict[int, list[int]] = defaultdict(list)
+def won_customers(first_day: date, last_day: date, conditions=()) -> tuple[int, int]:
+    """Customers with a sale (a paid order) between these days (both included) and the sum of those sales
+    (amounts not known count as a sale, adding nothing): the one count of "won" that Today and this report
+    show. `conditions` narrow the customers (Today's filters)."""
+    won, revenue = db.session.execute(
+        sales_between(first_day, last_day, func.count(func.distinct(Order.customer_id)),
+                      func.coalesce(func.sum(Order.total), 0)).where(*conditions)
+    ).one()
+    return won, revenue
+
+
+def _customer_tags(period: Period, customer_ids: Iterable[int]) -> dict[int, set[int]]:
+    """The need tags of each customer's conversations started in the period."""
+    ids = sorted(set(customer_ids))
+    found: dict[int, set[int]] = defaultdict(set)
+    need = set(db.session.execute(db.select(Tag.id).where(Tag.kind == "need")).scalars())
     for start in range(0, len(ids), TAG_BATCH):
-        for conversation_id, tag_id in db.session.execute(
-            db.select(ConversationTag.conversation_id, ConversationTag.tag_id)
-            .join(Tag, Tag.id == ConversationTag.tag_id)
-            .where(ConversationTag.conversation_id.in_(ids[start : start + TAG_BATCH]),
-                   ConversationTag.removed_at.is_(None), Tag.kind == "need")
+        for customer_id, tag_ids in db.session.execute(
+            db.select(Conversation.customer_id, ConversationFigures.tag_ids)
+            .join(ConversationFigures, ConversationFigures.conversation_id == Conversation.id)
+            .where(Conversation.customer_id.in_(ids[start : start + TAG_BATCH]), ConversationFigures.started == 1,
+                   ConversationFigures.day >= period.first_day, ConversationFigures.day <= period.last_day,
+                   ConversationFigures.tag_ids != "")
         ):
-            tags[conversation_id].append(tag_id)
-    return tags
-
-
-def _facts(period: Period) -> _Facts:
-    started, started_at = _started(period)
-    asked = _asked(period)
-    return _Facts(
-        started=started, started_at=started_at, asked=asked, responses=_responses(period, asked),
-        new_customers=_new_customers(period), sales=_sales(period),
-        tags=_need_tags([c.id for c in started] + [c.id for c, _count in asked]),
-    )
+            found[customer_id].update(int(tag) for tag in tag_ids.split() if int(tag) in need)
+    return found
 
 
 # Adding up ---------------------------------------------------------------------------------------------------
 
 @dataclass
 class _Tally:
+    sums: _Sums = field(default_factory=_Sums)
     new_customers: set[int] = field(default_factory=set)
-    conversations: int = 0
-    customer_messages: int = 0
-    responses: list[FirstResponse] = field(default_factory=list)
     prospects: set[int] = field(default_factory=set)
     won: set[int] = field(default_factory=set)
     revenue: int = 0
-    converted: set[int] = field(default_factory=set)
 
     def row(self, key: str, label: str | LazyString) -> ReportRow:
-        return ReportRow(key, label, len(self.new_customers), self.conversations, self.customer_messages,
-                         ResponseTimes.of(self.responses), len(self.prospects), len(self.won), self.revenue,
-                         len(self.converted))
+        # Converted: new customers of this row whom this row counts as won, so the two never disagree.
+        return ReportRow(key, label, len(self.new_customers), self.sums.conversations, self.sums.customer_messages,
+                         self.sums.responses, len(self.prospects), len(self.won), self.revenue,
+                         len(self.new_customers & self.won))
 
 
-Keys = Callable[..., Iterable]
-
-
-def _tally(facts: _Facts, of_conversation: Keys, of_sale: Keys, of_new_customer: Keys) -> dict:
-    """Each fact added to the groups its key function names (none, one or several)."""
-    tallies: dict = defaultdict(_Tally)
-    for conversation in facts.started:
-        for key in of_conversation(conversation):
-            tallies[key].conversations += 1
-    for conversation, count in facts.asked:
-        for key in of_conversation(conversation):
-            tallies[key].customer_messages += count
-    for conversation, response in facts.responses:
-        for key in of_conversation(conversation):
-            tallies[key].responses.append(response)
-    won_in_period = {sale.customer_id for sale in facts.sales}
-    for new in facts.new_customers:
-        for key in of_new_customer(new):
-            tally = tallies[key]
-            tally.new_customers.add(new.customer_id)
+def _tally(tallies: dict, new_customers: list[_NewCustomer], sales: list[_Sale], key_of_new, key_of_sale) -> dict:
+    for new in new_customers:
+        for key in key_of_new(new):
+            tallies[key].new_customers.add(new.customer_id)
             if new.is_prospect:
-                tally.prospects.add(new.customer_id)
-            if new.customer_id in won_in_period:
-                tally.converted.add(new.customer_id)
-    for sale in facts.sales:
-        for key in of_sale(sale):
+                tallies[key].prospects.add(new.customer_id)
+    for sale in sales:
+        for key in key_of_sale(sale):
             tallies[key].won.add(sale.customer_id)
             tallies[key].revenue += sale.amount
     return tallies
 
 
-def _weekly(period: Period, facts: _Facts, zone: ZoneInfo) -> WeeklyConversations:
+def _weekly(period: Period) -> WeeklyConversations:
     def monday(day: date) -> date:
         return day - timedelta(days=day.weekday())
 
     first = monday(period.first_day)
     weeks = [first + timedelta(weeks=n) for n in range((monday(period.last_day) - first).days // 7 + 1)]
     counts: dict[str, list[int]] = {}
-    for conversation in facts.started:
-        week = (monday(facts.started_at[conversation.id].astimezone(zone).date()) - first).days // 7
-        counts.setdefault(conversation.channel, [0] * len(weeks))[week] += 1
+    table = DailyFigures.__table__
+    for day, channel, started in db.session.execute(
+        db.select(table.c.day, table.c.channel, func.sum(table.c.conversations))
+        .where(table.c.day >= period.first_day, table.c.day <= period.last_day)
+        .group_by(table.c.day, table.c.channel)
+    ):
+        if started:
+            counts.setdefault(channel, [0] * len(weeks))[(monday(day) - first).days // 7] += started
     return WeeklyConversations(weeks, {channel: counts[channel] for channel in CHANNELS if channel in counts})
 
 
@@ -454,39 +447,44 @@ def period_costs(period: Period) -> dict[str, int]:
 
 
 def channel_report(period: Period) -> ChannelReport:
-    zone = shop_zone()
-    facts = _facts(period)
-    customer_tags: dict[int, set[int]] = defaultdict(set)
-    for conversation in facts.started:
-        customer_tags[conversation.customer_id].update(facts.tags.get(conversation.id, ()))
+    daily, daily_tags = _daily(period), _daily_tags(period)
+    new_customers, sales = _new_customers(period), _sales(period)
+    customer_tags = _customer_tags(period, [n.customer_id for n in new_customers] + [s.customer_id for s in sales])
 
-    total = _tally(facts, lambda c: ("",), lambda s: ("",), lambda n: ("",)).get("", _Tally())
-    by_channel = _tally(facts, lambda c: (c.channel,), lambda s: (s.channel,), lambda n: (n.conversation.channel,))
-    by_staff = _tally(facts, lambda c: (c.logged_by_id,), lambda s: (s.created_by_id,),
-                      lambda n: (n.conversation.logged_by_id,))
-    by_tag = _tally(facts, lambda c: facts.tags.get(c.id, ()), lambda s: customer_tags.get(s.customer_id, ()),
-                    lambda n: customer_tags.get(n.customer_id, ()))
+    total, by_channel, by_staff, by_tag = (defaultdict(_Tally) for _ in range(4))
+    for (channel, staff_id), sums in daily.items():
+        total[""].sums.add(sums)
+        by_channel[channel].sums.add(sums)
+        by_staff[staff_id].sums.add(sums)
+    for tag_id, sums in daily_tags.items():
+        by_tag[tag_id].sums.add(sums)
+    _tally(total, new_customers, sales, lambda n: ("",), lambda s: ("",))
+    _tally(by_channel, new_customers, sales, lambda n: (n.channel,), lambda s: (s.channel,))
+    _tally(by_staff, new_customers, sales, lambda n: (n.staff_id,), lambda s: (s.staff_id,))
+    _tally(by_tag, new_customers, sales, lambda n: customer_tags.get(n.customer_id, ()),
+           lambda s: customer_tags.get(s.customer_id, ()))
     costs = period_costs(period)
 
     channels = [by_channel[channel].row(channel, CHANNEL_LABELS[channel]) for channel in CHANNELS
                 if channel in by_channel or channel in costs]
     users = {u.id: u for u in db.session.execute(db.select(User)).scalars()}
     staff = sorted(
-        (tally.row("" if user_id is None else str(user_id),
+        (tally.row(str(user_id) if user_id in users else "",
                    users[user_id].name if user_id in users else _l("Not recorded (imported)"))
          for user_id, tally in by_staff.items()),
         key=lambda row: (row.key == "", str(row.label).casefold() if row.key else ""),
     )
     tags = {t.id: t for t in db.session.execute(db.select(Tag).where(Tag.id.in_(list(by_tag)))).scalars()}
     tag_rows = [tally.row(tags[tag_id].name, TagTitle(tags[tag_id])) for tag_id, tally in sorted(
-        by_tag.items(), key=lambda item: (-item[1].conversations, tags[item[0]].title.casefold()))]
+        ((tag_id, tally) for tag_id, tally in by_tag.items() if tag_id in tags),
+        key=lambda item: (-item[1].sums.conversations, tags[item[0]].title.casefold()))]
     cost_rows = [CostRow(row.key, row.label, costs[row.key], row.won, row.revenue)
                  for row in channels if row.key in costs]
     cost_total = CostRow("", _l("All channels with a cost"), sum(r.cost for r in cost_rows),
                          sum(r.won for r in cost_rows), sum(r.revenue for r in cost_rows)) if cost_rows else None
     return ChannelReport(
-        period=period, channels=channels, total=total.row("", _l("All channels")), tags=tag_rows, staff=staff,
-        weekly=_weekly(period, facts, zone), costs=cost_rows, cost_total=cost_total,
+        period=period, channels=channels, total=total[""].row("", _l("All channels")), tags=tag_rows, staff=staff,
+        weekly=_weekly(period), costs=cost_rows, cost_total=cost_total,
     )
 
 

@@ -1,10 +1,8 @@
-from babel.dates import format_datetime
 from flask import Blueprint, render_template, request, url_for
-from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..formatting import CHANNEL_LABELS, SIDE_LABELS, STAGE_LABELS, moment_pattern
+from ..formatting import page_labels, short_time_formatter
 from ..models import Tag, User
 from ..needs.tagging import tag_title
 from .forms import SearchForm
@@ -55,21 +53,12 @@ def index():
 def _labels() -> dict:
     """Names translated and links built once for the page, not once per conversation and message shown:
     with forty of each, Flask-Babel's and Werkzeug's lookups cost as much as the search."""
-    labels = {name: {key: str(label) for key, label in labels.items()}
-              for name, labels in (("channel", CHANNEL_LABELS), ("stage", STAGE_LABELS), ("side", SIDE_LABELS))}
+    labels = page_labels()
     labels["logged_by"] = _("logged by %(name)s")
     # Both routes end in the id: /customers/<int:customer_id>, /conversations/<int:conversation_id>.
     labels["customer_url"] = url_for("customers.show", customer_id=0)[:-1]
     labels["conversation_url"] = url_for("conversations.show", conversation_id=0)[:-1]
     return labels
-
-
-def short_time_formatter():
-    """local_time(value) with the reader's language and the shop's zone looked up once for the
-    page, not for each of the forty times on it (Flask-Babel's lookups are most of local_time's cost)."""
-    locale, zone = get_locale(), get_timezone()
-    pattern = moment_pattern(locale)
-    return lambda value: format_datetime(value, pattern, tzinfo=zone, locale=locale) if value else ""
 
 
 @bp.get("/suggest")

@@ -5,7 +5,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..conversations.forms import MAX_MESSAGE_LENGTH
-from ..customers.forms import channel_choices
+from ..customers.forms import SaleFields, channel_choices
 from ..fields import DayField, RupiahField
 from ..formatting import STAGE_LABELS
 
@@ -60,24 +60,21 @@ class QuickReplyForm(FlaskForm):
     next = HiddenField()
 
 
-class StageForm(FlaskForm):
+class StageForm(SaleFields, FlaskForm):
     stage = SelectField(_l("Pipeline stage"),
                         choices=[SelectChoice(stage, label) for stage, label in STAGE_LABELS.items()])
     expected_value = RupiahField(_l("Expected value (Rp)"))
-    amount = RupiahField(_l("Sale amount (Rp)"))
     sold_on = DayField(_l("Sold on"), validators=[Optional()])
     channel = SelectField(_l("Sold through"), choices=channel_choices())
 
     def __init__(self, *args, needs_sale: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.needs_sale = needs_sale  # becoming won without a sale on record: ask for it
+        self.needs_sale = needs_sale  # becoming won now: ask for the sale
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
-        if self.amount.data is None and not self.amount.errors and self.stage.data == "won" and self.needs_sale:
-            self.amount.errors.append(_l("How much did they buy for?"))
-            ok = False
-        if self.sold_on.data is None and not self.sold_on.errors and self.amount.data is not None:
+        ok = self.check_sale() and ok
+        if self.sold_on.data is None and not self.sold_on.errors and self.wants_sale:
             self.sold_on.errors.append(_l("When was the sale?"))
             ok = False
         return ok

@@ -4,11 +4,15 @@ Sections of the queue (each a bounded, indexed query; scores are computed only f
 
 - overdue: open follow-ups past due (a date-only one is overdue from the next day, a timed one from its time);
 - due today: open follow-ups due later today;
-- waiting on us: conversations whose last message is the customer's (conversations.last_side, kept by
-  `refresh_conversation_times`), the longest wait first, within QUEUE_WAITING_DAYS;
-- hot prospects without a follow-up: a score of HOT_THRESHOLD or more, no open follow-up, not waiting on us.
+- waiting on us: conversations with an open wait (conversations.waiting_since, kept by crm.kept: the first
+  customer message we have not answered, unless it was only thanks or someone said no reply is needed), the
+  longest wait first, of those that started within QUEUE_WAITING_DAYS; older ones are counted below it and
+  listed with their dates on their own page ("older"), and so are the chats that ended with thanks ("thanks");
+- hot prospects without a follow-up: a kept score of HOT_THRESHOLD or more, no open follow-up, no open wait.
 
-Deleted customers and conversations, and customers merged away, never appear.
+The numbers on top count the same rows as the sections, under the same filters. Deleted customers and
+conversations, and customers merged away, never appear (a conversation waits only while it and its customer
+are live).
 """
 from __future__ import annotations
 
@@ -22,15 +26,12 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
 from ..formatting import shop_zone
-from ..models import Conversation, ConversationTag, Customer, FollowUp, Message, Order, Tag, utcnow
+from ..models import Conversation, ConversationTag, Customer, FollowUp, Message, Tag, utcnow
 from .scoring import COMPLAINT_POINTS, DECAY, HOT_THRESHOLD, INTENT_POINTS, Score, Signals, prospect_score
 
 SECTIONS = ("overdue", "today", "waiting", "hot")
-SECTION_LIMIT = 20
-# The hot section scores at most this many recently active customers, newest activity first.
-HOT_CANDIDATES = 300
-CANDIDATE_BATCH = 400
-MAX_BATCH = 3200  # well under SQLite's limit of variables in one statement
+PAGED_SECTIONS = SECTIONS + ("older", "thanks")  # the last two have a page of their own only
+SECTION_LIMIT = 10  # rows per section on the start page (QUEUE_SECTION_LIMIT); each section's page lists all
 SCORED_TAGS = tuple(INTENT_POINTS) + (("complaint",) if COMPLAINT_POINTS else ())
 SIGNAL_DAYS = DECAY[-1][0] + 1  # a signal this old is worth nothing, whatever it is
 
@@ -86,6 +87,12 @@ def _live_customer():
     return and_(live(Customer.deleted_at), Customer.merged_into_id.is_(None))
 
 
+def is_live_customer():
+    """Written as the partial indexes on customers are (ix_customers_live_*), so lists ordered by a kept column
+    walk one of them."""
+    return and_(Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
+
+
 def _customer_has_channel(channel: str):
     return db.select(Conversation.id).where(
         Conversation.customer_id == Customer.id, Conversation.channel == channel, live(Conversation.deleted_at)
@@ -137,6 +144,14 @@ def overdue_at(due_at: datetime, has_time: bool, day: ShopDay) -> bool:
     return due_at < day.now and (has_time or due_at < day.start)
 
 
+def overdue_from(due_at: datetime, has_time: bool) -> datetime:
+    """The first moment `overdue_at` holds: just after its time, or the shop's midnight after its day."""
+    if has_time:
+        return due_at + timedelta(microseconds=1)
+    day = due_at.astimezone(shop_zone()).date() + timedelta(days=1)
+    return datetime.combine(day, time(0), tzinfo=shop_zone())
+
+
 def _open_follow_ups(filters: QueueFilters):
     statement = (
         db.select(FollowUp)
@@ -169,17 +184,37 @@ def waiting_window_start(day: ShopDay) -> datetime:
 
 
 def is_waiting_on_us():
-    """The one definition: the last message of a live conversation is the customer's."""
-    return and_(Conversation.last_side == "customer", live(Conversation.deleted_at))
+    """The one definition: an open wait, kept on the conversation (NULL once answered, closed, trashed)."""
+    return Conversation.waiting_since.is_not(None)
 
 
-def waiting_on_us(day: ShopDay, filters: QueueFilters = NO_FILTERS):
+def waiting_on_us(day: ShopDay, filters: QueueFilters = NO_FILTERS, older: bool = False, with_customer=True):
+    """Open waits that started within the window, longest first; or those that started before it. Only
+    live conversations of live customers wait, so counting them needs no customer unless a filter does."""
+    start = waiting_window_start(day)
+    statement = (
+        db.select(Conversation)
+        .where(Conversation.waiting_since < start if older else Conversation.waiting_since >= start)
+        .order_by(Conversation.waiting_since, Conversation.id)
+    )
+    if with_customer or filters.user_id:
+        statement = statement.join(Customer, Customer.id == Conversation.customer_id)
+    return _conversation_filters(statement, filters)
+
+
+def ended_with_thanks(day: ShopDay, filters: QueueFilters = NO_FILTERS):
+    """Chats of the window whose wait closed by itself: the customer's last messages only thanked us."""
     statement = (
         db.select(Conversation)
         .join(Customer, Customer.id == Conversation.customer_id)
-        .where(is_waiting_on_us(), Conversation.last_message_at >= waiting_window_start(day), _live_customer())
-        .order_by(Conversation.last_message_at, Conversation.id)
+        .where(Conversation.no_reply == "thanks", Conversation.last_message_at >= waiting_window_start(day),
+               live(Conversation.deleted_at), _live_customer())
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
     )
+    return _conversation_filters(statement, filters)
+
+
+def _conversation_filters(statement, filters: QueueFilters):
     if filters.user_id:
         statement = statement.where(Customer.assigned_to_id == filters.user_id)
     if filters.channel:
@@ -189,49 +224,27 @@ def waiting_on_us(day: ShopDay, filters: QueueFilters = NO_FILTERS):
     return statement
 
 
-def waiting_since(conversation_ids: Iterable[int]) -> dict[int, datetime]:
-    """For each of these conversations that waits on us: its first customer message after our last reply.
-    (One whose last message is ours has none; pass live conversations.)"""
-    ids = list(conversation_ids)
-    if not ids:
-        return {}
-    staff = db.aliased(Message)
-    answered_later = (
-        db.select(staff.id)
-        .where(staff.conversation_id == Message.conversation_id, staff.side == "staff", staff.deleted_at.is_(None),
-               or_(staff.sent_at > Message.sent_at, and_(staff.sent_at == Message.sent_at, staff.id > Message.id)))
-        .exists()
-    )
-    rows = db.session.execute(
-        db.select(Message.conversation_id, func.min(Message.sent_at))
-        .where(Message.conversation_id.in_(ids), Message.side == "customer", live(Message.deleted_at),
-               ~answered_later)
-        .group_by(Message.conversation_id)
-    ).all()
-    return dict(rows)
+def oldest_wait(customer_id: int) -> Conversation | None:
+    """The customer's conversation that has waited on us longest, if any (their page shows this one line)."""
+    return db.session.execute(
+        db.select(Conversation).where(Conversation.customer_id == customer_id, is_waiting_on_us())
+        .order_by(Conversation.waiting_since, Conversation.id).limit(1)
+    ).scalar_one_or_none()
 
 
 # --- prospect scores -----------------------------------------------------------------------------------
 
 
-def hot_window_days() -> int:
-    """Beyond this many days of silence nobody can be hot, however much they asked: found from the formula
-    (every signal at the same age, the best stage), so the hot query stays right if the formula changes."""
-    for max_age, _ in DECAY:
-        then = datetime(2000, 1, 31, 12, tzinfo=shop_zone())
-        at = then - timedelta(days=max_age + 1)
-        best = prospect_score(Signals(
-            now=then, stage="negotiating", intent_tags={tag: at for tag in INTENT_POINTS},
-            last_customer_message_at=at, waiting_on_us_since=at, overdue_follow_up_since=None,
-        ))
-        if best.total < HOT_THRESHOLD:
-            return max_age + 1
-    return DECAY[-1][0] + 1
-
-
 def prospect_scores(customers: Iterable, day: ShopDay) -> dict[int, Score]:
     """Scores of the given customers (anything with .id and .stage: Customer, or a row of the two), in a
-    fixed number of queries for all of them, whatever their number.
+    fixed number of queries for all of them, whatever their number."""
+    signals, _falls_due = prospect_signals(customers, day)
+    return {customer_id: prospect_score(s) for customer_id, s in signals.items()}
+
+
+def prospect_signals(customers: Iterable, day: ShopDay) -> tuple[dict[int, Signals], dict[int, list[datetime]]]:
+    """What the score of each customer is made of, and when their open follow-ups that are not overdue yet
+    will be (so crm.kept knows when a score changes by itself).
 
     Signals older than the formula's longest decay are worth nothing, so only conversations active since
     then are read: a customer with years of history costs what one with a week of it does. Each query is
@@ -239,11 +252,11 @@ def prospect_scores(customers: Iterable, day: ShopDay) -> dict[int, Score]:
     customers = list(customers)
     ids = [c.id for c in customers]
     if not ids:
-        return {}
+        return {}, {}
     since = day.now - timedelta(days=SIGNAL_DAYS)
     conversations = [row for row in db.session.execute(
-        db.select(Conversation.id, Conversation.customer_id, Conversation.last_message_at, Conversation.last_side,
-                  Conversation.deleted_at)
+        db.select(Conversation.id, Conversation.customer_id, Conversation.last_message_at,
+                  Conversation.waiting_since, Conversation.deleted_at)
         .where(Conversation.customer_id.in_(ids), Conversation.last_message_at >= since)
     ) if row.deleted_at is None]
     customer_of = {row.id: row.customer_id for row in conversations}
@@ -264,38 +277,46 @@ def prospect_scores(customers: Iterable, day: ShopDay) -> dict[int, Score]:
                 asked[name] = asked_at
 
     last_customer: dict[int, datetime] = {}
+    other = db.aliased(Conversation)
+    # Per conversation, one step back along (conversation_id, sent_at) to its last customer message: a long
+    # thread costs what a short one does.
+    latest = (
+        db.select(Message.sent_at)
+        .where(Message.conversation_id == other.id, Message.side == "customer", live(Message.deleted_at))
+        .order_by(Message.sent_at.desc()).limit(1).correlate(other).scalar_subquery()
+    )
     for conversation_id, at in _in_batches(customer_of, lambda batch: (
-        db.select(Message.conversation_id, func.max(Message.sent_at))
-        .where(Message.conversation_id.in_(batch), Message.sent_at >= since, Message.side == "customer",
-               live(Message.deleted_at))
-        .group_by(Message.conversation_id)
+        db.select(other.id, latest).where(other.id.in_(batch))
     )):
-        customer_id = customer_of[conversation_id]
-        last_customer[customer_id] = max(at, last_customer.get(customer_id, at))
+        if at is not None and at >= since:
+            customer_id = customer_of[conversation_id]
+            last_customer[customer_id] = max(at, last_customer.get(customer_id, at))
 
-    first_unanswered = waiting_since(row.id for row in conversations if row.last_side == "customer")
     waiting: dict[int, datetime] = {}
-    for conversation_id, at in first_unanswered.items():
-        customer_id = customer_of[conversation_id]
-        waiting[customer_id] = min(at, waiting.get(customer_id, at))
+    for row in conversations:
+        if row.waiting_since is not None:
+            waiting[row.customer_id] = min(row.waiting_since, waiting.get(row.customer_id, row.waiting_since))
 
     overdue: dict[int, datetime] = {}
+    falls_due: dict[int, list[datetime]] = {}
     follow_ups = db.session.execute(
-        db.select(FollowUp.customer_id, FollowUp.due_at, FollowUp.has_time, FollowUp.done_at)
-        .where(FollowUp.customer_id.in_(ids))
+        db.select(FollowUp.customer_id, FollowUp.due_at, FollowUp.has_time)
+        .where(FollowUp.customer_id.in_(ids), FollowUp.done_at.is_(None))
     )
-    for customer_id, due_at, has_time, done_at in follow_ups:
-        if done_at is None and overdue_at(due_at, has_time, day):
+    for customer_id, due_at, has_time in follow_ups:
+        if overdue_at(due_at, has_time, day):
             overdue[customer_id] = min(due_at, overdue.get(customer_id, due_at))
+        else:
+            falls_due.setdefault(customer_id, []).append(overdue_from(due_at, has_time))
 
     return {
-        c.id: prospect_score(Signals(
+        c.id: Signals(
             now=day.now, stage=c.stage, intent_tags=intents.get(c.id, {}),
             last_customer_message_at=last_customer.get(c.id),
             waiting_on_us_since=waiting.get(c.id), overdue_follow_up_since=overdue.get(c.id),
-        ))
+        )
         for c in customers
-    }
+    }, falls_due
 
 
 def _in_batches(ids: Iterable[int], statement_for, size: int = 900):
@@ -305,56 +326,19 @@ def _in_batches(ids: Iterable[int], statement_for, size: int = 900):
         yield from db.session.execute(statement_for(ids[start : start + size]))
 
 
-def _waiting_customers(day: ShopDay) -> set[int]:
-    """Customers with a conversation in the "waiting on us" section (read from the covering index alone)."""
-    return set(db.session.execute(
-        db.select(Conversation.customer_id)
-        .where(is_waiting_on_us(), Conversation.last_message_at >= waiting_window_start(day))
-    ).scalars())
-
-
-def _recently_active(since: datetime) -> list[int]:
-    """Customers with a live conversation since `since`, most recent first: one backward walk of the index
-    on conversations.last_message_at (integers only come back, no times to convert)."""
-    ids = db.session.execute(
-        db.select(Conversation.customer_id)
-        .where(Conversation.last_message_at >= since, live(Conversation.deleted_at))
-        .order_by(Conversation.last_message_at.desc())
-    ).scalars()
-    return list(dict.fromkeys(ids))
-
-
-def hot_prospects(day: ShopDay, filters: QueueFilters = NO_FILTERS, limit: int = SECTION_LIMIT,
-                  candidates: int = HOT_CANDIDATES) -> tuple[list[tuple[Customer, Score]], int]:
-    """Hot customers with no open follow-up who are not waiting on us, hottest first, and how many there are.
-
-    Only customers who wrote or were written to within `hot_window_days` can be hot; of those, the
-    `candidates` most recently active are scored (bounded work at any size of shop)."""
-    waiting = _waiting_customers(day)
-    ordered = [customer_id for customer_id in _recently_active(day.now - timedelta(days=hot_window_days()))
-               if customer_id not in waiting]
-    conditions = [
-        _live_customer(), Customer.stage.not_in(("won", "lost")),
+def hot_prospects(day: ShopDay, filters: QueueFilters = NO_FILTERS):
+    """Customers whose kept score is hot, with no open follow-up and no open wait, hottest first: the
+    score's index gives them in order, so a page of them costs the same in any size of shop."""
+    statement = db.select(Customer).where(
+        is_live_customer(), Customer.score >= HOT_THRESHOLD, Customer.waiting_since.is_(None),
+        Customer.stage.not_in(("won", "lost")),
         ~db.select(FollowUp.id).where(FollowUp.customer_id == Customer.id, FollowUp.done_at.is_(None))
         .correlate(Customer).exists(),
         *_customer_filters(filters),
-    ]
+    ).order_by(Customer.score.desc(), Customer.id.desc())
     if filters.user_id:
-        conditions.append(Customer.assigned_to_id == filters.user_id)
-    found: list = []  # (id, stage) rows: whole customers are loaded for the rows shown only
-    start, size = 0, CANDIDATE_BATCH
-    while start < len(ordered) and len(found) < candidates:
-        batch = ordered[start : start + size]
-        rows = {row.id: row for row in db.session.execute(
-            db.select(Customer.id, Customer.stage).where(Customer.id.in_(batch), *conditions))}
-        found.extend(rows[customer_id] for customer_id in batch if customer_id in rows)
-        start, size = start + size, min(size * 2, MAX_BATCH)  # filters leave few: take bigger bites
-    scores = prospect_scores(found[:candidates], day)
-    hot = sorted((customer_id for customer_id, score in scores.items() if score.is_hot),
-                 key=lambda customer_id: (-scores[customer_id].total, customer_id))
-    shown = {c.id: c for c in db.session.execute(
-        db.select(Customer).where(Customer.id.in_(hot[:limit]))).scalars()} if hot else {}
-    return [(shown[customer_id], scores[customer_id]) for customer_id in hot[:limit]], len(hot)
+        statement = statement.where(Customer.assigned_to_id == filters.user_id)
+    return statement
 
 
 # --- rows of the queue ---------------------------------------------------------------------------------
@@ -366,9 +350,9 @@ class QueueRow:
     customer: Customer
     conversation: Conversation | None = None
     follow_up: FollowUp | None = None
-    score: Score | None = None
-    tags: list = field(default_factory=list)
-    last_message: Message | None = None
+    score: int | None = None  # the customer's kept score
+    tags: list = field(default_factory=list)  # Tag
+    last_message: Message | None = None  # or a row with side, body and sent_at
     waiting_since: datetime | None = None
 
 
@@ -385,6 +369,9 @@ class Queue:
     filters: QueueFilters
     sections: dict[str, Section]
     numbers: dict[str, int]
+    older_waits: int = 0  # open waits that started before the window
+    oldest_wait: datetime | None = None
+    thanks: int = 0  # chats of the window that ended with thanks
 
 
 def count(statement) -> int:
@@ -397,15 +384,13 @@ def follow_up_rows(follow_ups: list[FollowUp], section: str) -> list[QueueRow]:
     return [QueueRow(section, f.customer, follow_up=f) for f in follow_ups]
 
 
-def waiting_rows(conversations: list[Conversation]) -> list[QueueRow]:
-    return [QueueRow("waiting", c.customer, conversation=c) for c in conversations]
+def waiting_rows(conversations: list[Conversation], section: str = "waiting") -> list[QueueRow]:
+    return [QueueRow(section, c.customer, conversation=c) for c in conversations]
 
 
-def fill_rows(rows: list[QueueRow], day: ShopDay, scores: dict[int, Score] | None = None) -> list[QueueRow]:
-    """Conversation, need tags, last message, waiting time and score for each row: a fixed number of
-    queries for all rows together."""
-    from ..needs.tagging import tags_of
-
+def fill_rows(rows: list[QueueRow], day: ShopDay) -> list[QueueRow]:
+    """Conversation, need tags and last message for each row: a fixed number of queries for all rows
+    together, read as plain rows where the page only shows them. The score is the customer's kept one."""
     wanted = {row.follow_up.conversation_id for row in rows
               if row.conversation is None and row.follow_up and row.follow_up.conversation_id}
     linked = {c.id: c for c in db.session.execute(
@@ -419,117 +404,129 @@ def fill_rows(rows: list[QueueRow], day: ShopDay, scores: dict[int, Score] | Non
         if row.conversation is None:
             row.conversation = latest.get(row.customer.id)
     conversation_ids = {row.conversation.id for row in rows if row.conversation}
-    tags = tags_of(conversation_ids)
-    last = last_messages(conversation_ids)
-    since = waiting_since(c.id for c in {row.conversation for row in rows if row.conversation}
-                          if c.last_side == "customer")
-    missing_scores = [row.customer for row in rows if not scores or row.customer.id not in scores]
-    scores = {**(scores or {}), **prospect_scores({c.id: c for c in missing_scores}.values(), day)}
+    tags = tag_chips(conversation_ids)
+    last = last_messages(conversation_ids, plain=True)
     for row in rows:
         if row.conversation:
             row.tags = tags.get(row.conversation.id, [])
             row.last_message = last.get(row.conversation.id)
-            row.waiting_since = since.get(row.conversation.id)
-        row.score = scores.get(row.customer.id)
+            row.waiting_since = row.conversation.waiting_since
+        row.score = row.customer.score
     return rows
 
 
+def tag_chips(conversation_ids: Iterable[int]) -> dict[int, list[Tag]]:
+    """The live tags of each conversation, needs first, then by title, for chips: pairs of ids read plainly,
+    the shop's few tags once."""
+    ids = list(conversation_ids)
+    if not ids:
+        return {}
+    tags = {tag.id: tag for tag in db.session.execute(db.select(Tag)).scalars()}
+    found: dict[int, list[Tag]] = {}
+    for conversation_id, tag_id in db.session.execute(
+        db.select(ConversationTag.conversation_id, ConversationTag.tag_id)
+        .where(ConversationTag.conversation_id.in_(ids), ConversationTag.removed_at.is_(None))
+    ):
+        if tag_id in tags:
+            found.setdefault(conversation_id, []).append(tags[tag_id])
+    for chips in found.values():
+        chips.sort(key=lambda tag: (tag.kind != "need", tag.title))
+    return found
+
+
 def latest_conversations(customer_ids: Iterable[int]) -> dict[int, Conversation]:
+    """Each customer's live conversation with the latest message: one step back along the index on
+    (customer_id, last_message_at) per customer, however long their history."""
     ids = list(set(customer_ids))
     if not ids:
         return {}
-    ranked = (
-        db.select(Conversation.id, func.row_number().over(
-            partition_by=Conversation.customer_id,
-            order_by=(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())).label("rank"))
-        .where(Conversation.customer_id.in_(ids), live(Conversation.deleted_at))
-        .subquery()
+    latest = (
+        db.select(Conversation.id).where(Conversation.customer_id == Customer.id, live(Conversation.deleted_at))
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(1)
+        .correlate(Customer).scalar_subquery()
     )
     conversations = db.session.execute(
-        db.select(Conversation).join(ranked, ranked.c.id == Conversation.id).where(ranked.c.rank == 1)
+        db.select(Conversation).where(Conversation.id.in_(db.select(latest).where(Customer.id.in_(ids))))
     ).scalars()
     return {c.customer_id: c for c in conversations}
 
 
-def last_messages(conversation_ids: Iterable[int]) -> dict[int, Message]:
+def last_messages(conversation_ids: Iterable[int], plain: bool = False) -> dict[int, Message]:
+    """Each conversation's last live message: one step back along (conversation_id, sent_at), so a
+    conversation of 50,000 messages costs what one of five does. `plain`: rows with conversation_id, side,
+    body and sent_at only (a page that just shows them)."""
     ids = list(conversation_ids)
     if not ids:
         return {}
-    ranked = (
-        db.select(Message.id, func.row_number().over(
-            partition_by=Message.conversation_id, order_by=(Message.sent_at.desc(), Message.id.desc())).label("rank"))
-        .where(Message.conversation_id.in_(ids), live(Message.deleted_at))
-        .subquery()
+    other = db.aliased(Conversation)
+    latest = (
+        db.select(Message.id).where(Message.conversation_id == other.id, live(Message.deleted_at))
+        .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)
+        .correlate(other).scalar_subquery()
     )
-    messages = db.session.execute(
-        db.select(Message).join(ranked, ranked.c.id == Message.id).where(ranked.c.rank == 1)
-    ).scalars()
+    chosen = Message.id.in_(db.select(latest).where(other.id.in_(ids)))
+    if plain:
+        rows = db.session.execute(
+            db.select(Message.conversation_id, Message.side, Message.body, Message.sent_at).where(chosen))
+        return {row.conversation_id: row for row in rows}
+    messages = db.session.execute(db.select(Message).where(chosen)).scalars()
     return {m.conversation_id: m for m in messages}
 
 
-def today_numbers(day: ShopDay, due: int | None = None, waiting: int | None = None) -> dict[str, int]:
-    """The strip on top of the queue, for the whole shop: follow-ups due (today and overdue), waiting
-    on us, new prospects this week, sales won this month and their total. `due` and `waiting` may come
-    from the unfiltered queue, which counted them already."""
-    if due is None:
-        due = count(_open_follow_ups(NO_FILTERS).where(FollowUp.due_at < day.end))
-    if waiting is None:
-        waiting = count(waiting_on_us(day))
-    new = db.session.execute(
-        db.select(func.count(Customer.id)).where(_live_customer(), Customer.created_at >= day.week_start,
-                                                 Customer.stage != "lost")
-    ).scalar_one()
-    from ..orders.services import sales_between
+def today_numbers(day: ShopDay, filters: QueueFilters, due: int, waiting: int) -> dict[str, int]:
+    """The strip on top of the queue: follow-ups due (today and overdue) and waiting on us, as the sections
+    count them; new prospects this week and customers won this month (crm.reports.figures.won_customers,
+    the report's count), of the customers the filters show."""
+    from ..reports.figures import won_customers
 
-    # Won: customers with a sale this month, counted as the report counts them.
-    won_count, won_amount = db.session.execute(sales_between(
-        day.month_start, day.today, func.count(func.distinct(Order.customer_id)),
-        func.coalesce(func.sum(Order.total), 0))).one()
-    return {"due": due, "waiting": waiting, "new_prospects": new, "won": won_count, "won_amount": won_amount}
+    conditions = [*_customer_filters(filters)]
+    if filters.user_id:
+        conditions.append(Customer.assigned_to_id == filters.user_id)
+    new = db.session.execute(
+        db.select(func.count(Customer.id)).where(is_live_customer(), Customer.created_at >= day.week_start,
+                                                 Customer.stage != "lost", *conditions)
+    ).scalar_one()
+    won, won_amount = won_customers(day.month_start, day.today, conditions)
+    return {"due": due, "waiting": waiting, "new_prospects": new, "won": won, "won_amount": won_amount}
 
 
 def follow_up_queue(filters: QueueFilters = NO_FILTERS, now: datetime | None = None,
                     limit: int = SECTION_LIMIT) -> Queue:
-    """The home page: each section's first `limit` rows and its total, and today's numbers."""
+    """The home page: each section's first `limit` rows and its total, and today's numbers (the page
+    brings due scores up to date first: crm.kept.fresh_scores)."""
     day = shop_day(now)
-    overdue = overdue_follow_ups(day, filters)
-    today = follow_ups_due_today(day, filters)
-    waiting = waiting_on_us(day, filters)
-    hot, hot_total = hot_prospects(day, filters, limit)
-
-    def first(name, statement):
-        return list(db.session.execute(section_statement(name, day, filters).limit(limit)).scalars())
-
+    statements = {name: section_statement(name, day, filters) for name in SECTIONS}
+    found = {name: list(db.session.execute(statement.limit(limit)).unique().scalars())
+             for name, statement in statements.items()}
     rows = {
-        "overdue": follow_up_rows(first("overdue", overdue), "overdue"),
-        "today": follow_up_rows(first("today", today), "today"),
-        "waiting": waiting_rows(first("waiting", waiting)),
-        "hot": [QueueRow("hot", customer, score=score) for customer, score in hot],
+        "overdue": follow_up_rows(found["overdue"], "overdue"),
+        "today": follow_up_rows(found["today"], "today"),
+        "waiting": waiting_rows(found["waiting"]),
+        "hot": [QueueRow("hot", customer) for customer in found["hot"]],
     }
-    fill_rows([row for section in rows.values() for row in section], day,
-              scores={customer.id: score for customer, score in hot})
-    totals = {
-        "overdue": _total(rows["overdue"], limit, overdue),
-        "today": _total(rows["today"], limit, today),
-        "waiting": _total(rows["waiting"], limit, waiting),
-        "hot": hot_total,
-    }
+    fill_rows([row for section in rows.values() for row in section], day)
+    counted = {**statements, "waiting": waiting_on_us(day, filters, with_customer=False)}
+    totals = {name: len(rows[name]) if len(rows[name]) < limit else count(counted[name]) for name in SECTIONS}
     sections = {name: Section(name, rows[name], totals[name]) for name in SECTIONS}
-    if filters.active:
-        numbers = today_numbers(day)
-    else:  # overdue and due today are exactly the open follow-ups due before tomorrow
-        numbers = today_numbers(day, due=totals["overdue"] + totals["today"], waiting=totals["waiting"])
-    return Queue(day, filters, sections, numbers)
+    older_count, oldest = _count_and_oldest(waiting_on_us(day, filters, older=True, with_customer=False))
+    numbers = today_numbers(day, filters, due=totals["overdue"] + totals["today"], waiting=totals["waiting"])
+    return Queue(day, filters, sections, numbers, older_waits=older_count, oldest_wait=oldest,
+                 thanks=count(ended_with_thanks(day, filters)))
 
 
-def _total(rows: list, limit: int, statement) -> int:
-    return len(rows) if len(rows) < limit else count(statement)
+def _count_and_oldest(statement) -> tuple[int, datetime | None]:
+    waits = statement.order_by(None).with_only_columns(Conversation.waiting_since).subquery()
+    total, oldest = db.session.execute(db.select(func.count(), func.min(waits.c.waiting_since))).one()
+    return total, oldest
 
 
 def section_statement(name: str, day: ShopDay, filters: QueueFilters):
     """The rows of a paged section, with what each row shows loaded in the same go (no query per row)."""
-    statement = {"overdue": overdue_follow_ups, "today": follow_ups_due_today, "waiting": waiting_on_us}[name](
-        day, filters)
-    if name == "waiting":
+    if name == "hot":
+        return hot_prospects(day, filters)
+    if name in ("waiting", "older", "thanks"):
+        statement = ended_with_thanks(day, filters) if name == "thanks" else waiting_on_us(
+            day, filters, older=name == "older")
         return statement.options(contains_eager(Conversation.customer))
+    statement = {"overdue": overdue_follow_ups, "today": follow_ups_due_today}[name](day, filters)
     return statement.options(contains_eager(FollowUp.customer), selectinload(FollowUp.assigned_to))

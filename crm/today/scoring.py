@@ -14,8 +14,8 @@ and the shop moves the stage back to start counting it again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Mapping
+from datetime import datetime, timedelta
+from typing import Iterable, Mapping
 
 # Tags (names from crm.needs.matching.STARTER_TAGS) the customer asked about. Other tags score nothing.
 INTENT_POINTS = {
@@ -131,6 +131,18 @@ def prospect_score(signals: Signals) -> Score:
     reasons.sort(key=lambda r: (-r.points, order.index(r.code), r.tag or ""))
     total = sum(r.points for r in reasons)
     return Score(max(0, min(MAX_SCORE, total)), tuple(reasons))
+
+
+def next_change(signals: Signals, falls_due: Iterable[datetime] = ()) -> datetime | None:
+    """When the score of these signals changes by itself: the first moment a signal's age passes a step of
+    DECAY, or an open follow-up becomes overdue (`falls_due`); None if it never does (won, lost, no signal)."""
+    if signals.stage in ("won", "lost"):
+        return None
+    now = signals.now
+    times = [*signals.intent_tags.values(), signals.last_customer_message_at, signals.waiting_on_us_since]
+    moments = [then + timedelta(days=max_age + 1) for then in times if then is not None for max_age, _ in DECAY]
+    moments.extend(falls_due)
+    return min((moment for moment in moments if moment > now), default=None)
 
 
 def _age_days(now: datetime, then: datetime) -> int:

@@ -8,7 +8,7 @@ from flask import abort
 from ..admin import audit
 from ..extensions import db
 from ..formatting import shop_zone
-from ..models import STAGES, Conversation, Customer, FollowUp, Order, User, utcnow
+from ..models import STAGES, Conversation, Customer, FollowUp, Message, Order, User, utcnow
 from ..orders.services import paid_orders_of, record_paid_order
 from .queue import ShopDay, latest_conversations, shop_day
 
@@ -81,6 +81,39 @@ def snooze(follow_up: FollowUp, when: str, picked: date | None = None, day: Shop
     audit.record("follow_up_snoozed", follow_up.customer, follow_up.customer.display_name,
                  {"changed": {key: [before.get(key), after.get(key)] for key in {*before, *after}},
                   "note": follow_up.note})
+
+
+def no_reply_needed(conversation: Conversation) -> bool:
+    """Close the conversation's open wait by hand; it holds until the conversation's last message changes
+    (a message logged meanwhile by a colleague keeps it open). False if it was not waiting."""
+    if conversation.waiting_since is None:
+        return False
+    conversation.no_reply, conversation.no_reply_through = "marked", conversation.last_message_at
+    db.session.flush()
+    audit.record("no_reply_needed", conversation, conversation.customer.display_name,
+                 {"last_message": _last_words(conversation)})
+    return True
+
+
+def reply_needed(conversation: Conversation) -> bool:
+    """Undo: "no reply needed" said by hand, or a wait closed by itself on thanks, opens again. False if
+    there was nothing to undo."""
+    if conversation.no_reply not in ("marked", "thanks") or conversation.last_side != "customer":
+        return False
+    was = conversation.no_reply
+    conversation.no_reply, conversation.no_reply_through = "needed", conversation.last_message_at
+    db.session.flush()
+    audit.record("reply_needed", conversation, conversation.customer.display_name,
+                 {"was": was, "last_message": _last_words(conversation)})
+    return True
+
+
+def _last_words(conversation: Conversation) -> str:
+    body = db.session.execute(
+        db.select(Message.body).where(Message.conversation_id == conversation.id, Message.deleted_at.is_(None))
+        .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    return " ".join((body or "").split())[:120]
 
 
 def open_follow_ups(customer: Customer) -> list[FollowUp]:

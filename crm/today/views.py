@@ -8,23 +8,23 @@ from ..conversations.services import NewMessage, get_conversation, log_chat
 from ..customers.services import current_customer, get_customer
 from ..extensions import db
 from ..identities import CHANNELS
+from ..kept import fresh_scores
 from ..models import Conversation, Tag, User, utcnow
 from ..needs.tagging import all_tags
 from ..orders.reminders import order_reminders
 from ..replies.services import record_posted_uses
 from ..sqlite import hold_customers
 from . import display
-from .display import customer_panel, due_text, follow_up_form, staff_choices
+from .display import RowTexts, customer_panel, due_text, follow_up_form, staff_choices
 from .forms import FollowUpForm, NextForm, QuickReplyForm, SnoozeForm, StageForm
 from .queue import (
-    HOT_CANDIDATES,
-    SECTIONS,
+    PAGED_SECTIONS,
+    SECTION_LIMIT,
     QueueFilters,
     QueueRow,
     fill_rows,
     follow_up_queue,
     follow_up_rows,
-    hot_prospects,
     section_statement,
     shop_day,
     waiting_rows,
@@ -34,8 +34,9 @@ from .services import (
     due_at_for,
     get_follow_up,
     mark_done,
+    no_reply_needed,
     record_sale,
-    sales_of,
+    reply_needed,
     set_stage,
     snooze,
 )
@@ -67,16 +68,17 @@ def _page_context() -> dict:
     """The filter choices, and the forms each row posts, which lead back to this very page."""
     here = request.full_path.rstrip("?")
     return {
-        "snooze_form": SnoozeForm(formdata=None, next=here), "next_form": NextForm(formdata=None, next=here),
-        "reply_form": QuickReplyForm(formdata=None, next=here), "args": request.args, "choices": _filter_choices(),
+        "T": RowTexts(here), "next_form": NextForm(formdata=None, next=here), "args": request.args,
+        "choices": _filter_choices(),
         "filter_args": {key: request.args[key] for key in ("staff", "channel", "tag") if request.args.get(key)},
     }
 
 
 def queue_page():
     """The home page: who to follow up today."""
+    fresh_scores()
     filters = _filters()
-    limit = current_app.config.get("QUEUE_SECTION_LIMIT", 20)
+    limit = current_app.config.get("QUEUE_SECTION_LIMIT", SECTION_LIMIT)
     queue = follow_up_queue(filters, limit=limit)
     return render_template("today/index.html", queue=queue, order_reminders=order_reminders(filters, limit=limit),
                            **_page_context())
@@ -85,22 +87,20 @@ def queue_page():
 @bp.get("/queue/<section>")
 def section(section: str):
     """One section of the queue in full, page by page."""
-    if section not in SECTIONS:
+    if section not in PAGED_SECTIONS:
         abort(404)
+    fresh_scores()
     filters, day = _filters(), shop_day()
-    page = None
+    page = db.paginate(section_statement(section, day, filters), per_page=current_app.config["PER_PAGE"])
+    items = list(page.items)
     if section == "hot":
-        rows = fill_rows(_hot_rows(day, filters), day)
+        rows = [QueueRow("hot", customer) for customer in items]
+    elif section in ("waiting", "older", "thanks"):
+        rows = waiting_rows(items, section)
     else:
-        page = db.paginate(section_statement(section, day, filters), per_page=current_app.config["PER_PAGE"])
-        items = list(page.items)
-        rows = fill_rows(waiting_rows(items) if section == "waiting" else follow_up_rows(items, section), day)
-    return render_template("today/section.html", section=section, rows=rows, page=page, **_page_context())
-
-
-def _hot_rows(day, filters):
-    hot, _total = hot_prospects(day, filters, limit=HOT_CANDIDATES)
-    return [QueueRow("hot", customer, score=score) for customer, score in hot]
+        rows = follow_up_rows(items, section)
+    return render_template("today/section.html", section=section, rows=fill_rows(rows, day), page=page,
+                           **_page_context())
 
 
 def _back(default: str) -> str:
@@ -200,6 +200,33 @@ def reply(conversation_id: int):
     return render_template("today/reply_form.html", form=form, conversation=conversation), 400
 
 
+# --- closing a wait without a reply --------------------------------------------------------------------
+
+
+@bp.post("/queue/conversations/<int:conversation_id>/no-reply")
+def mark_no_reply(conversation_id: int):
+    """Nothing to answer (the customer said thanks, or the chat is over): the wait closes, audited."""
+    conversation = get_conversation(conversation_id)
+    if not NextForm().validate_on_submit():
+        abort(400)
+    if no_reply_needed(conversation):
+        flash(_("No reply needed for %(name)s.", name=conversation.customer.display_name), "success")
+    db.session.commit()
+    return redirect(_back(url_for("conversations.show", conversation_id=conversation.id)))
+
+
+@bp.post("/queue/conversations/<int:conversation_id>/reply-needed")
+def mark_reply_needed(conversation_id: int):
+    """Undo "no reply needed", or a wait that closed by itself on thanks: it waits on us again, audited."""
+    conversation = get_conversation(conversation_id)
+    if not NextForm().validate_on_submit():
+        abort(400)
+    if reply_needed(conversation):
+        flash(_("%(name)s waits on us again.", name=conversation.customer.display_name), "success")
+    db.session.commit()
+    return redirect(_back(url_for("conversations.show", conversation_id=conversation.id)))
+
+
 # --- pipeline stage and sales --------------------------------------------------------------------------
 
 
@@ -207,14 +234,13 @@ def reply(conversation_id: int):
 def pipeline(customer_id: int):
     """Stage and expected value; a sale (amount, date, channel) when they buy, which makes them won."""
     customer = get_customer(customer_id)
-    has_sales = bool(sales_of(customer))
     if request.method == "GET":
         form = customer_panel(customer).stage_form
         return render_template("today/pipeline_form.html", form=form, customer=customer)
-    form = StageForm(needs_sale=not has_sales and customer.stage != "won")
+    form = StageForm(needs_sale=customer.stage != "won")
     if form.validate_on_submit():
         set_stage(customer, form.stage.data, form.expected_value.data)
-        if form.amount.data is not None:
+        if form.wants_sale:
             record_sale(customer, amount=form.amount.data, sold_on=form.sold_on.data, channel=form.channel.data,
                         created_by_id=current_user.id)
             flash(_("Sale recorded: %(name)s is won.", name=customer.display_name), "success")

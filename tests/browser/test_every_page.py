@@ -13,9 +13,10 @@ from crm import PUBLIC_ENDPOINTS
 from crm.admin import audit
 from crm.admin.backups import backup_folder, keep_count, make_backup
 from crm.admin.trash import move_to_trash
+from crm.conversations import import_jobs
 from crm.demo import DEMO_OWNER_EMAIL, generate_shop
 from crm.extensions import db
-from crm.models import Conversation, Customer, FollowUp, Message, OrderStep, QuickReply, Tag, User
+from crm.models import Conversation, Customer, FollowUp, ImportJob, Message, OrderStep, QuickReply, Tag, User
 from crm.orders.reminders import SECTIONS as REMINDER_SECTIONS
 
 SCREENSHOTS = Path(os.environ.get("OBROLAN_SCREENSHOTS",
@@ -48,6 +49,12 @@ def demo_shop(app):
                  user=owner)
     move_to_trash(db.session.execute(db.select(Message).order_by(Message.id.desc()).limit(1)).scalar_one())
     db.session.commit()
+    # An import's page: a sample export imported as the command line does it.
+    sample = Path(__file__).resolve().parents[1] / "fixtures" / "samples" / "whatsapp-android-id.txt"
+    job = import_jobs.create_job(source_name=sample.name, path=str(sample), options={"me": ["Toko Batik Sari"]},
+                                 user=owner, runner="cli")
+    db.session.commit()
+    import_jobs.run_job(job.id)
     return app
 
 
@@ -66,14 +73,16 @@ def _parameters() -> dict[str, list[str]]:
     tag = _one(db.select(Tag.id).order_by(Tag.id))
     # The order with the most items and steps: the widest order page.
     order = _one(db.select(OrderStep.order_id).group_by(OrderStep.order_id).order_by(db.func.count().desc()))
+    job = _one(db.select(ImportJob.id).order_by(ImportJob.id))
     # The longest quick reply: the edit page at its widest.
     reply = _one(db.select(QuickReply.id).where(QuickReply.deleted_at.is_(None))
                  .order_by(db.func.length(QuickReply.body).desc()))
     assert _one(db.select(Customer.id).where(Customer.id == busiest))
     return {
         "customer_id": [str(busiest)], "conversation_id": [str(longest)], "follow_up_id": [str(follow_up)],
-        "user_id": [str(staff)], "tag_id": [str(tag)], "section": ["overdue", "today", "waiting", "hot"],
-        "order_id": [str(order)], "reminder": list(REMINDER_SECTIONS), "reply_id": [str(reply)],
+        "user_id": [str(staff)], "tag_id": [str(tag)], "job_id": [str(job)],
+        "section": ["overdue", "today", "waiting", "hot"], "reply_id": [str(reply)],
+        "order_id": [str(order)], "reminder": list(REMINDER_SECTIONS),
     }
 
 

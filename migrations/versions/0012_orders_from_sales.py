@@ -1,13 +1,14 @@
 """orders: items, payment, shipping and a dated step per status; sales become paid orders; customers' address;
 suggestions dismissed from the chat
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-02 09:00:00
 
-Every sale becomes an order of the same customer, channel, amount (its total), recorder and creation time, with
-the steps "awaiting payment" and "paid" on the sale's day (at the time it was recorded when that was the same
-day in the shop's zone, else at noon), so Today, the customer page and the report count it where they did.
+Every sale becomes an order of the same customer, channel, amount (its total; "amount not known", 0011, an
+unknown total), recorder and creation time, with the steps "awaiting payment" and "paid" on the sale's day (at
+the time it was recorded when that was the same day in the shop's zone, else at noon), so Today, the customer
+page and the report count it where they did.
 The sales table goes: "won" counts paid orders from here on. Going down makes a sale of each paid order.
 """
 from datetime import date, datetime, time, timezone
@@ -16,8 +17,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010'
-down_revision = '0009'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
@@ -178,7 +179,7 @@ def downgrade():
     op.create_table('sales',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
-    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.Integer(), nullable=True),  # None: amount not known (0011)
     sa.Column('sold_on', sa.Date(), nullable=False),
     sa.Column('channel', sa.String(length=20), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
@@ -205,7 +206,7 @@ def downgrade():
         connection.execute(sa.text(
             "INSERT INTO sales (customer_id, amount, sold_on, channel, created_by_id, created_at)"
             " VALUES (:customer_id, :amount, :sold_on, :channel, :created_by_id, :created_at)"
-        ), {"customer_id": order["customer_id"], "amount": order["total"] or 0,
+        ), {"customer_id": order["customer_id"], "amount": order["total"],
             "sold_on": _as_utc(order["at"]).astimezone(zone).date(), "channel": order["channel"],
             "created_by_id": order["created_by_id"], "created_at": _naive(_as_utc(order["created_at"]))})
 
