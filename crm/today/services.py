@@ -9,7 +9,7 @@ from ..admin import audit
 from ..extensions import db
 from ..formatting import shop_zone
 from ..models import STAGES, Conversation, Customer, FollowUp, Message, Order, User, utcnow
-from ..orders.services import paid_orders_of, record_paid_order
+from ..orders.services import record_paid_order
 from .queue import ShopDay, latest_conversations, shop_day
 
 # Quick choices: in how many days ("next week" is a week from today, not next Monday).
@@ -147,10 +147,6 @@ def record_sale(customer: Customer, *, amount: int | None, sold_on: date, channe
         details["changed"] = {"stage": [stage_before, "won"]}
     audit.record("sale", customer, customer.display_name, details)
     return order
-
-
-def sales_of(customer: Customer) -> list[Order]:
-    return paid_orders_of(customer)
 
 
 def default_sale_channel(customer: Customer) -> str:
