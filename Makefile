@@ -26,7 +26,8 @@ DATE_SENSITIVE := tests/test_clock.py tests/test_queue.py tests/test_followups.p
   tests/test_reports.py tests/test_customers.py tests/test_conversations.py tests/test_trash.py tests/test_audit.py \
   tests/test_exports.py tests/browser/test_queue_journey.py tests/browser/test_report_journey.py \
   tests/test_future_times.py tests/test_customer_since.py tests/test_audit_gaps.py tests/test_wording.py \
-  tests/browser/test_shops_week.py
+  tests/browser/test_shops_week.py \
+  tests/test_orders.py tests/test_orders_today.py tests/test_orders_report.py tests/browser/test_orders_journey.py
 
 test: dev-venv browser postgres-server
 	$(BIN)/ruff check crm tests bench app.py

@@ -148,12 +148,13 @@ def _register_blueprints(app: Flask) -> None:
     from .conversations import views as conversations
     from .customers import views as customers
     from .needs import views as needs
+    from .orders import views as orders
     from .replies import views as replies
     from .reports import views as reports
     from .search import views as search
     from .today import views as today
 
-    for area in (auth, admin, customers, conversations, today, needs, replies, reports, search):
+    for area in (auth, admin, customers, conversations, today, needs, orders, replies, reports, search):
         app.register_blueprint(area.bp)
     app.add_url_rule("/", "home", today.queue_page)
     # Browsers and phones ask for /favicon.ico whatever the page says.

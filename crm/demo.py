@@ -13,7 +13,7 @@ handles and e-mail; pipeline stages; conversations of 2 to 30 messages over the 
 customer's channels, logged by one of the staff; customer questions and staff answers about products,
 prices, sizes, shipping, payment and complaints, with slang, typos, stretched letters, prices, rare words
 and product codes; need tags on conversations (as the auto-tagger would set them, with the reason
-message), a few removed tags, follow-ups, sales, deleted messages, deleted and merged customers.
+message), a few removed tags, follow-ups, orders, deleted messages, deleted and merged customers.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ import click
 from flask.cli import with_appcontext
 
 # Bump when the generated shop changes, so the benchmarks' cached copies are built again (bench/shops.py).
-VERSION = 3
+VERSION = 4
 SEED = 20261125
 DEMO_OWNER_EMAIL = "owner@demo.obrolan.id"
 DEMO_PASSWORD = "demo-password-123"
@@ -437,22 +437,20 @@ def generate(conn: sqlite3.Connection, customers: int, messages: int, seed: int 
     counts.messages = written
     counts.conversations = conversation_id - first_conversation
 
-    # Follow-ups, sales, and the untidy parts of a real shop: deleted and merged customers.
-    follow_ups, sales = [], []
+    # Follow-ups, orders, and the untidy parts of a real shop: deleted and merged customers.
+    follow_ups, orders = [], []
     for i in range(customers):
         customer_id = first_customer + i
         if rng.random() < 0.06:
             due = now + timedelta(days=rng.randint(-10, 14))
             follow_ups.append((customer_id, _ts(due), 0, writer.fill("tanya lagi soal {product} {colour}", ""),
                                rng.choice(staff_ids), _ts(now) if rng.random() < 0.4 else None, staff_ids[0], _ts(now)))
-        if rng.random() < 0.1:
+        if rng.random() < 0.12:
             for _ in range(rng.randint(1, 3)):
-                sales.append((customer_id, rng.randint(5, 200) * 5000,
-                              (now - timedelta(days=rng.randint(0, 700))).date().isoformat(),
-                              rng.choice(channels_of[i]), staff_ids[0], _ts(now)))
+                orders.append(_order(rng, writer, customer_id, rng.choice(channels_of[i]), rng.choice(staff_ids), now))
     _insert(conn, "follow_ups", ("customer_id", "due_at", "has_time", "note", "assigned_to_id", "done_at",
                                  "created_by_id", "created_at"), follow_ups)
-    _insert(conn, "sales", ("customer_id", "amount", "sold_on", "channel", "created_by_id", "created_at"), sales)
+    _orders(conn, orders)
     gone = rng.sample(range(customers), max(1, customers // 100)) if customers > 10 else []
     gone_set = set(gone)
     for n, index in enumerate(gone):
@@ -473,6 +471,62 @@ def generate(conn: sqlite3.Connection, customers: int, messages: int, seed: int 
     conn.execute("PRAGMA foreign_keys = ON")
     counts.seconds = time.perf_counter() - started
     return counts
+
+
+ORDER_STEPS = ("awaiting_payment", "paid", "packed", "shipped", "delivered")
+RESI = {"jne": "{d15}", "jnt": "JP{d10}", "sicepat": "00{d10}", "anteraja": "TSA{d10}", "ninja": "NLIDAP{d8}",
+        "spx": "SPXID{d12}", "idexpress": "IDE{d12}", "lion": "11LP{d10}"}
+
+
+def _order(rng: random.Random, writer: _Writer, customer_id: int, channel: str, staff_id: int, now: datetime):
+    """One order and its steps, as far as its age allows: old orders are mostly delivered, a few returned or
+    cancelled; recent ones are anywhere on the way."""
+    ordered = now - timedelta(days=rng.choice((rng.uniform(0, 20), rng.uniform(0, 400))), hours=rng.randint(0, 23))
+    method = rng.choices(("bank_transfer", "cod", "ewallet", "marketplace"), (50, 25, 15, 10))[0]
+    items = [(rng.choice(PRODUCTS) + " " + rng.choice(COLOURS), rng.choice(SIZES), rng.randint(1, 3),
+              rng.randint(10, 60) * 5000) for _ in range(rng.choice((1, 1, 1, 2)))]
+    shipping = rng.randint(9, 35) * 1000
+    courier = rng.choice(tuple(RESI))
+    resi = RESI[courier].format(d8=rng.randint(10**7, 10**8 - 1), d10=rng.randint(10**9, 10**10 - 1),
+                                d12=rng.randint(10**11, 10**12 - 1), d15=rng.randint(10**14, 10**15 - 1))
+    steps = [("awaiting_payment", ordered)]
+    moment = ordered
+    for status, gap in (("paid", (0.05, 20)), ("packed", (2, 30)), ("shipped", (2, 30)), ("delivered", (24, 110))):
+        if status == "paid" and method == "cod":
+            continue
+        moment = moment + timedelta(hours=rng.uniform(*gap))
+        if moment > now or rng.random() < 0.08:
+            break
+        steps.append((status, moment))
+        if status == "delivered" and method == "cod":
+            steps.append(("paid", moment))
+    status = max((s for s, _ in steps), key=ORDER_STEPS.index)
+    if rng.random() < 0.05 and now - ordered > timedelta(days=3):
+        # A parcel that went out comes back as a return; one that did not is cancelled.
+        ending = "returned" if status in ("shipped", "delivered") else "cancelled"
+        steps.append((ending, min(now, moment + timedelta(days=1))))
+        status = ending
+    return (customer_id, channel, status, method, shipping, sum(q * p for _, _, q, p in items) + shipping,
+            courier if any(s == "shipped" for s, _ in steps) else "",
+            resi if any(s == "shipped" for s, _ in steps) else "", staff_id, ordered, items, steps)
+
+
+def _orders(conn: sqlite3.Connection, orders: list) -> None:
+    order_id = _next_id(conn, "orders")
+    rows, item_rows, step_rows = [], [], []
+    for (customer_id, channel, status, method, shipping, total, courier, resi, staff_id, ordered, items,
+         steps) in orders:
+        rows.append((order_id, customer_id, channel, status, method, shipping, 0, total, courier, resi, "", "", "",
+                     "", staff_id, _ts(ordered), _ts(steps[-1][1])))
+        item_rows.extend((order_id, position, name, size, quantity, price)
+                         for position, (name, size, quantity, price) in enumerate(items))
+        step_rows.extend((order_id, step, _ts(at), staff_id, _ts(at)) for step, at in steps)
+        order_id += 1
+    _insert(conn, "orders", ("id", "customer_id", "channel", "status", "payment_method", "shipping_cost", "discount",
+                             "total", "courier", "tracking_number", "recipient_name", "recipient_phone", "address",
+                             "note", "created_by_id", "created_at", "updated_at"), rows)
+    _insert(conn, "order_items", ("order_id", "position", "name", "variant", "quantity", "unit_price"), item_rows)
+    _insert(conn, "order_steps", ("order_id", "status", "at", "recorded_by_id", "recorded_at"), step_rows)
 
 
 def _flush(conn, conversations, message_rows, tag_rows) -> None:

@@ -139,6 +139,7 @@ class Customer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))
     notes: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(Text, default="")  # where orders go; saved from a format order
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     stage: Mapped[str] = mapped_column(String(20), default="none")
     expected_value: Mapped[int | None] = mapped_column(Integer)
@@ -398,22 +399,122 @@ class FollowUp(db.Model):
     assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
 
 
-class Sale(db.Model):
-    __tablename__ = "sales"
+ORDER_STATUSES = ("awaiting_payment", "paid", "packed", "shipped", "delivered", "returned", "cancelled")
+PAYMENT_METHODS = ("bank_transfer", "ewallet", "cod", "marketplace")
+
+
+class Order(db.Model):
+    """What a customer bought in a chat: items, money, how they pay, and where it is now (crm.orders).
+
+    Its steps (OrderStep) hold the date of each status it reached; `status` is the latest, kept by
+    crm.orders.services.set_status, the only place that writes either. "Won" and revenue count paid orders."""
+
+    __tablename__ = "orders"
     __table_args__ = (
         CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
-        CheckConstraint("amount >= 0", name="amount"),
+        CheckConstraint(f"status IN {_in(ORDER_STATUSES)}", name="status"),
+        CheckConstraint(f"payment_method IS NULL OR payment_method IN {_in(PAYMENT_METHODS)}", name="payment_method"),
+        CheckConstraint("shipping_cost >= 0 AND discount >= 0 AND (total IS NULL OR total >= 0)", name="amounts"),
+        # Today's order sections: open orders by status.
+        Index("ix_orders_status_customer", "status", "customer_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    amount: Mapped[int | None] = mapped_column(Integer)  # None: the shop did not know the amount
-    sold_on: Mapped[date] = mapped_column(Date, index=True)
-    channel: Mapped[str] = mapped_column(String(20))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"),
+                                                        index=True)
+    channel: Mapped[str] = mapped_column(String(20))  # where the order came from, for the channel report
+    status: Mapped[str] = mapped_column(String(20), default="awaiting_payment")
+    payment_method: Mapped[str | None] = mapped_column(String(20))  # None: not recorded (orders from sales)
+    shipping_cost: Mapped[int] = mapped_column(Integer, default=0)
+    discount: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)  # what the customer pays; None: the amount is not known
+    courier: Mapped[str] = mapped_column(String(20), default="")
+    tracking_number: Mapped[str] = mapped_column(String(40), default="")
+    recipient_name: Mapped[str] = mapped_column(String(200), default="")
+    recipient_phone: Mapped[str] = mapped_column(String(40), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The "format order" message it was made from: that suggestion is not offered again, and two staff accepting
+    # it at the same moment make one order (unique; NULLs are distinct).
+    source_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"),
+                                                          unique=True)
+    review_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    repeat_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     customer: Mapped[Customer] = relationship()
+    conversation: Mapped[Conversation | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", order_by="OrderItem.position", cascade="all, delete-orphan")
+    steps: Mapped[list[OrderStep]] = relationship(
+        back_populates="order", order_by="[OrderStep.at, OrderStep.id]", cascade="all, delete-orphan")
+
+    def step(self, status: str) -> OrderStep | None:
+        return next((step for step in self.steps if step.status == status), None)
+
+    @property
+    def ordered_at(self) -> datetime:
+        first = self.step("awaiting_payment")
+        return first.at if first else self.created_at
+
+
+class OrderItem(db.Model):
+    __tablename__ = "order_items"
+    __table_args__ = (CheckConstraint("quantity >= 1 AND (unit_price IS NULL OR unit_price >= 0)", name="item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(200))
+    variant: Mapped[str] = mapped_column(String(200), default="")  # size, colour: "L / Sogan"
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    unit_price: Mapped[int | None] = mapped_column(Integer)
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+    @property
+    def line_total(self) -> int | None:
+        return None if self.unit_price is None else self.unit_price * self.quantity
+
+
+class OrderStep(db.Model):
+    """The moment an order reached a status: the order's timeline, and the dates Today and the report count."""
+
+    __tablename__ = "order_steps"
+    __table_args__ = (
+        UniqueConstraint("order_id", "status", name="uq_order_steps_order_status"),
+        CheckConstraint(f"status IN {_in(ORDER_STATUSES)}", name="status"),
+        # Paid revenue of a period, Today's "shipped N days ago": by status, then date.
+        Index("ix_order_steps_status_at", "status", "at", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The chat message it was taken from ("sudah transfer kak", "resi JNE ..."), when it was.
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="steps")
+    message: Mapped[Message | None] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+
+
+class DismissedSuggestion(db.Model):
+    """A suggestion from the chat ("paid", "shipped" ...) someone said no to: it is not offered again."""
+
+    __tablename__ = "dismissed_suggestions"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    dismissed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ChannelCost(db.Model):

@@ -9,7 +9,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from .extensions import db
 from .models import ShopSetting
 
-KEYS = ("shop_name", "bank_accounts", "nudge_overdue", "nudge_hot")
+KEYS = ("shop_name", "bank_accounts", "nudge_overdue", "nudge_hot",
+        # Today's order reminders (crm.orders.settings)
+        "order_payment_nudge_days", "order_delivery_days", "order_review_days", "order_repeat_days",
+        "order_repeat_days_by_product")
 PRODUCT_NAME = "Obrolan"  # SHOP_NAME's default: the app's name, not the shop's
 
 

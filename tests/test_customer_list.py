@@ -7,7 +7,8 @@ import pytest
 
 from crm.extensions import db
 from crm.kept import drift
-from crm.models import AuditEvent, ConversationTag, Customer, FollowUp, Sale, Tag
+from crm.models import AuditEvent, ConversationTag, Customer, FollowUp, Order, Tag
+from crm.orders.services import sales_between
 from crm.today.queue import shop_day
 from crm.today.services import add_follow_up, record_sale
 
@@ -153,9 +154,10 @@ def test_bulk_assign_and_stage_are_audited_per_customer_and_as_one_action(shop, 
 def test_bulk_won_records_a_sale_of_unknown_amount_for_each(shop, staff_client):
     rina, tono, ayu = shop["rina"], shop["tono"], shop["ayu"]
     staff_client.post("/customers/bulk", data={"action": "stage", "stage": "won", "ids": ids_of(rina, tono, ayu)})
-    sales = db.session.execute(db.select(Sale).where(Sale.sold_on == shop_day().today,
-                                                     Sale.customer_id.in_(ids_of(rina, tono, ayu)))).scalars().all()
-    assert sorted((s.customer_id, s.amount) for s in sales) == [(rina.id, None), (ayu.id, None)], \
+    today = shop_day().today
+    sales = db.session.execute(sales_between(today, today).where(  # a sale is a paid order (crm.orders)
+        Order.customer_id.in_(ids_of(rina, tono, ayu)))).scalars().all()
+    assert sorted((s.customer_id, s.total) for s in sales) == [(rina.id, None), (ayu.id, None)], \
         "Tono is won already"
     assert [s.channel for s in sales if s.customer_id == rina.id] == ["whatsapp"]
     assert {db.session.get(Customer, i).stage for i in ids_of(rina, tono, ayu)} == {"won"}

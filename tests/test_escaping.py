@@ -21,6 +21,9 @@ from crm.customers.services import IdentityInput, audited_fields, create_custome
 from crm.extensions import db
 from crm.models import ChannelCost, Tag
 from crm.needs.tagging import add_tag_by_hand, retag_all
+from crm.orders.reminders import SECTIONS as REMINDER_SECTIONS
+from crm.orders.services import ItemInput, OrderInput, create_order, set_status
+from crm.orders.settings import save_order_settings
 from crm.replies.services import create_quick_reply, send_via_link
 from crm.shop_settings import save_settings
 from crm.today.services import add_follow_up, record_sale, set_stage
@@ -41,7 +44,12 @@ FIELDS = (
     "typed_customer_name",  # a refused form shows back what was typed
     "typed_tag_title",
     "typed_staff_name",
-    "quick_reply_title", "quick_reply_text", "bank_accounts",  # Quick replies and Shop details
+    "customer_address",  # kept from a format order, or typed on the customer form
+    "order_item", "order_variant", "order_recipient", "order_address", "order_note",  # an order's fields
+    "format_order_name", "format_order_item",  # a format order in a chat: read into a suggestion and a form
+    "product_setting",  # Order settings: the buy-again days per product
+    "typed_order_item",
+    "qr_title", "quick_reply_text", "bank_accounts",  # Quick replies (a title holds 80) and Shop details
     "sent_via_link",  # a reply sent through a link: the thread, the undo bar, the audit trail
     "typed_quick_reply",
 )
@@ -60,8 +68,8 @@ HOSTILE_FILE_NAME = """upload_name'><i data-xss=upload_name hx-post=logout hx-tr
 
 
 # Long free text: shown inside an element with hx-disable, so that even an attribute that got through could not act.
-FREE_TEXT = ("message_customer", "message_staff", "customer_notes", "follow_up_note", "pasted_chat",
-             "quick_reply_text", "bank_accounts", "sent_via_link")
+FREE_TEXT = ("message_customer", "message_staff", "customer_notes", "follow_up_note", "pasted_chat", "customer_address",
+             "order_address", "order_note", "quick_reply_text", "bank_accounts", "sent_via_link")
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -115,10 +123,10 @@ def hostile_shop(app, make_user, test_now, tmp_path):
     """A shop whose every field holds hostile text; returns the ids the pages need."""
     owner = make_user(hostile("owner_name"), email="owner@tokosari.id", role="owner")
     staff = make_user(hostile("staff_name"), email="staff@tokosari.id")
-    reply = create_quick_reply(shortcut="xss", title=hostile("quick_reply_title"),
+    reply = create_quick_reply(shortcut="xss", title=hostile("qr_title"),
                                body=f"Halo {{nama}} {hostile('quick_reply_text')} {{rekening}}", personal_of=None,
                                created_by_id=owner.id)
-    create_quick_reply(shortcut="xss", title=hostile("quick_reply_title"), body=hostile("quick_reply_text"),
+    create_quick_reply(shortcut="xss", title=hostile("qr_title"), body=hostile("quick_reply_text"),
                        personal_of=staff, created_by_id=staff.id)
     save_settings({"shop_name": hostile("shop_name"), "bank_accounts": hostile("bank_accounts"),
                    "nudge_overdue": str(reply.id), "nudge_hot": str(reply.id)}, owner.id)
@@ -140,6 +148,9 @@ def hostile_shop(app, make_user, test_now, tmp_path):
                    author_name=hostile("author_name"), attachments=(hostile("attachment"),)),
         NewMessage(start + timedelta(minutes=5), "staff", f"185rb kak {hostile('message_staff')}"),
         NewMessage(start + timedelta(minutes=9), "customer", f"ok kak, harga ongkir? {hostile('message_customer')}"),
+        NewMessage(start + timedelta(minutes=12), "customer",
+                   f"Nama: {hostile('format_order_name')}\nAlamat: Jl. Melati 5\n"
+                   f"Pesanan: {hostile('format_order_item')}"),
     ]
     conversation = log_chat(customer, "whatsapp", messages, logged_by_id=staff.id).conversation
     retag_all()
@@ -151,7 +162,7 @@ def hostile_shop(app, make_user, test_now, tmp_path):
         NewMessage(start + timedelta(minutes=1), "customer", hostile("message_customer")),
     ], logged_by_id=owner.id).conversation
     move_to_trash(trashed.messages[0])
-    move_to_trash(create_quick_reply(shortcut="gone", title=hostile("quick_reply_title"),
+    move_to_trash(create_quick_reply(shortcut="gone", title=hostile("qr_title"),
                                      body=hostile("quick_reply_text"), personal_of=None, created_by_id=owner.id))
     whatsapp = next(identity for identity in customer.identities if identity.channel == "whatsapp")
     send_via_link(customer, whatsapp, f"Rekening {hostile('sent_via_link')}", user=staff, conversation=conversation,
@@ -163,6 +174,18 @@ def hostile_shop(app, make_user, test_now, tmp_path):
     add_follow_up(customer, due_at=now + timedelta(hours=2), has_time=True, note=hostile("follow_up_note"),
                   assigned_to_id=owner.id)
     set_stage(customer, "negotiating", 1_250_000)
+    customer.address = hostile("customer_address")
+    for days, steps in ((3, ()), (8, ("paid", "shipped")), (9, ("paid", "shipped", "delivered"))):
+        order = create_order(customer, OrderInput(
+            items=[ItemInput(hostile("order_item"), hostile("order_variant"), 2, 185_000)], channel="whatsapp",
+            payment_method="bank_transfer", recipient_name=hostile("order_recipient"), address=hostile("order_address"),
+            note=hostile("order_note"), courier="jne"), ordered_at=now - timedelta(days=days),
+            conversation=conversation, created_by_id=staff.id)
+        for back, status in enumerate(steps, start=1):
+            set_status(order, status, now - timedelta(days=days - back * 2 + (1 if status == "delivered" else 0)),
+                       tracking_number="010880123456" if status == "shipped" else None)
+    save_order_settings({"payment_nudge_days": 2, "delivery_days": 5, "review_days": 3, "repeat_days": 30},
+                        [(hostile("product_setting"), 14)], user_id=owner.id)
     record_sale(other, amount=185_000, sold_on=now.date(), channel="whatsapp", created_by_id=staff.id)
     month = test_now.date().replace(day=1)
     db.session.add(ChannelCost(channel="whatsapp", month=month, ads=150_000, boosts=0, staff_hours=2,
@@ -175,6 +198,7 @@ def hostile_shop(app, make_user, test_now, tmp_path):
     audit.record("edit", customer, hostile("audit_summary"), {"changed": {"notes": [hostile("audit_summary"), "x"]}},
                  user=owner)
     db.session.commit()
+    form_message = conversation.messages[-1]
     # An import's page that asks who is the shop: the file's name and the chat's names are on it.
     export = tmp_path / "export.txt"
     export.write_text(f"17/06/2026 10.02 - {hostile('pasted_author')}: {hostile('pasted_chat')}\n"
@@ -185,7 +209,7 @@ def hostile_shop(app, make_user, test_now, tmp_path):
     return {"owner": owner.email, "staff": staff.email, "staff_id": staff.id, "customer": customer.id,
             "import_job": job.id,
             "other": other.id, "conversation": conversation.id, "tag": price.id, "follow_up": follow_up.id,
-            "month": month, "quick_reply": reply.id}
+            "month": month, "order": order.id, "format_order": form_message.id, "quick_reply": reply.id}
 
 
 # GET routes that send a file, not a page: what they hold is data, not HTML a browser renders.
@@ -234,6 +258,14 @@ def pages(shop) -> dict[str, list[str]]:
         "auth.change_own_password": ["/account/password"],
         "auth.login": ["/login"],
         "auth.setup": [],  # 404 once an account exists; its form is the staff form, posted below
+        "orders.index": ["/orders/", "/orders/?status=shipped", f"/orders/?customer_id={shop['customer']}"],
+        "orders.show": [f"/orders/{shop['order']}"],
+        "orders.edit": [f"/orders/{shop['order']}/edit"],
+        "orders.new": [f"/orders/new?customer_id={shop['customer']}",
+                       f"/orders/new?customer_id={shop['customer']}&conversation_id={shop['conversation']}"
+                       f"&message_id={shop['format_order']}"],
+        "orders.reminders": [f"/orders/reminders/{section}" for section in REMINDER_SECTIONS],
+        "orders.settings": ["/orders/settings"],
     }
 
 
@@ -255,6 +287,8 @@ def posted_pages(shop) -> list[tuple[str, dict]]:
                           "body": f"{hostile('typed_quick_reply')} {{nma}}", "scope": "shop"}),
         ("/conversations/import", {"export": (BytesIO(not_an_export.encode()), HOSTILE_FILE_NAME),
                                    "format": "whatsapp", "channel": "whatsapp"}),
+        ("/orders/new", {"customer_id": str(shop["customer"]), "items-0-name": hostile("typed_order_item"),
+                         "items-0-unit_price": "not money", "channel": "whatsapp"}),
     ]
 
 

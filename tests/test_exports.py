@@ -155,3 +155,31 @@ def test_exports_are_in_the_audit_trail(owner_client, owner, shop):
     events = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "export")).scalars().all()
     assert [e.user_id for e in events] == [owner.id, owner.id]
     assert events[0].summary.startswith("obrolan-customers-") and events[1].summary.endswith(".jsonl")
+
+
+def test_orders_are_in_both_exports(owner_client, shop):
+    from crm.orders.services import ItemInput, OrderInput, create_order, set_status
+
+    rina, first = shop["rina"], shop["first"]
+    paid = create_order(rina, OrderInput(items=[ItemInput("Batik tulis", "XL", 2, 185_000)], shipping_cost=15_000,
+                                         payment_method="bank_transfer", channel="whatsapp", courier="jne"),
+                        ordered_at=first.first_message_at, conversation=first)
+    set_status(paid, "paid", first.first_message_at + timedelta(hours=1))
+    create_order(rina, OrderInput(total=90_000, channel="whatsapp"), ordered_at=first.first_message_at)
+    cancelled = create_order(rina, OrderInput(total=50_000, channel="whatsapp"), ordered_at=first.first_message_at)
+    set_status(cancelled, "cancelled", first.first_message_at + timedelta(hours=2))
+    rina.address = "Jl. Kaliurang km 5, Sleman"
+    db.session.commit()
+    rows = _csv_rows(owner_client.get("/admin/export/customers.csv").get_data().decode("utf-8-sig"))
+    row = next(r for r in rows if r["name"] == "Ibu Rina Wulandari")
+    assert (row["address"], row["orders"], row["paid_orders"], row["paid_total_idr"]) == (
+        "Jl. Kaliurang km 5, Sleman", "2", "1", "385000")
+    assert row["last_order_at"].startswith("2026-05-14")
+    lines = [json.loads(line) for line in owner_client.get("/admin/export/conversations.jsonl").get_data(
+        as_text=True).splitlines()]
+    [conversation] = [c for c in lines if c["id"] == first.id]
+    [order] = [o for o in conversation["orders"] if o["id"] == paid.id]
+    assert (order["status"], order["total"], order["courier"]) == ("paid", 385_000, "jne")
+    assert order["items"] == [{"name": "Batik tulis", "variant": "XL", "quantity": 2, "unit_price": 185_000}]
+    assert [s["status"] for s in order["steps"]] == ["awaiting_payment", "paid"]
+    assert all(c["orders"] == [] for c in lines if c["id"] != first.id)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crm.extensions import db
-from crm.models import Customer, FollowUp, Sale
+from crm.models import Customer, FollowUp, Order
 from crm.today.queue import shop_day
 from crm.today.services import add_follow_up, due_at_for, snooze
 
@@ -143,8 +143,10 @@ def test_becoming_won_asks_for_the_sale(staff_client, make_customer, chat):
     assert response.status_code == 302
     customer = db.session.get(Customer, rina.id)
     assert customer.stage == "won" and customer.expected_value == 450000
-    [sale] = db.session.execute(db.select(Sale)).scalars().all()
-    assert (sale.amount, sale.sold_on, sale.channel, sale.customer_id) == (370000, local_today(), "instagram", rina.id)
+    [order] = db.session.execute(db.select(Order)).scalars().all()
+    assert (order.total, order.step("paid").at.astimezone(WIB).date(), order.channel, order.customer_id) == (
+        370000, local_today(), "instagram", rina.id), "a sale is an order paid that day"
+    assert order.status == "paid" and order.created_by_id is not None
     assert "Rp 370,000" in staff_client.get(f"/customers/{rina.id}").get_data(as_text=True)
 
 
@@ -155,7 +157,7 @@ def test_stage_and_expected_value_without_a_sale(staff_client, make_customer):
     assert response.status_code == 302
     customer = db.session.get(Customer, rina.id)
     assert (customer.stage, customer.expected_value) == ("negotiating", 1200000)
-    assert db.session.execute(db.select(Sale)).first() is None
+    assert db.session.execute(db.select(Order)).first() is None
     assert staff_client.post(f"/customers/{rina.id}/pipeline", data={"stage": "nope"}).status_code == 400
 
 

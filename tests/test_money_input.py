@@ -6,7 +6,7 @@ import pytest
 
 from crm.amounts import NotAnAmount, parse_hours, parse_rupiah
 from crm.extensions import db
-from crm.models import ChannelCost, Customer, Sale
+from crm.models import ChannelCost, Customer, Order
 from crm.today.queue import shop_day
 
 SAME_AMOUNT = ["1.250.000", "1,250,000", "Rp 1.250.000", "Rp1.250.000", "rp 1.250.000,-", "IDR 1,250,000",
@@ -70,7 +70,7 @@ def test_a_sale_and_the_expected_value_on_the_pipeline_form(staff_client, make_c
         "channel": "whatsapp"})
     assert response.status_code == 302
     assert db.session.get(Customer, rina.id).expected_value == 1_500_000
-    assert db.session.execute(db.select(Sale.amount)).scalar_one() == 185_000
+    assert db.session.execute(db.select(Order.total)).scalar_one() == 185_000
     page = staff_client.get(f"/customers/{rina.id}").get_data(as_text=True)
     assert "Rp 185,000" in page and "IDR" not in page
     assert 'value="1,500,000"' in page  # the saved expected value, grouped as the reader writes it

@@ -218,6 +218,7 @@ def test_a_saved_form_key_is_kept_a_week(staff_client, make_customer, clock):
     assert db.session.execute(db.select(FormSubmission.key)).scalars().all() == ["k2"]
 
 
+@pytest.mark.sqlite_only("SQLite's database write lock; PostgreSQL holds the customers' rows and an advisory lock")
 def test_hold_customers_takes_the_write_lock_at_once(app, database_path, make_customer):
     import sqlite3
 

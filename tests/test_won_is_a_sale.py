@@ -2,15 +2,20 @@
 customer page and the report count the same sales; the prospect panel's reasons agree with the tags under it."""
 import re
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 from crm.extensions import db
-from crm.models import Customer, Sale
+from crm.formatting import shop_zone
+from crm.models import Customer, Order
 from crm.reports.figures import channel_report, period_for
 from crm.today.queue import follow_up_queue, shop_day
 
 
 def sales_of(customer_id):
-    return db.session.execute(db.select(Sale).where(Sale.customer_id == customer_id)).scalars().all()
+    """A sale is a paid order (crm.orders): its amount, the shop day it was paid and its channel."""
+    orders = db.session.execute(db.select(Order).where(Order.customer_id == customer_id)).scalars().all()
+    return [SimpleNamespace(amount=o.total, sold_on=o.step("paid").at.astimezone(shop_zone()).date(), channel=o.channel)
+            for o in orders if o.step("paid") and o.status == "paid"]
 
 
 def test_a_new_customer_created_won_asks_for_the_sale(staff_client):

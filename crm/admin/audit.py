@@ -22,6 +22,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..formatting import CHANNEL_LABELS, SIDE_LABELS, STAGE_LABELS, local_time, rupiah, shop_zone
 from ..models import AuditEvent, User
+from ..orders.labels import COURIER_LABELS, PAYMENT_LABELS, STATUS_LABELS
 
 # Well-known actions and how they read on the audit page; another area may record its own action names
 # (they are shown as written until a label is added here).
@@ -64,6 +65,11 @@ ACTION_LABELS = {
     "tagged": _l("Tagged a conversation by hand"),
     "untagged": _l("Took a tag off a conversation"),
     "costs": _l("Changed the channel costs"),
+    "order_created": _l("Created an order"),
+    "order_status": _l("Changed an order's status"),
+    "order_review_asked": _l("Asked for a review"),
+    "order_repeat_reminded": _l("Reminded to buy again"),
+    "suggestion_dismissed": _l("Dismissed a suggestion from the chat"),
 }
 TARGET_LABELS = {
     "customer": _l("Customer"),
@@ -78,6 +84,8 @@ TARGET_LABELS = {
     "shop": _l("Shop details"),
     "tag": _l("Tag"),
     "costs": _l("Costs"),
+    "order": _l("Customer order"),
+    "settings": _l("Settings"),
 }
 # The keys of `details` as they read on the audit page; other keys are shown as written.
 DETAIL_LABELS = {
@@ -139,8 +147,27 @@ DETAIL_LABELS = {
     "boosts": _l("Boosts (Rp)"),
     "staff_hours": _l("Staff hours"),
     "hourly_cost": _l("Cost per staff hour (Rp)"),
+    "address": _l("Address"),
+    "items": _l("Items"),
+    "total": _l("Total"),
+    "shipping_cost": _l("Shipping"),
+    "discount": _l("Discount"),
+    "payment_method": _l("Payment"),
+    "courier": _l("Courier"),
+    "tracking_number": _l("Tracking number"),
+    "recipient_name": _l("Recipient"),
+    "recipient_phone": _l("Recipient's phone"),
+    "status": _l("Status"),
+    "at": _l("When"),
+    "message_id": _l("Message id"),
+    "payment_nudge_days": _l("Payment nudge after (days)"),
+    "delivery_days": _l("Delivery check after (days)"),
+    "review_days": _l("Review request after (days)"),
+    "repeat_days": _l("Buy-again reminder after (days)"),
+    "repeat_days_by_product": _l("Buy-again days per product"),
 }
-MONEY_KEYS = frozenset({"amount", "expected_value", "ads", "boosts", "hourly_cost"})
+MONEY_KEYS = frozenset({"amount", "expected_value", "ads", "boosts", "hourly_cost", "total", "shipping_cost",
+                        "discount"})
 SUMMARY_LENGTH = 300
 IMPORT_ERRORS_KEPT = 20
 _CURRENT_USER = object()
@@ -237,10 +264,11 @@ def _text(key: str, value) -> str:
         return "✓" if value else "✗"
     if key in MONEY_KEYS and isinstance(value, int):
         return rupiah(value)
-    labels = {"stage": STAGE_LABELS, "channel": CHANNEL_LABELS, "side": SIDE_LABELS}.get(key)
+    labels = {"stage": STAGE_LABELS, "channel": CHANNEL_LABELS, "side": SIDE_LABELS, "status": STATUS_LABELS,
+              "payment_method": PAYMENT_LABELS, "courier": COURIER_LABELS}.get(key)
     if labels and value in labels:
         return str(labels[value])
-    if key.endswith("_at") and isinstance(value, str):
+    if (key.endswith("_at") or key == "at") and isinstance(value, str):
         try:
             return local_time(datetime.fromisoformat(value))
         except ValueError:

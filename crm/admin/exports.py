@@ -1,5 +1,5 @@
-"""The owner's exports: customers and quick replies as CSV for Excel, conversations with their messages as JSON
-Lines.
+"""The owner's exports: customers (with their orders' figures) and quick replies as CSV for Excel, conversations
+with their messages and orders as JSON Lines.
 
 Both are generators read in batches (yield_per, one partition at a time), so a shop with a million messages
 streams them with flat memory. Deleted rows and customers merged into another are left out.
@@ -14,6 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+from sqlalchemy import and_, case, func
+from sqlalchemy.orm import selectinload
+
 from ..extensions import db
 from ..formatting import shop_zone
 from ..identities import CHANNELS
@@ -23,12 +26,15 @@ from ..models import (
     ConversationTag,
     Customer,
     Message,
+    Order,
+    OrderStep,
     QuickReply,
     QuickReplyUse,
     ReplyLink,
     Tag,
     User,
 )
+from ..orders.services import is_paid
 
 CUSTOMER_BATCH = 500
 CONVERSATION_BATCH = 100
@@ -37,7 +43,7 @@ CHUNK_CHARS = 64 * 1024
 # Excel on Windows reads a CSV as the ANSI code page unless it starts with a byte order mark.
 BOM = "\ufeff"
 CUSTOMER_COLUMNS = ("id", "name", "stage", "expected_value", "assigned_to", *CHANNELS, "notes",
-                    "created_at", "updated_at")
+                    "created_at", "updated_at", "address", "orders", "paid_orders", "paid_total_idr", "last_order_at")
 # A cell starting with = + - @ is a formula to Excel ("=HYPERLINK(...)" typed as a customer's name);
 # a quote in front keeps it text. Phone numbers like +6281234567890 stay as they are: no formula in them.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -63,7 +69,8 @@ def customer_rows(batch: int = CUSTOMER_BATCH) -> Iterator[list[str]]:
     """One row per customer that is neither deleted nor merged away, handles in one column per channel."""
     statement = (
         db.select(Customer.id, Customer.display_name, Customer.stage, Customer.expected_value,
-                  User.name.label("assigned_to"), Customer.notes, Customer.created_at, Customer.updated_at)
+                  User.name.label("assigned_to"), Customer.notes, Customer.created_at, Customer.updated_at,
+                  Customer.address)
         .outerjoin(User, Customer.assigned_to_id == User.id)
         .where(*_active_customers())
         .order_by(Customer.id)
@@ -78,13 +85,28 @@ def customer_rows(batch: int = CUSTOMER_BATCH) -> Iterator[list[str]]:
         )
         for customer_id, channel, handle in identities:
             handles[customer_id][channel].append(handle)
+        orders = _order_figures([c.id for c in customers])
         for c in customers:
             by_channel = handles[c.id]
             yield [_cell(v) for v in (
                 c.id, c.display_name, c.stage, c.expected_value, c.assigned_to,
                 *("; ".join(by_channel.get(channel, ())) for channel in CHANNELS),
-                c.notes, c.created_at, c.updated_at,
+                c.notes, c.created_at, c.updated_at, c.address, *orders.get(c.id, (0, 0, 0, None)),
             )]
+
+
+def _order_figures(customer_ids: list[int]) -> dict[int, tuple]:
+    """Each customer's orders (cancelled ones left out), paid orders and their total, and when they last ordered."""
+    placed = db.aliased(OrderStep)
+    rows = db.session.execute(
+        db.select(Order.customer_id, func.count(Order.id),
+                  func.sum(case((is_paid(), 1), else_=0)),
+                  func.coalesce(func.sum(case((is_paid(), Order.total), else_=0)), 0), func.max(placed.at))
+        .join(placed, and_(placed.order_id == Order.id, placed.status == "awaiting_payment"))
+        .where(Order.customer_id.in_(customer_ids), Order.status != "cancelled")
+        .group_by(Order.customer_id)
+    )
+    return {customer_id: (count, paid or 0, total or 0, last) for customer_id, count, paid, total, last in rows}
 
 
 def customers_csv(delimiter: str = ",", batch: int = CUSTOMER_BATCH) -> Iterator[str]:
@@ -143,6 +165,26 @@ def _message_json(m) -> str:
     }, ensure_ascii=False)
 
 
+def _orders_of(conversation_ids: list[int]) -> dict[int, list[dict]]:
+    """The orders made in these conversations, with their items and dated steps."""
+    found: dict[int, list[dict]] = defaultdict(list)
+    orders = db.session.execute(
+        db.select(Order).where(Order.conversation_id.in_(conversation_ids))
+        .options(selectinload(Order.items), selectinload(Order.steps)).order_by(Order.id)
+    ).scalars()
+    for o in orders:
+        found[o.conversation_id].append({
+            "id": o.id, "status": o.status, "total": o.total, "shipping_cost": o.shipping_cost,
+            "discount": o.discount, "payment_method": o.payment_method, "courier": o.courier,
+            "tracking_number": o.tracking_number, "recipient_name": o.recipient_name,
+            "recipient_phone": o.recipient_phone, "address": o.address, "note": o.note,
+            "items": [{"name": i.name, "variant": i.variant, "quantity": i.quantity, "unit_price": i.unit_price}
+                      for i in o.items],
+            "steps": [{"status": s.status, "at": _time(s.at), "message_id": s.message_id} for s in o.steps],
+        })
+    return found
+
+
 def _messages_of(conversation_ids: list[int], batch: int) -> Iterator:
     statement = (
         db.select(Message.conversation_id, Message.id, Message.sent_at, Message.side, Message.author_name,
@@ -178,6 +220,7 @@ def conversation_lines(batch: int = CONVERSATION_BATCH, message_batch: int = MES
             .order_by(ConversationTag.conversation_id, Tag.name)
         ):
             tags[conversation_id].append(name)
+        orders = _orders_of(ids)
         messages = _messages_of(ids, message_batch)
         pending = next(messages, None)
         for c in conversations:
@@ -185,7 +228,7 @@ def conversation_lines(batch: int = CONVERSATION_BATCH, message_batch: int = MES
                 "id": c.id, "channel": c.channel, "customer": {"id": c.customer_id, "name": c.customer_name},
                 "logged_by": c.logged_by, "first_message_at": _time(c.first_message_at),
                 "last_message_at": _time(c.last_message_at), "created_at": _time(c.created_at),
-                "tags": tags[c.id],
+                "tags": tags[c.id], "orders": orders.get(c.id, []),
             }, ensure_ascii=False)
             pieces = [head[:-1], ', "messages": [']
             size = 0

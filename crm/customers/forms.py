@@ -61,6 +61,7 @@ class SaleFields:
 class CustomerForm(SaleFields, FlaskForm):
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=20_000)])
+    address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=2000)])
     assigned_to_id = SelectField(_l("Assigned to"), coerce=int, default=0)
     stage = SelectField(_l("Pipeline stage"), default="none",
                         choices=[SelectChoice(stage, label) for stage, label in STAGE_LABELS.items()])

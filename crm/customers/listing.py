@@ -25,7 +25,8 @@ from sqlalchemy import and_
 from ..admin import audit
 from ..admin.trash import move_to_trash
 from ..extensions import db
-from ..models import Customer, CustomerFacet, FollowUp, Sale, Tag, utcnow
+from ..models import Customer, CustomerFacet, FollowUp, Order, Tag, utcnow
+from ..orders.services import sales_between
 from .services import audited_fields, name_or_handle_matches, record_customer_edit
 
 SORTS = {
@@ -93,8 +94,7 @@ def _conditions(filters: ListFilters, now: datetime) -> list:
         conditions.append(Customer.id.in_(db.select(FollowUp.customer_id).where(FollowUp.done_at.is_(None))))
     if filters.won:
         first, last = won_days(filters.won, now)
-        conditions.append(Customer.id.in_(
-            db.select(Sale.customer_id).where(Sale.sold_on >= first, Sale.sold_on <= last)))
+        conditions.append(Customer.id.in_(sales_between(first, last, Order.customer_id)))
     return conditions
 
 

@@ -12,7 +12,7 @@ from ..admin import audit
 from ..extensions import db
 from ..identities import InvalidHandle, normalise_handle, phone_fragment_digits
 from ..kept import mark_customers
-from ..models import ChannelIdentity, Conversation, Customer, FollowUp, Sale, User, utcnow
+from ..models import ChannelIdentity, Conversation, Customer, FollowUp, Order, User, utcnow
 
 
 class IdentityTaken(ValueError):
@@ -131,6 +131,7 @@ def audited_fields(customer: Customer) -> dict:
     return {
         "display_name": customer.display_name,
         "notes": customer.notes,
+        "address": customer.address,
         "assigned_to": assigned.name if assigned else None,
         "stage": customer.stage,
         "expected_value": customer.expected_value,
@@ -290,7 +291,7 @@ def merge_customers(survivor: Customer, merged: Customer) -> Customer:
     db.session.flush()
     db.session.expire(merged, ["identities"])
     db.session.expire(survivor, ["identities", "conversations"])
-    for model in (Conversation, FollowUp, Sale):
+    for model in (Conversation, FollowUp, Order):
         db.session.execute(
             db.update(model).where(model.customer_id == merged.id).values(customer_id=survivor.id)
         )

@@ -235,6 +235,7 @@ def new():
         )
         customer.stage = form.stage.data
         customer.expected_value = form.expected_value.data
+        customer.address = (form.address.data or "").strip()
         if _apply_identities(customer, form):
             _record_sale_if_won(customer, form)
             record_customer_created(customer)
@@ -257,6 +258,7 @@ def edit(customer_id: int):
         before = audited_fields(customer)
         customer.display_name = " ".join(form.display_name.data.split())
         customer.notes = form.notes.data or ""
+        customer.address = (form.address.data or "").strip()
         customer.assigned_to_id = form.assigned_to_id.data or None
         customer.stage = form.stage.data
         customer.expected_value = form.expected_value.data

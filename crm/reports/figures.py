@@ -4,8 +4,7 @@ How the figures are counted (the page says the same in "How these are counted"):
 
 - A period is a run of whole days in the shop's zone (SHOP_TIMEZONE): "this month" is local midnight of the
   1st up to now; "last 30 days" is today and the 29 days before; a custom range is its first day's midnight up
-  to the midnight after its last day. Times are compared in UTC against those instants; sales (a date, already
-  the shop's day) by their day.
+  to the midnight after its last day. Times are compared in UTC against those instants.
 - Conversations: conversations whose first message is in the period, by their channel.
 - Customer messages: the customers' messages sent in the period, by their conversation's channel.
 - First response (clock hours, nights and weekends included): each unbroken run of customer messages in a
@@ -16,9 +15,10 @@ How the figures are counted (the page says the same in "How these are counted"):
   middle ones for an even count), so it is exact on a step and at most one step high otherwise.
 - New customers: customers whose first conversation (ever) starts in the period, by that conversation's channel.
 - Prospects created: those new customers whose stage is anything but "no stage", or who have a sale.
-- Won customers and revenue: customers with a sale in the period and the sum of those sales, by the sale's
-  channel (where the sale came from, chosen when it is recorded); a sale of unknown amount adds nothing to
-  revenue. `won_customers` is the one count, Today's "won this month" too.
+- A sale is a paid order (crm.orders): one with a paid step, not returned or cancelled, counted on the shop day
+  it was paid (crm.orders.services.sales_between). Won customers and revenue: customers with a sale in the period
+  and the sum of those orders' totals (an order of unknown amount counts as won with no revenue), by the
+  order's channel. `won_customers` is the one count, Today's "won this month" too.
 - Conversion: of a row's new customers, the share the same row counts as won (a channel: a sale on it; a
   staff member: a sale they recorded; a tag: any sale of theirs), so no row shows a conversion without a won.
 - Revenue per conversation: the channel's revenue divided by its conversations.
@@ -65,12 +65,13 @@ from ..models import (
     Customer,
     DailyFigures,
     DailyTagFigures,
-    Sale,
+    Order,
     Tag,
     User,
     utcnow,
 )
 from ..needs.tagging import TagTitle
+from ..orders.services import is_paid, sales_between
 
 PERIODS = ("this_month", "last_month", "last_30", "last_90", "custom")
 LONGEST_CUSTOM_DAYS = 3 * 366
@@ -336,7 +337,7 @@ class _Sale:
 
 
 def _new_customers(period: Period) -> list[_NewCustomer]:
-    has_sale = exists().where(Sale.customer_id == Customer.id)
+    has_sale = exists().where(Order.customer_id == Customer.id, is_paid())
     rows = db.session.execute(
         db.select(Customer.id, Conversation.channel, Conversation.logged_by_id, Customer.stage,
                   has_sale.label("has_sale"))
@@ -348,24 +349,19 @@ def _new_customers(period: Period) -> list[_NewCustomer]:
 
 
 def _sales(period: Period) -> list[_Sale]:
-    rows = db.session.execute(
-        db.select(Sale.customer_id, Sale.amount, Sale.channel, Sale.created_by_id)
-        .join(Customer, Customer.id == Sale.customer_id)
-        .where(Sale.sold_on >= period.first_day, Sale.sold_on <= period.last_day,
-               Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
-    ).all()
-    return [_Sale(row.customer_id, row.amount or 0, row.channel, row.created_by_id or 0) for row in rows]
+    """Paid orders (crm.orders.sales_between), on the moment they were paid."""
+    rows = db.session.execute(sales_between(
+        period.first_day, period.last_day, Order.customer_id, Order.total, Order.channel, Order.created_by_id)).all()
+    return [_Sale(customer_id, total or 0, channel, by or 0) for customer_id, total, channel, by in rows]
 
 
 def won_customers(first_day: date, last_day: date, conditions=()) -> tuple[int, int]:
-    """Customers with a sale between these days (both included) and the sum of those sales (amounts not
-    known count as a sale, adding nothing): the one count of "won" that Today and this report show.
-    `conditions` narrow the customers (Today's filters)."""
+    """Customers with a sale (a paid order) between these days (both included) and the sum of those sales
+    (amounts not known count as a sale, adding nothing): the one count of "won" that Today and this report
+    show. `conditions` narrow the customers (Today's filters)."""
     won, revenue = db.session.execute(
-        db.select(func.count(func.distinct(Sale.customer_id)), func.coalesce(func.sum(Sale.amount), 0))
-        .join(Customer, Customer.id == Sale.customer_id)
-        .where(Sale.sold_on >= first_day, Sale.sold_on <= last_day, Customer.deleted_at.is_(None),
-               Customer.merged_into_id.is_(None), *conditions)
+        sales_between(first_day, last_day, func.count(func.distinct(Order.customer_id)),
+                      func.coalesce(func.sum(Order.total), 0)).where(*conditions)
     ).one()
     return won, revenue
 

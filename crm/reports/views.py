@@ -13,6 +13,7 @@ from ..extensions import db
 from ..formatting import CHANNEL_LABELS, shop_zone
 from ..identities import CHANNELS
 from ..models import ChannelCost, User, utcnow
+from ..orders.figures import order_report, order_tables
 from ..replies.services import ReplyFigures, staff_reply_figures
 from . import display
 from .figures import (
@@ -87,7 +88,8 @@ def index():
     query = {key: value for key, value in request.args.items() if key in ("period", "first", "last")} if valid else {}
     return render_template(
         "reports/index.html", form=form, report=report, period=period, query=query,
-        chart_data=_chart_data(report), zone=str(shop_zone()), replies=_reply_figures(report),
+        chart_data=_chart_data(report), zone=str(shop_zone()), orders=order_report(period),
+        replies=_reply_figures(report),
     ), 200 if valid else 400
 
 
@@ -114,17 +116,20 @@ def _csv(columns: Iterable[str], rows: Iterable[list], delimiter: str) -> Iterat
     yield buffer.getvalue()
 
 
-@bp.get("/<any(channels, tags, staff, costs):table>.csv")
+@bp.get("/<any(channels, tags, staff, costs, order_channels, order_tags, order_staff):table>.csv")
 def download(table: str):
     form, period, valid = _chosen_period()
     if not valid:
         abort(400)
-    report = channel_report(period)
-    columns, rows = report_tables(report)[table]
-    if table == "staff":
-        replies = _reply_figures(report)
-        columns = (*columns, "replies_sent_via_links", "quick_replies_used")
-        rows = _with_reply_columns(report.staff, replies)
+    if table.startswith("order_"):
+        columns, rows = order_tables(order_report(period))[table]
+    else:
+        report = channel_report(period)
+        columns, rows = report_tables(report)[table]
+        if table == "staff":
+            replies = _reply_figures(report)
+            columns = (*columns, "replies_sent_via_links", "quick_replies_used")
+            rows = _with_reply_columns(report.staff, replies)
     # Excel with Indonesian regional settings splits columns on ";" and reads "," as the decimal mark.
     delimiter = ";" if request.args.get("sep") == "semicolon" else ","
     response = Response(stream_with_context(_csv(columns, rows(), delimiter)), mimetype="text/csv; charset=utf-8")

@@ -20,7 +20,7 @@ from ..needs.tagging import ShownTag, all_tags, removed_tags_of, tag_title, tags
 from .forms import FollowUpForm, SnoozeForm, StageForm
 from .queue import oldest_wait, prospect_scores, shop_day, tag_chips, waiting_window_start
 from .scoring import HOT_THRESHOLD, Reason, Score
-from .services import default_sale_channel, open_follow_ups, sales_of
+from .services import default_sale_channel, open_follow_ups
 
 
 def _titles() -> dict[str, str]:
@@ -112,7 +112,6 @@ def follow_up_form(customer: Customer, conversation: Conversation | None = None,
 class CustomerPanel:
     score: Score
     stage_form: StageForm
-    sales: list
     follow_ups: list[FollowUp]
     follow_up_form: FollowUpForm
     snooze_form: SnoozeForm
@@ -122,11 +121,10 @@ class CustomerPanel:
 
 
 def customer_panel(customer: Customer, conversations: list[Conversation] = ()) -> CustomerPanel:
-    """Score and reasons, stage and sales, open follow-ups and the quick-add form, tags of the shown chats,
-    every tag the customer's chats carry, and their oldest open wait."""
+    """Score and reasons, stage, open follow-ups and the quick-add form, tags of the shown chats, every tag the
+    customer's chats carry, and their oldest open wait (their sales are the orders panel's)."""
     day = shop_day()
     score = prospect_scores([customer], day)[customer.id]
-    sales = sales_of(customer)
     stage_form = StageForm(formdata=None, obj=customer, channel=default_sale_channel(customer), sold_on=day.today,
                            needs_sale=customer.stage != "won")
     needs = db.session.execute(
@@ -136,7 +134,7 @@ def customer_panel(customer: Customer, conversations: list[Conversation] = ()) -
                    ConversationTag.removed_at.is_(None))))
     ).scalars()
     return CustomerPanel(
-        score=score, stage_form=stage_form, sales=sales, follow_ups=open_follow_ups(customer),
+        score=score, stage_form=stage_form, follow_ups=open_follow_ups(customer),
         follow_up_form=follow_up_form(customer), snooze_form=SnoozeForm(formdata=None, next=request.full_path),
         tags=tag_chips(c.id for c in conversations),
         needs=sorted(needs, key=lambda t: (t.kind != "need", tag_title(t))),

@@ -1,4 +1,4 @@
-"""Follow-ups, pipeline stage and sales. Functions add and flush; the view commits once."""
+"""Follow-ups, pipeline stage and sales (paid orders). Functions add and flush; the view commits once."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -8,7 +8,8 @@ from flask import abort
 from ..admin import audit
 from ..extensions import db
 from ..formatting import shop_zone
-from ..models import STAGES, Conversation, Customer, FollowUp, Message, Sale, User, utcnow
+from ..models import STAGES, Conversation, Customer, FollowUp, Message, Order, User, utcnow
+from ..orders.services import record_paid_order
 from .queue import ShopDay, latest_conversations, shop_day
 
 # Quick choices: in how many days ("next week" is a week from today, not next Monday).
@@ -135,25 +136,17 @@ def set_stage(customer: Customer, stage: str, expected_value: int | None) -> Non
 
 
 def record_sale(customer: Customer, *, amount: int | None, sold_on: date, channel: str,
-                created_by_id: int | None = None) -> Sale:
-    """A sale makes the customer won; the channel is where the sale came from, for the channel report.
-    `amount` None: the shop does not know it (still a sale: Today and the report count the customer won)."""
-    sale = Sale(customer_id=customer.id, amount=amount, sold_on=sold_on, channel=channel, created_by_id=created_by_id)
-    db.session.add(sale)
+                created_by_id: int | None = None) -> Order:
+    """A sale makes the customer won: an order placed and paid that day (crm.orders), where "won" is counted.
+    Its audit event is the sale's, on the customer (the order's own events would say the same thrice)."""
     stage_before = customer.stage
-    customer.stage = "won"
-    db.session.flush()
+    order = record_paid_order(customer, amount=amount, paid_on=sold_on, channel=channel,
+                              created_by_id=created_by_id, audited=False)
     details = {"amount": amount, "sold_on": sold_on, "channel": channel}
     if stage_before != "won":
         details["changed"] = {"stage": [stage_before, "won"]}
     audit.record("sale", customer, customer.display_name, details)
-    return sale
-
-
-def sales_of(customer: Customer) -> list[Sale]:
-    return list(db.session.execute(
-        db.select(Sale).where(Sale.customer_id == customer.id).order_by(Sale.sold_on.desc(), Sale.id.desc())
-    ).scalars())
+    return order
 
 
 def default_sale_channel(customer: Customer) -> str:

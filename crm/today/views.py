@@ -11,6 +11,7 @@ from ..identities import CHANNELS
 from ..kept import fresh_scores
 from ..models import Conversation, Tag, User, utcnow
 from ..needs.tagging import all_tags
+from ..orders.reminders import order_reminders
 from ..replies.services import record_posted_uses
 from ..sqlite import hold_customers
 from . import display
@@ -76,8 +77,11 @@ def _page_context() -> dict:
 def queue_page():
     """The home page: who to follow up today."""
     fresh_scores()
-    queue = follow_up_queue(_filters(), limit=current_app.config.get("QUEUE_SECTION_LIMIT", SECTION_LIMIT))
-    return render_template("today/index.html", queue=queue, **_page_context())
+    filters = _filters()
+    limit = current_app.config.get("QUEUE_SECTION_LIMIT", SECTION_LIMIT)
+    queue = follow_up_queue(filters, limit=limit)
+    return render_template("today/index.html", queue=queue, order_reminders=order_reminders(filters, limit=limit),
+                           **_page_context())
 
 
 @bp.get("/queue/<section>")

@@ -16,7 +16,8 @@ from crm.admin.trash import move_to_trash
 from crm.conversations import import_jobs
 from crm.demo import DEMO_OWNER_EMAIL, generate_shop
 from crm.extensions import db
-from crm.models import Conversation, Customer, FollowUp, ImportJob, Message, QuickReply, Tag, User
+from crm.models import Conversation, Customer, FollowUp, ImportJob, Message, OrderStep, QuickReply, Tag, User
+from crm.orders.reminders import SECTIONS as REMINDER_SECTIONS
 
 SCREENSHOTS = Path(os.environ.get("OBROLAN_SCREENSHOTS",
                                   Path(__file__).resolve().parents[2] / "test-artifacts")) / "pages"
@@ -28,7 +29,7 @@ NOT_PAGES = {"admin.download_backup", "admin.export_customers", "admin.export_co
              "admin.export_quick_replies", "replies.pick", "customers.lookup", "search.suggest", "auth.login",
              "auth.setup"}
 # Pages that need a query string to be a page at all.
-QUERY = {"today.add": ("customer_id",), "customers.merge": ()}
+QUERY = {"today.add": ("customer_id",), "customers.merge": (), "orders.new": ("customer_id",)}
 SCROLL_WIDTH = """() => [document.scrollingElement.scrollWidth,
                         Math.min(window.innerWidth, document.documentElement.clientWidth)]"""
 
@@ -70,6 +71,8 @@ def _parameters() -> dict[str, list[str]]:
     follow_up = _one(db.select(FollowUp.id).where(FollowUp.done_at.is_(None)).order_by(FollowUp.due_at))
     staff = _one(db.select(User.id).where(User.role == "staff").order_by(User.id))
     tag = _one(db.select(Tag.id).order_by(Tag.id))
+    # The order with the most items and steps: the widest order page.
+    order = _one(db.select(OrderStep.order_id).group_by(OrderStep.order_id).order_by(db.func.count().desc()))
     job = _one(db.select(ImportJob.id).order_by(ImportJob.id))
     # The longest quick reply: the edit page at its widest.
     reply = _one(db.select(QuickReply.id).where(QuickReply.deleted_at.is_(None))
@@ -79,6 +82,7 @@ def _parameters() -> dict[str, list[str]]:
         "customer_id": [str(busiest)], "conversation_id": [str(longest)], "follow_up_id": [str(follow_up)],
         "user_id": [str(staff)], "tag_id": [str(tag)], "job_id": [str(job)],
         "section": ["overdue", "today", "waiting", "hot"], "reply_id": [str(reply)],
+        "order_id": [str(order)], "reminder": list(REMINDER_SECTIONS),
     }
 
 

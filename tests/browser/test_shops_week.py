@@ -127,7 +127,7 @@ def test_the_shops_week(page, login, owner, make_customer, chat, tmp_path):
     pipeline.get_by_label("Sale amount (Rp)").fill("1.250.000")
     pipeline.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Sale recorded: Rina Marlina is won.")).to_be_visible()
-    expect(page.locator("#pipeline .sales")).to_contain_text("Rp 1,250,000")
+    expect(page.locator("#orders .order-card")).to_contain_text("Rp 1,250,000")  # a sale is a paid order
     _shots(page, "customer")
 
     # The same figures everywhere.

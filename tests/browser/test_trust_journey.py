@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from crm.extensions import db
 from crm.formatting import shop_zone
-from crm.models import ChannelIdentity, Sale
+from crm.models import ChannelIdentity, Order
 
 SCREENSHOTS = Path(os.environ.get("OBROLAN_SCREENSHOTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 WIDTHS = {"phone": 360, "desktop": 1280}
@@ -62,9 +62,9 @@ def test_money_typed_as_shops_type_it_on_the_pipeline_and_costs(page, login, own
     pipeline.get_by_label("Sale amount (Rp)").fill("185rb")
     pipeline.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Sale recorded: Rina is won.")).to_be_visible()
-    expect(page.locator(".sales")).to_contain_text("Rp 185,000")
+    expect(page.locator("#orders .order-card")).to_contain_text("Rp 185,000")  # a sale is a paid order
     expect(page.locator(".profile")).to_contain_text("Rp 1,500,000")
-    assert db.session.execute(db.select(Sale.amount)).scalar_one() == 185_000
+    assert db.session.execute(db.select(Order.total)).scalar_one() == 185_000
 
     page.goto("/reports/costs")
     row = page.locator("tr[data-channel=whatsapp]")

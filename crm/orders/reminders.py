@@ -1,0 +1,200 @@
+"""Today's order reminders: what the shop should do about its orders now. Each section is one query over
+orders and their steps, its N days from the Order settings (crm.orders.settings):
+
+- awaiting payment: placed more than `payment_nudge_days` ago and still not paid (cash on delivery excluded: it is
+  paid on delivery), with a nudge to send;
+- shipped, not delivered: shipped more than `delivery_days` ago with no delivery recorded: check the tracking;
+- ask for a review: delivered at least `review_days` ago (and at most REVIEW_WINDOW_DAYS more: a request weeks
+  later is noise), not marked "asked" and with no message of ours asking for one since the delivery
+  (ulasan, review, rating, bintang 5 ...: reading.review_asked);
+- buy again: customers whose latest order was paid and placed at least `repeat_days` ago (the item's per-product
+  days when the owner set some; the shortest of its items'), up to REPEAT_WINDOW_DAYS more, not reminded since.
+
+Deleted customers and customers merged away never appear; returned and cancelled orders are in none of them.
+Today's filters apply: staff (customers assigned to them), channel (the order's), need tag (the order's chat).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..formatting import rupiah
+from ..models import ConversationTag, Customer, Message, Order, OrderStep, utcnow
+from .reading import review_asked
+from .settings import OrderSettings, order_settings
+
+SECTIONS = ("awaiting_payment", "not_delivered", "review", "repeat")
+REVIEW_WINDOW_DAYS = 14
+REPEAT_WINDOW_DAYS = 60
+LIMIT = 20
+
+
+@dataclass
+class ReminderRow:
+    section: str
+    order: Order
+    since: datetime  # the moment the section counts from: ordered, shipped, delivered
+    nudge: str = ""  # a message to send the customer, ready to copy
+
+
+@dataclass
+class Reminders:
+    sections: dict[str, list[ReminderRow]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
+    settings: OrderSettings = field(default_factory=OrderSettings)
+
+    @property
+    def any(self) -> bool:
+        return any(self.totals.values())
+
+
+def _step(status: str):
+    return db.aliased(OrderStep, name=f"step_{status}")
+
+
+def _live_orders(filters=None):
+    statement = (db.select(Order).join(Customer, Customer.id == Order.customer_id)
+                 .where(Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None)))
+    if filters is not None:
+        if filters.user_id:
+            statement = statement.where(Customer.assigned_to_id == filters.user_id)
+        if filters.channel:
+            statement = statement.where(Order.channel == filters.channel)
+        if filters.tag_id:
+            statement = statement.where(db.select(ConversationTag.tag_id).where(
+                ConversationTag.conversation_id == Order.conversation_id, ConversationTag.tag_id == filters.tag_id,
+                ConversationTag.removed_at.is_(None)).exists())
+    return statement
+
+
+def awaiting_payment(now: datetime, settings: OrderSettings, filters=None):
+    step = _step("awaiting_payment")
+    return (_live_orders(filters).add_columns(step.at)
+            .join(step, and_(step.order_id == Order.id, step.status == "awaiting_payment"))
+            .where(Order.status == "awaiting_payment", func.coalesce(Order.payment_method, "") != "cod",
+                   step.at <= now - timedelta(days=settings.payment_nudge_days))
+            .order_by(step.at, Order.id))
+
+
+def not_delivered(now: datetime, settings: OrderSettings, filters=None):
+    step = _step("shipped")
+    return (_live_orders(filters).add_columns(step.at)
+            .join(step, and_(step.order_id == Order.id, step.status == "shipped"))
+            .where(Order.status == "shipped", step.at <= now - timedelta(days=settings.delivery_days))
+            .order_by(step.at, Order.id))
+
+
+def review_candidates(now: datetime, settings: OrderSettings, filters=None):
+    step = _step("delivered")
+    latest = now - timedelta(days=settings.review_days)
+    return (_live_orders(filters).add_columns(step.at)
+            .join(step, and_(step.order_id == Order.id, step.status == "delivered"))
+            .where(Order.status == "delivered", Order.review_asked_at.is_(None), step.at <= latest,
+                   step.at > latest - timedelta(days=REVIEW_WINDOW_DAYS))
+            .order_by(step.at, Order.id))
+
+
+def repeat_candidates(now: datetime, settings: OrderSettings, filters=None):
+    """Each customer's latest order (by when it was placed), when it is paid and old enough for the shortest
+    repeat days."""
+    placed = (db.select(OrderStep.order_id, OrderStep.at, func.row_number().over(
+        partition_by=Order.customer_id, order_by=(OrderStep.at.desc(), Order.id.desc())).label("rank"))
+        .join(Order, Order.id == OrderStep.order_id)
+        .where(OrderStep.status == "awaiting_payment", Order.status != "cancelled").subquery())
+    paid = db.select(OrderStep.order_id).where(OrderStep.order_id == Order.id, OrderStep.status == "paid").exists()
+    longest = max([settings.repeat_days, *(d for _, d in settings.repeat_days_by_product)])
+    return (_live_orders(filters).add_columns(placed.c.at)
+            .join(placed, and_(placed.c.order_id == Order.id, placed.c.rank == 1))
+            .where(paid, Order.status != "returned", Order.repeat_reminded_at.is_(None),
+                   placed.c.at <= now - timedelta(days=settings.shortest_repeat_days),
+                   placed.c.at > now - timedelta(days=longest + REPEAT_WINDOW_DAYS))
+            .order_by(placed.c.at, Order.id))
+
+
+def _with_items(statement):
+    return statement.options(selectinload(Order.items), selectinload(Order.customer).selectinload(
+        Customer.identities), selectinload(Order.conversation))
+
+
+def _asked_since(rows: list[tuple[Order, datetime]]) -> set[int]:
+    """Orders whose customer we already asked for a review after the delivery, in any of their chats."""
+    if not rows:
+        return set()
+    from ..models import Conversation
+
+    asked = set()
+    customers = {order.customer_id: (order.id, since) for order, since in rows}
+    earliest = min(since for _, since in rows)
+    messages = db.session.execute(
+        db.select(Conversation.customer_id, Message.sent_at, Message.body)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Conversation.customer_id.in_(list(customers)), Message.side == "staff", Message.deleted_at.is_(None),
+               Message.sent_at >= earliest)
+    )
+    for customer_id, sent_at, body in messages:
+        order_id, since = customers[customer_id]
+        if sent_at >= since and review_asked(body):
+            asked.add(order_id)
+    return asked
+
+
+def _first_name(customer: Customer) -> str:
+    words = customer.display_name.split()
+    return words[0] if words and any(ch.isalpha() for ch in words[0]) else ""
+
+
+def _items_text(order: Order) -> str:
+    return ", ".join(item.name for item in order.items if item.name)
+
+
+def nudge_text(section: str, order: Order) -> str:
+    """A message for the customer, in the reader's language (staff copy it into WhatsApp and adjust it)."""
+    name = _first_name(order.customer)
+    kak = f"kak {name}" if name else "kak"
+    items = _items_text(order)
+    if section == "awaiting_payment":
+        total = rupiah(order.total) if order.total is not None else ""
+        return _("Hi %(kak)s, order #%(number)d%(items)s%(total)s is still waiting for payment. "
+                 "If you have paid already, please send the transfer proof 🙏", kak=kak, number=order.id,
+                 items=f" ({items})" if items else "", total=f" {total}" if total else "")
+    if section == "review":
+        return _("Hi %(kak)s, has the parcel arrived well? We would be glad if you left us a review 🙏",
+                 kak=kak)
+    if section == "repeat":
+        return _("Hi %(kak)s, how is your %(items)s? We have new stock this week, would you like to order again?",
+                 kak=kak, items=items or _("order"))
+    return ""
+
+
+def order_reminders(filters=None, now: datetime | None = None, limit: int = LIMIT,
+                    settings: OrderSettings | None = None) -> Reminders:
+    now = now or utcnow()
+    settings = settings or order_settings()
+    reminders = Reminders(settings=settings)
+    for section in SECTIONS:
+        rows, total = section_rows(section, filters, now, limit, settings)
+        reminders.sections[section], reminders.totals[section] = rows, total
+    return reminders
+
+
+def section_rows(section: str, filters=None, now: datetime | None = None, limit: int | None = None,
+                 settings: OrderSettings | None = None) -> tuple[list[ReminderRow], int]:
+    """One section's first `limit` rows (all when None) and how many there are."""
+    now = now or utcnow()
+    settings = settings or order_settings()
+    statement = {"awaiting_payment": awaiting_payment, "not_delivered": not_delivered, "review": review_candidates,
+                 "repeat": repeat_candidates}[section](now, settings, filters)
+    found = [(order, since) for order, since in db.session.execute(_with_items(statement)).all()]
+    if section == "review":
+        asked = _asked_since(found)
+        found = [(order, since) for order, since in found if order.id not in asked]
+    elif section == "repeat":
+        found = [(order, since) for order, since in found
+                 if since <= now - timedelta(days=settings.repeat_days_for([i.name for i in order.items]))]
+    shown = found if limit is None else found[:limit]
+    return [ReminderRow(section, order, since, nudge_text(section, order)) for order, since in shown], len(found)

@@ -1,0 +1,173 @@
+"""Today's order sections on a fixed clock: awaiting payment for more than N days (with a nudge), shipped and not
+delivered after N days, delivered N days ago and never asked for a review, and buy-again reminders (N per shop and
+per product), with their settings, filters and actions."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from crm.extensions import db
+from crm.orders.reminders import order_reminders, section_rows
+from crm.orders.services import ItemInput, OrderInput, create_order, set_status
+from crm.orders.settings import order_settings, save_order_settings
+from crm.today.queue import QueueFilters
+
+
+def now():
+    return datetime.now(timezone.utc)
+
+
+@pytest.fixture
+def order_for(app, make_customer):
+    def make(name, *, days_ago, steps=(), method="bank_transfer", item="Gamis parang", channel="whatsapp",
+             customer=None):
+        customer = customer or make_customer(name)
+        ordered = now() - timedelta(days=days_ago)
+        order = create_order(customer, OrderInput(items=[ItemInput(item, "", 1, 185_000)], payment_method=method,
+                                                  channel=channel), ordered_at=ordered)
+        for status, days in steps:
+            set_status(order, status, now() - timedelta(days=days))
+        db.session.commit()
+        return order
+
+    return make
+
+
+def names(section, **kwargs):
+    rows, total = section_rows(section, **kwargs)
+    assert total == len(rows)
+    return [row.order.customer.display_name for row in rows]
+
+
+def test_orders_awaiting_payment_for_more_than_n_days(order_for):
+    order_for("Ani", days_ago=3)
+    order_for("Budi", days_ago=1)
+    order_for("Cici COD", days_ago=5, method="cod")
+    order_for("Dewi paid", days_ago=5, steps=[("paid", 4)])
+    order_for("Eka cancelled", days_ago=5, steps=[("cancelled", 4)])
+    assert names("awaiting_payment") == ["Ani"]
+    [row] = section_rows("awaiting_payment")[0]
+    assert "order #%d (Gamis parang) Rp 185,000 is still waiting for payment" % row.order.id in row.nudge
+    assert row.nudge.startswith("Hi kak Ani,")
+
+
+def test_shipped_and_not_delivered_after_n_days(order_for):
+    order_for("Ani", days_ago=9, steps=[("paid", 8), ("shipped", 6)])
+    order_for("Budi", days_ago=4, steps=[("paid", 3), ("shipped", 2)])
+    order_for("Cici", days_ago=9, steps=[("paid", 8), ("shipped", 7), ("delivered", 6)])
+    assert names("not_delivered") == ["Ani"]
+
+
+def test_delivered_n_days_ago_and_never_asked_for_a_review(order_for, chat, make_customer):
+    order_for("Ani", days_ago=8, steps=[("paid", 7), ("shipped", 6), ("delivered", 3)])
+    order_for("Budi", days_ago=8, steps=[("paid", 7), ("shipped", 6), ("delivered", 2)])
+    order_for("Cici long ago", days_ago=40, steps=[("paid", 39), ("shipped", 38), ("delivered", 30)])
+    asked = order_for("Dewi asked", days_ago=8, steps=[("paid", 7), ("shipped", 6), ("delivered", 4)])
+    asked.review_asked_at = now()
+    eka = make_customer("Eka asked in the chat")
+    order_for("", customer=eka, days_ago=8, steps=[("paid", 7), ("shipped", 6), ("delivered", 5)])
+    chat(eka, [("staff", "Kak paketnya sudah sampai ya? Boleh minta ulasannya kak 🙏")],
+         start=now() - timedelta(days=4))
+    fani = make_customer("Fani asked before the delivery")
+    order_for("", customer=fani, days_ago=8, steps=[("paid", 7), ("shipped", 6), ("delivered", 4)])
+    chat(fani, [("staff", "nanti kasih review ya kak")], start=now() - timedelta(days=7))
+    db.session.commit()
+    assert names("review") == ["Fani asked before the delivery", "Ani"]
+
+
+def test_buy_again_per_shop_and_per_product(order_for, make_customer, owner):
+    order_for("Ani", days_ago=31, steps=[("paid", 31)])
+    budi = make_customer("Budi ordered since")
+    order_for("", customer=budi, days_ago=40, steps=[("paid", 40)])
+    order_for("", customer=budi, days_ago=5)
+    order_for("Cici unpaid", days_ago=35)
+    order_for("Dewi madu", days_ago=15, steps=[("paid", 15)], item="Madu hutan 500 ml")
+    order_for("Eka too old", days_ago=200, steps=[("paid", 200)])
+    order_for("Fani returned", days_ago=40, steps=[("paid", 40), ("returned", 30)])
+    assert names("repeat") == ["Ani"]
+    save_order_settings({"payment_nudge_days": 2, "delivery_days": 5, "review_days": 3, "repeat_days": 30},
+                        [("madu", 14)], user_id=owner.id)
+    db.session.commit()
+    assert names("repeat") == ["Ani", "Dewi madu"]
+
+
+def test_the_settings_move_the_sections(order_for, owner):
+    order_for("Ani", days_ago=3)
+    save_order_settings({"payment_nudge_days": 4, "delivery_days": 5, "review_days": 3, "repeat_days": 30}, [],
+                        user_id=owner.id)
+    db.session.commit()
+    assert order_settings().payment_nudge_days == 4 and names("awaiting_payment") == []
+
+
+def test_todays_filters_apply(order_for, staff):
+    ani = order_for("Ani", days_ago=3, channel="instagram")
+    order_for("Budi", days_ago=3, channel="whatsapp")
+    ani.customer.assigned_to_id = staff.id
+    db.session.commit()
+    reminders = order_reminders(QueueFilters(channel="instagram"))
+    assert [row.order.customer.display_name for row in reminders.sections["awaiting_payment"]] == ["Ani"]
+    assert names("awaiting_payment", filters=QueueFilters(user_id=staff.id)) == ["Ani"]
+
+
+def test_three_days_after_delivered_today_says_ask_for_a_review(staff_client, order_for, clock):
+    order = order_for("Rina", days_ago=4, steps=[("paid", 4), ("shipped", 2)])
+    staff_client.post(f"/orders/{order.id}/status", data={"status": "delivered"})
+    page = staff_client.get("/").get_data(as_text=True)
+    assert "Ask for a review" not in page
+    clock.shift(timedelta(days=2, hours=23))
+    assert "Ask for a review" not in staff_client.get("/").get_data(as_text=True)
+    clock.shift(timedelta(hours=1, minutes=1))
+    page = staff_client.get("/").get_data(as_text=True)
+    assert "Ask for a review" in page and "Delivered 3 days ago" in page
+    assert "We would be glad if you left us a review" in page
+    response = staff_client.post(f"/orders/{order.id}/review-asked", data={"next": "/"})
+    assert response.status_code == 302
+    assert "Ask for a review" not in staff_client.get("/").get_data(as_text=True)
+
+
+def test_the_sections_on_today_and_in_full(staff_client, order_for):
+    for n in range(3):
+        order_for(f"Customer {n}", days_ago=3 + n, steps=[("paid", 2 + n), ("shipped", 1 + n)] if n else ())
+    page = staff_client.get("/").get_data(as_text=True)
+    assert "Orders awaiting payment" in page and "Placed more than 2 days ago" in page
+    assert staff_client.get("/orders/reminders/awaiting_payment").status_code == 200
+    assert "Customer 0" in staff_client.get("/orders/reminders/awaiting_payment").get_data(as_text=True)
+    assert staff_client.get("/orders/reminders/nope").status_code == 404
+
+
+def test_marking_delivered_and_reminded_from_today(staff_client, order_for):
+    shipped = order_for("Ani", days_ago=9, steps=[("paid", 8), ("shipped", 6)])
+    staff_client.post(f"/orders/{shipped.id}/status", data={"status": "delivered", "next": "/"})
+    assert names("not_delivered") == []
+    again = order_for("Budi", days_ago=31, steps=[("paid", 31)])
+    staff_client.post(f"/orders/{again.id}/repeat-reminded", data={"next": "/"})
+    assert names("repeat") == []
+
+
+def test_today_the_customer_page_and_the_report_count_the_same_sales(staff_client, make_customer):
+    from crm.admin.trash import move_to_trash
+    from crm.orders.services import record_paid_order
+    from crm.reports.figures import channel_report, period_for
+    from crm.today.queue import follow_up_queue, shop_day
+
+    day = shop_day()
+    rina, dewi, sari, tono, gone = (make_customer(n) for n in ("Rina", "Dewi", "Sari", "Tono", "Gone"))
+    for amount in ("370000", "90rb"):  # two sales of one customer: one customer won
+        response = staff_client.post(f"/customers/{rina.id}/pipeline", data={
+            "stage": "won", "amount": amount, "sold_on": day.today.isoformat(), "channel": "whatsapp"})
+        assert response.status_code == 302
+    record_paid_order(dewi, amount=None, paid_on=day.today, channel="instagram")  # won, amount not known
+    returned = record_paid_order(sari, amount=200_000, paid_on=day.today, channel="whatsapp")
+    set_status(returned, "returned", now())
+    record_paid_order(tono, amount=50_000, paid_on=day.month_start - timedelta(days=1), channel="whatsapp")
+    record_paid_order(gone, amount=75_000, paid_on=day.today, channel="whatsapp")
+    move_to_trash(gone)
+    db.session.commit()
+
+    numbers = follow_up_queue().numbers
+    report = channel_report(period_for("this_month"))
+    assert (numbers["won"], numbers["won_amount"]) == (report.total.won, report.total.revenue) == (2, 460_000)
+    assert {row.key: (row.won, row.revenue) for row in report.channels if row.won} == {
+        "whatsapp": (1, 460_000), "instagram": (1, 0)}
+    page = staff_client.get(f"/customers/{rina.id}").get_data(as_text=True)
+    assert "Rp 370,000" in page and "Rp 90,000" in page
+    assert "amount not known" in staff_client.get(f"/customers/{dewi.id}").get_data(as_text=True)
