@@ -51,7 +51,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import exists, func
+from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, union, union_all
 
 from ..extensions import db
 from ..formatting import CHANNEL_LABELS, shop_zone
@@ -74,7 +74,6 @@ from ..needs.tagging import TagTitle
 
 PERIODS = ("this_month", "last_month", "last_30", "last_90", "custom")
 LONGEST_CUSTOM_DAYS = 3 * 366
-TAG_BATCH = 500
 
 
 # Periods -----------------------------------------------------------------------------------------------------
@@ -319,42 +318,104 @@ def _counts(row) -> bool:
     return bool(row.conversations or row.customer_messages or row.answered or row.unanswered)
 
 
-@dataclass(frozen=True)
-class _NewCustomer:
-    customer_id: int
-    channel: str  # of their first conversation
-    staff_id: int  # who logged it; 0: not recorded
-    is_prospect: bool
+@dataclass
+class _Counts:
+    """A row's customer figures, counted by the database (a customer once per row, whatever their days)."""
+    new_customers: int = 0
+    prospects: int = 0
+    converted: int = 0
+    won: int = 0
+    revenue: int = 0
 
 
-@dataclass(frozen=True)
-class _Sale:
-    customer_id: int
-    amount: int  # 0 when not known
-    channel: str
-    staff_id: int  # who recorded it
+def _live(customer) -> tuple:
+    return customer.deleted_at.is_(None), customer.merged_into_id.is_(None)
 
 
-def _new_customers(period: Period) -> list[_NewCustomer]:
-    has_sale = exists().where(Sale.customer_id == Customer.id)
-    rows = db.session.execute(
-        db.select(Customer.id, Conversation.channel, Conversation.logged_by_id, Customer.stage,
-                  has_sale.label("has_sale"))
+def _sold_in(period: Period, *conditions):
+    return exists().where(Sale.customer_id == Customer.id, Sale.sold_on >= period.first_day,
+                          Sale.sold_on <= period.last_day, *conditions)
+
+
+def _new_in(period: Period) -> tuple:
+    return (*_live(Customer), Customer.first_contact_at >= period.start, Customer.first_contact_at < period.end)
+
+
+def _customer_counts(period: Period) -> tuple[dict, dict, dict, dict]:
+    """Per total (""), channel, staff member (0: not recorded) and need tag: new customers (by their first
+    conversation's channel and who logged it), prospects, converted, won customers and revenue. The database
+    groups and counts, so the page reads a few dozen rows for any period."""
+    total, by_channel, by_staff, by_tag = (defaultdict(_Counts) for _ in range(4))
+    staff = func.coalesce(Conversation.logged_by_id, 0)
+    prospect = case((or_(Customer.stage != "none", exists().where(Sale.customer_id == Customer.id)), 1), else_=0)
+
+    def flag(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    for row in db.session.execute(
+        db.select(Conversation.channel, staff.label("staff_id"), func.count().label("new"),
+                  func.sum(prospect).label("prospects"),
+                  flag(_sold_in(period)).label("any_sale"),
+                  flag(_sold_in(period, Sale.channel == Conversation.channel)).label("same_channel"),
+                  flag(_sold_in(period, func.coalesce(Sale.created_by_id, 0) == staff)).label("same_staff"))
         .join(Conversation, Conversation.id == Customer.first_conversation_id)
-        .where(Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None),
-               Customer.first_contact_at >= period.start, Customer.first_contact_at < period.end)
-    ).all()
-    return [_NewCustomer(r.id, r.channel, r.logged_by_id or 0, r.stage != "none" or bool(r.has_sale)) for r in rows]
+        .where(*_new_in(period))
+        .group_by(Conversation.channel, staff)
+    ):
+        for counts, converted in ((total[""], row.any_sale), (by_channel[row.channel], row.same_channel),
+                                  (by_staff[row.staff_id], row.same_staff)):
+            counts.new_customers += row.new
+            counts.prospects += row.prospects
+            counts.converted += converted
 
+    in_period = (Sale.sold_on >= period.first_day, Sale.sold_on <= period.last_day, *_live(Customer))
+    for key, tallies in ((None, total), (Sale.channel, by_channel),
+                         (func.coalesce(Sale.created_by_id, 0), by_staff)):
+        keys = () if key is None else (key.label("key"),)
+        for row in db.session.execute(
+            db.select(*keys, func.count(func.distinct(Sale.customer_id)).label("won"),
+                      func.coalesce(func.sum(Sale.amount), 0).label("revenue"))
+            .join(Customer, Customer.id == Sale.customer_id).where(*in_period)
+            .group_by(*keys)
+        ):
+            if row.won:
+                counts = tallies["" if key is None else row.key]
+                counts.won, counts.revenue = row.won, row.revenue
 
-def _sales(period: Period) -> list[_Sale]:
-    rows = db.session.execute(
-        db.select(Sale.customer_id, Sale.amount, Sale.channel, Sale.created_by_id)
-        .join(Customer, Customer.id == Sale.customer_id)
-        .where(Sale.sold_on >= period.first_day, Sale.sold_on <= period.last_day,
-               Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
-    ).all()
-    return [_Sale(row.customer_id, row.amount or 0, row.channel, row.created_by_id or 0) for row in rows]
+    # A customer counts for a need tag when a conversation of theirs started in the period carries it.
+    tagged = (
+        db.select(Conversation.customer_id.label("customer_id"), Tag.id.label("tag_id"))
+        .join(ConversationFigures, ConversationFigures.conversation_id == Conversation.id)
+        .join(Tag, and_(Tag.kind == "need", (" " + ConversationFigures.tag_ids + " ").contains(
+            " " + cast(Tag.id, String) + " ")))
+        .where(ConversationFigures.started == 1, ConversationFigures.day >= period.first_day,
+               ConversationFigures.day <= period.last_day, ConversationFigures.tag_ids != "",
+               Conversation.customer_id.in_(union(
+                   db.select(Customer.id).where(*_new_in(period)),
+                   db.select(Sale.customer_id).where(Sale.sold_on >= period.first_day,
+                                                     Sale.sold_on <= period.last_day))))
+        .distinct().cte("tagged")
+    )
+    # One statement, so the tagged customers are found once for both halves.
+    new_of_tags = (
+        db.select(tagged.c.tag_id, literal(True).label("is_new"), func.count().label("a"),
+                  func.sum(prospect).label("b"), func.sum(case((_sold_in(period), 1), else_=0)).label("c"))
+        .join(Customer, Customer.id == tagged.c.customer_id).where(*_new_in(period))
+        .group_by(tagged.c.tag_id)
+    )
+    won_of_tags = (
+        db.select(tagged.c.tag_id, literal(False).label("is_new"), func.count(func.distinct(Sale.customer_id)),
+                  func.coalesce(func.sum(Sale.amount), 0), literal(0))
+        .join(Sale, Sale.customer_id == tagged.c.customer_id).join(Customer, Customer.id == Sale.customer_id)
+        .where(*in_period).group_by(tagged.c.tag_id)
+    )
+    for row in db.session.execute(union_all(new_of_tags, won_of_tags)):
+        counts = by_tag[row.tag_id]
+        if row.is_new:
+            counts.new_customers, counts.prospects, counts.converted = row.a, row.b, row.c
+        else:
+            counts.won, counts.revenue = row.a, row.b
+    return total, by_channel, by_staff, by_tag
 
 
 def won_customers(first_day: date, last_day: date, conditions=()) -> tuple[int, int]:
@@ -368,53 +429,6 @@ def won_customers(first_day: date, last_day: date, conditions=()) -> tuple[int, 
                Customer.merged_into_id.is_(None), *conditions)
     ).one()
     return won, revenue
-
-
-def _customer_tags(period: Period, customer_ids: Iterable[int]) -> dict[int, set[int]]:
-    """The need tags of each customer's conversations started in the period."""
-    ids = sorted(set(customer_ids))
-    found: dict[int, set[int]] = defaultdict(set)
-    need = set(db.session.execute(db.select(Tag.id).where(Tag.kind == "need")).scalars())
-    for start in range(0, len(ids), TAG_BATCH):
-        for customer_id, tag_ids in db.session.execute(
-            db.select(Conversation.customer_id, ConversationFigures.tag_ids)
-            .join(ConversationFigures, ConversationFigures.conversation_id == Conversation.id)
-            .where(Conversation.customer_id.in_(ids[start : start + TAG_BATCH]), ConversationFigures.started == 1,
-                   ConversationFigures.day >= period.first_day, ConversationFigures.day <= period.last_day,
-                   ConversationFigures.tag_ids != "")
-        ):
-            found[customer_id].update(int(tag) for tag in tag_ids.split() if int(tag) in need)
-    return found
-
-
-# Adding up ---------------------------------------------------------------------------------------------------
-
-@dataclass
-class _Tally:
-    sums: _Sums = field(default_factory=_Sums)
-    new_customers: set[int] = field(default_factory=set)
-    prospects: set[int] = field(default_factory=set)
-    won: set[int] = field(default_factory=set)
-    revenue: int = 0
-
-    def row(self, key: str, label: str | LazyString) -> ReportRow:
-        # Converted: new customers of this row whom this row counts as won, so the two never disagree.
-        return ReportRow(key, label, len(self.new_customers), self.sums.conversations, self.sums.customer_messages,
-                         self.sums.responses, len(self.prospects), len(self.won), self.revenue,
-                         len(self.new_customers & self.won))
-
-
-def _tally(tallies: dict, new_customers: list[_NewCustomer], sales: list[_Sale], key_of_new, key_of_sale) -> dict:
-    for new in new_customers:
-        for key in key_of_new(new):
-            tallies[key].new_customers.add(new.customer_id)
-            if new.is_prospect:
-                tallies[key].prospects.add(new.customer_id)
-    for sale in sales:
-        for key in key_of_sale(sale):
-            tallies[key].won.add(sale.customer_id)
-            tallies[key].revenue += sale.amount
-    return tallies
 
 
 def _weekly(period: Period) -> WeeklyConversations:
@@ -450,45 +464,45 @@ def period_costs(period: Period) -> dict[str, int]:
     return {channel: round(share) for channel, share in shares.items() if round(share)}
 
 
+def _row(key: str, label: str | LazyString | TagTitle, sums: _Sums | None, counts: _Counts | None) -> ReportRow:
+    sums, counts = sums or _Sums(), counts or _Counts()
+    return ReportRow(key, label, counts.new_customers, sums.conversations, sums.customer_messages, sums.responses,
+                     counts.prospects, counts.won, counts.revenue, counts.converted)
+
+
 def channel_report(period: Period) -> ChannelReport:
     daily, daily_tags = _daily(period), _daily_tags(period)
-    new_customers, sales = _new_customers(period), _sales(period)
-    customer_tags = _customer_tags(period, [n.customer_id for n in new_customers] + [s.customer_id for s in sales])
-
-    total, by_channel, by_staff, by_tag = (defaultdict(_Tally) for _ in range(4))
+    total, by_channel, by_staff, by_tag = _customer_counts(period)
+    sums_total, sums_channel, sums_staff = _Sums(), defaultdict(_Sums), defaultdict(_Sums)
     for (channel, staff_id), sums in daily.items():
-        total[""].sums.add(sums)
-        by_channel[channel].sums.add(sums)
-        by_staff[staff_id].sums.add(sums)
-    for tag_id, sums in daily_tags.items():
-        by_tag[tag_id].sums.add(sums)
-    _tally(total, new_customers, sales, lambda n: ("",), lambda s: ("",))
-    _tally(by_channel, new_customers, sales, lambda n: (n.channel,), lambda s: (s.channel,))
-    _tally(by_staff, new_customers, sales, lambda n: (n.staff_id,), lambda s: (s.staff_id,))
-    _tally(by_tag, new_customers, sales, lambda n: customer_tags.get(n.customer_id, ()),
-           lambda s: customer_tags.get(s.customer_id, ()))
+        sums_total.add(sums)
+        sums_channel[channel].add(sums)
+        sums_staff[staff_id].add(sums)
     costs = period_costs(period)
 
-    channels = [by_channel[channel].row(channel, CHANNEL_LABELS[channel]) for channel in CHANNELS
-                if channel in by_channel or channel in costs]
+    channels = [_row(channel, CHANNEL_LABELS[channel], sums_channel.get(channel), by_channel.get(channel))
+                for channel in CHANNELS if channel in sums_channel or channel in by_channel or channel in costs]
     users = {u.id: u for u in db.session.execute(db.select(User)).scalars()}
     staff = sorted(
-        (tally.row(str(user_id) if user_id in users else "",
-                   users[user_id].name if user_id in users else _l("Not recorded (imported)"))
-         for user_id, tally in by_staff.items()),
+        (_row(str(user_id) if user_id in users else "",
+              users[user_id].name if user_id in users else _l("Not recorded (imported)"),
+              sums_staff.get(user_id), by_staff.get(user_id))
+         for user_id in {*sums_staff, *by_staff}),
         key=lambda row: (row.key == "", str(row.label).casefold() if row.key else ""),
     )
-    tags = {t.id: t for t in db.session.execute(db.select(Tag).where(Tag.id.in_(list(by_tag)))).scalars()}
-    tag_rows = [tally.row(tags[tag_id].name, TagTitle(tags[tag_id])) for tag_id, tally in sorted(
-        ((tag_id, tally) for tag_id, tally in by_tag.items() if tag_id in tags),
-        key=lambda item: (-item[1].sums.conversations, tags[item[0]].title.casefold()))]
+    tags = {t.id: t for t in db.session.execute(
+        db.select(Tag).where(Tag.id.in_([*daily_tags, *by_tag]))).scalars()}
+    tag_rows = sorted(
+        (_row(tags[tag_id].name, TagTitle(tags[tag_id]), daily_tags.get(tag_id), by_tag.get(tag_id))
+         for tag_id in {*daily_tags, *by_tag} if tag_id in tags),
+        key=lambda row: (-row.conversations, row.label.title.casefold()))
     cost_rows = [CostRow(row.key, row.label, costs[row.key], row.won, row.revenue)
                  for row in channels if row.key in costs]
     cost_total = CostRow("", _l("All channels with a cost"), sum(r.cost for r in cost_rows),
                          sum(r.won for r in cost_rows), sum(r.revenue for r in cost_rows)) if cost_rows else None
     return ChannelReport(
-        period=period, channels=channels, total=total[""].row("", _l("All channels")), tags=tag_rows, staff=staff,
-        weekly=_weekly(period), costs=cost_rows, cost_total=cost_total,
+        period=period, channels=channels, total=_row("", _l("All channels"), sums_total, total.get("")),
+        tags=tag_rows, staff=staff, weekly=_weekly(period), costs=cost_rows, cost_total=cost_total,
     )
 
 
