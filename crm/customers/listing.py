@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_
+from sqlalchemy import and_, exists
 
 from ..admin import audit
 from ..admin.trash import move_to_trash
@@ -73,7 +73,7 @@ def live_customer():
     return and_(Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
 
 
-def _conditions(filters: ListFilters, now: datetime) -> list:
+def _conditions(filters: ListFilters, now: datetime, counting: bool = False) -> list:
     conditions = [live_customer()]
     if filters.query:
         conditions.append(name_or_handle_matches(filters.query))
@@ -83,9 +83,9 @@ def _conditions(filters: ListFilters, now: datetime) -> list:
         conditions.append(Customer.assigned_to_id == filters.assigned_to_id if filters.assigned_to_id
                           else Customer.assigned_to_id.is_(None))
     if filters.channel:
-        conditions.append(_has_facet(f"channel:{filters.channel}"))
+        conditions.append(_has_facet(f"channel:{filters.channel}", counting))
     if filters.tag_id:
-        conditions.append(_has_facet(f"tag:{filters.tag_id}"))
+        conditions.append(_has_facet(f"tag:{filters.tag_id}", counting))
     if filters.waiting:
         conditions.append(Customer.waiting_since.is_not(None))
     if filters.quiet_days:
@@ -98,9 +98,13 @@ def _conditions(filters: ListFilters, now: datetime) -> list:
     return conditions
 
 
-def _has_facet(facet: str):
-    """Kept for live customers by crm.kept (customer_facets): one stretch of its primary key."""
-    return Customer.id.in_(db.select(CustomerFacet.customer_id).where(CustomerFacet.facet == facet))
+def _has_facet(facet: str, counting: bool):
+    """Kept for live customers by crm.kept (customer_facets), by its primary key. A page walks the list's order
+    and looks each row up, stopping when the page is full (a filter matching a fifth of 50,000 customers:
+    20 ms -> under 1 ms); the total reads the facet's whole stretch at once, the cheaper way to count them all."""
+    if counting:
+        return Customer.id.in_(db.select(CustomerFacet.customer_id).where(CustomerFacet.facet == facet))
+    return exists().where(CustomerFacet.facet == facet, CustomerFacet.customer_id == Customer.id)
 
 
 def won_days(period: str, now: datetime) -> tuple[date, date]:
@@ -110,7 +114,7 @@ def won_days(period: str, now: datetime) -> tuple[date, date]:
     return chosen.first_day, chosen.last_day
 
 
-def customer_list(filters: ListFilters, now: datetime | None = None):
+def customer_list(filters: ListFilters, now: datetime | None = None, counting: bool = False):
     """The statement of the list: live customers meeting the filters, in the chosen order (ties by id, so
     pages never overlap), their handles and who they are assigned to loaded with them."""
     from sqlalchemy.orm import selectinload
@@ -122,7 +126,7 @@ def customer_list(filters: ListFilters, now: datetime | None = None):
     else:
         order = (column.asc().nulls_last(), Customer.id.asc())
     return (
-        db.select(Customer).where(*_conditions(filters, now)).order_by(*order)
+        db.select(Customer).where(*_conditions(filters, now, counting)).order_by(*order)
         .options(selectinload(Customer.identities), selectinload(Customer.assigned_to))
     )
 

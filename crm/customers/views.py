@@ -2,6 +2,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
@@ -103,7 +104,10 @@ def _list_args() -> dict:
 def index():
     fresh_scores()
     form, filters = _list_form()
-    page = db.paginate(customer_list(filters), per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = db.paginate(customer_list(filters), per_page=current_app.config["PER_PAGE"], error_out=False,
+                       count=False)
+    page.total = db.session.execute(db.select(func.count()).select_from(
+        customer_list(filters, counting=True).order_by(None).subquery())).scalar_one()
     template = "customers/_results.html" if request.headers.get("HX-Request") else "customers/index.html"
     texts = PageTexts()
     texts.customer_url = url_pattern("customers.show", customer_id=0)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import g
 from flask_babel import format_time
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -90,6 +91,21 @@ def nudge_for(kind: str, customer: Customer, conversation: Conversation | None =
     return Nudge(reply, filled(reply, user=current_user, customer=customer, conversation=conversation), targets[0])
 
 
+def reply_words() -> dict[str, str]:
+    """The fixed words of a reply box, translated once a page (Today draws a box or two on each of its rows)."""
+    if "reply_words" not in g:
+        g.reply_words = {
+            "failed": _("The chat opened, but the reply was not logged: log it by hand."),
+            "blank": _("Fill in the blank first:"),
+            "placeholder": _("Type / for a quick reply, or write the reply"),
+            "quick_replies": _("Quick replies"), "copied": _("Copied"), "copy_reply": _("Copy"),
+            "logged": _("The reply is logged as sent; you can take it back for a few minutes."),
+            "copied_logged": _("The reply is copied: paste it in the chat. It is logged as sent; you can take it "
+                               "back for a few minutes."),
+        }
+    return g.reply_words
+
+
 def undo_until(link) -> str:
     """"10:12 AM": when the undo of a reply sent through a link goes away."""
     return format_time(undo_deadline(link), "short")
@@ -102,6 +118,7 @@ def register(blueprint) -> None:
     blueprint.add_app_template_global(undoable_sends, "undoable_sends")
     blueprint.add_app_template_global(can_undo, "can_undo")
     blueprint.add_app_template_global(undo_until, "undo_until")
+    blueprint.add_app_template_global(reply_words, "reply_words")
     for name, labels in (("REPLY_LABELS", REPLY_LABELS), ("SEND_LABELS", SEND_LABELS),
                          ("NUDGE_LABELS", NUDGE_LABELS), ("OPENED_LABELS", OPENED_LABELS),
                          ("PREFILL_PARAMETERS", PREFILL_PARAMETERS)):
