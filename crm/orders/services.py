@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask import abort
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists
 from sqlalchemy.orm import selectinload
@@ -25,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from ..admin import audit
 from ..customers.services import IdentityTaken, add_identity, audited_fields, record_customer_edit
 from ..extensions import db
-from ..formatting import shop_zone
+from ..formatting import local_time, shop_zone
 from ..identities import InvalidHandle, normalise_phone
 from ..models import (
     ORDER_STATUSES,
@@ -161,7 +160,7 @@ def check_not_in_future(moment: datetime | None) -> None:
 
 
 def _when(moment: datetime) -> str:
-    return format_datetime(moment, "short")
+    return local_time(moment)
 
 
 def set_status(order: Order, status: str, at: datetime, *, message_id: int | None = None,
