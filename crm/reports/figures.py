@@ -284,8 +284,9 @@ class _Sums:
 
 
 def _sums(row) -> _Sums:
-    return _Sums(row.conversations or 0, row.customer_messages or 0, row.answered or 0, row.unanswered or 0,
-                 row.wait_seconds or 0, [row[name] or 0 for name in WAIT_COLUMNS])
+    # int(): PostgreSQL's SUM of integers is numeric, which the driver hands over as Decimal.
+    return _Sums(int(row.conversations or 0), int(row.customer_messages or 0), int(row.answered or 0),
+                 int(row.unanswered or 0), int(row.wait_seconds or 0), [int(row[name] or 0) for name in WAIT_COLUMNS])
 
 
 def _measures(table) -> list:
@@ -363,7 +364,7 @@ def won_customers(first_day: date, last_day: date, conditions=()) -> tuple[int, 
         sales_between(first_day, last_day, func.count(func.distinct(Order.customer_id)),
                       func.coalesce(func.sum(Order.total), 0)).where(*conditions)
     ).one()
-    return won, revenue
+    return won, int(revenue)  # PostgreSQL's SUM is numeric (Decimal)
 
 
 def _customer_tags(period: Period, customer_ids: Iterable[int]) -> dict[int, set[int]]:
@@ -427,7 +428,7 @@ def _weekly(period: Period) -> WeeklyConversations:
         .group_by(table.c.day, table.c.channel)
     ):
         if started:
-            counts.setdefault(channel, [0] * len(weeks))[(monday(day) - first).days // 7] += started
+            counts.setdefault(channel, [0] * len(weeks))[(monday(day) - first).days // 7] += int(started)
     return WeeklyConversations(weeks, {channel: counts[channel] for channel in CHANNELS if channel in counts})
 
 
