@@ -42,8 +42,7 @@ def _clean_value(value):
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, FileStorage) and value.filename:
-        # A name that was nothing but NULs must still name a file, or the form reads "no file chosen".
-        value.filename = clean_text(value.filename) or "export"
+        value.filename = clean_text(value.filename)
     return value
 
 
