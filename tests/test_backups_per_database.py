@@ -12,6 +12,9 @@ from crm.admin.backups import backup_database, backup_folder, backup_if_due, lis
 from crm.auth.services import create_user
 from crm.extensions import db
 
+pytestmark = pytest.mark.sqlite_only(
+    "SQLite's backup files, a folder per database file; PostgreSQL's dumps: tests/test_backups_postgres.py")
+
 PASSWORD = "correct horse battery"  # as tests/conftest.py
 
 

@@ -5,6 +5,8 @@ import io
 import sqlite3
 from datetime import timedelta
 
+import pytest
+
 from crm.admin.backups import backup_folder, keep_count, make_backup
 from crm.admin.trash import move_to_trash
 from crm.extensions import db
@@ -311,6 +313,8 @@ def test_quick_replies_are_exported_with_their_use(owner_client, staff_client, o
     assert semicolon.splitlines()[0].startswith("id;shortcut;title")
 
 
+@pytest.mark.sqlite_only("reads the backup file with sqlite3; PostgreSQL's backups are whole pg_dump files, "
+                         "tests/test_backups_postgres.py")
 def test_a_backup_holds_the_quick_replies_and_the_shop_details(app, owner):
     create_quick_reply(shortcut="salam", title="Salam", body="Halo {nama}", personal_of=owner, created_by_id=owner.id)
     save_settings({"bank_accounts": "BCA 123"}, owner.id)
