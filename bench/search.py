@@ -32,7 +32,6 @@ import resource
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,7 +47,7 @@ if (VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != VENV.res
     # `python bench/search.py` from any Python: run in the project's environment (make test builds it).
     os.execv(VENV / "bin" / "python", [str(VENV / "bin" / "python"), *sys.argv])
 
-from bench.shops import DEMO_OWNER_EMAIL, DEMO_PASSWORD, cached_shop  # noqa: E402
+from bench.shops import DEMO_OWNER_EMAIL, DEMO_PASSWORD, cached_shop_built_apart  # noqa: E402
 
 
 def queries(conn: sqlite3.Connection) -> list[dict]:
@@ -221,14 +220,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="run on this PostgreSQL database (postgresql+psycopg://...) instead "
                         "of a copy of the SQLite shop; filled from the shop the first time")
     arguments = parser.parse_args()
-
-    # Generating in a child process keeps its memory out of this process's peak.
-    started = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "bench" / "shops.py"), "--customers", str(arguments.customers),
-                    "--messages", str(arguments.messages)], check=True, stdout=subprocess.DEVNULL)
-    shop, facts = cached_shop(arguments.customers, arguments.messages)
-    if time.perf_counter() - started > 5:
-        print(f"generated {shop.name} in {facts['generate_seconds']} s")
+    shop, facts = cached_shop_built_apart(arguments.customers, arguments.messages)
     work = Path(tempfile.mkdtemp(prefix="obrolan-bench-search-"))
     try:
         run(arguments, shop, facts, work)
