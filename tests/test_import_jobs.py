@@ -2,10 +2,14 @@
 publishes), what it reports (future-dated, cut, unreadable), its limits as settings, and a dry run that writes
 nothing."""
 import json
+import subprocess  # nosec B404
+import sys
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 import sqlalchemy
 
 from crm.conversations import import_jobs
@@ -200,6 +204,25 @@ def test_a_job_whose_process_died_is_cleaned_up(app):
     assert import_jobs.recover_dead_jobs() == 1
     assert _count(Message) == 0 and _count(Customer) == 0 and _count(Conversation) == 0
     assert db.session.get(ImportJob, job.id).status == "interrupted"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc, which only Linux has")
+def test_a_job_whose_process_died_unreaped_is_cleaned_up(app):
+    # Killed with the server that started it, an import process can stay a zombie: os.kill(pid, 0) still succeeds.
+    job = import_jobs.create_job(source_name=RINA.name, path=str(RINA), options={"me": ["Toko Batik Sari"]},
+                                 runner="cli")
+    db.session.commit()
+    import_jobs.claim(job.id)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603 - not waited for until the end
+    try:
+        while Path(f"/proc/{dead.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+            time.sleep(0.01)
+        db.session.execute(db.update(ImportJob).values(worker=f"{import_jobs.socket.gethostname()}:{dead.pid}:1"))
+        db.session.commit()
+        assert import_jobs.recover_dead_jobs() == 1
+        assert db.session.get(ImportJob, job.id).status == "interrupted"
+    finally:
+        dead.wait()
 
 
 # --- what it reports ---------------------------------------------------------------------------------------

@@ -339,9 +339,19 @@ def _alive(job: ImportJob) -> bool:
                 return False
             except OSError:
                 return True
-            return True
+            return not _zombie(int(pid))
     beat = job.heartbeat_at or job.started_at or job.created_at
     return datetime.now(timezone.utc) - beat < STALE_AFTER
+
+
+def _zombie(pid: int) -> bool:
+    """A process that died but was never waited for still answers os.kill(pid, 0): its parent died with it and
+    nothing reaps orphans where the first process is not an init (many containers)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def recover_dead_jobs() -> int:
