@@ -333,11 +333,12 @@ class ImportRun:
 
     def insert(self, rows: list[dict]) -> None:
         if not self.dry and rows:
-            self._logged_meanwhile(len(rows) - _insert_messages(rows))
+            self._logged_meanwhile(len(rows) - _insert_messages(rows, shown=not self.staged))
 
     def save_new_conversation(self, conversation_id: int, rows: list[dict], matcher) -> None:
         if not self.dry:
-            self._logged_meanwhile(len(rows) - _save_new_conversation(conversation_id, rows, matcher))
+            self._logged_meanwhile(len(rows) - _save_new_conversation(conversation_id, rows, matcher,
+                                                                      shown=not self.staged))
 
     def _logged_meanwhile(self, count: int) -> None:
         # Someone logged the same message while this import ran (checked, but not under a lock on PostgreSQL).
@@ -578,7 +579,7 @@ class _ChatWriter:
             summary.last_conversation_id = self.current.id
 
 
-def _save_new_conversation(conversation_id: int, rows: list[dict], matcher) -> int:
+def _save_new_conversation(conversation_id: int, rows: list[dict], matcher, *, shown: bool) -> int:
     """Tags first (their reasons pointing at messages once those exist), then the messages, indexed once.
     Returns how many messages went in."""
     customer_rows = [row for row in rows if row["side"] == "customer"]
@@ -591,7 +592,7 @@ def _save_new_conversation(conversation_id: int, rows: list[dict], matcher) -> i
              "reason_keyword": match.keyword, "created_at": now}
             for key, match in matches.items()
         ])
-    inserted = _insert_messages(rows)
+    inserted = _insert_messages(rows, shown=shown)
     if not matches:
         return inserted
     prints = [customer_rows[match.message_index]["fingerprint"] for match in matches.values()]
@@ -605,18 +606,21 @@ def _save_new_conversation(conversation_id: int, rows: list[dict], matcher) -> i
     return inserted
 
 
-def _insert_messages(rows: list[dict]) -> int:
+def _insert_messages(rows: list[dict], *, shown: bool) -> int:
     """One multi-row INSERT per 1,000 messages rather than one statement per message: on SQLite each statement
     that fires the search index trigger gets a savepoint, and FTS5 writes its pending index out at every
     savepoint, which made row-by-row inserts nearly 3 times slower. Asking for RETURNING is what makes SQLAlchemy
     send them as "insertmanyvalues" pages (SQLite 3.35+; older ones get the plain executemany).
     A Core insert on the table, because the ORM's bulk insert costs as much again in Python per row.
-    A message logged by someone else meanwhile (same fingerprint) is left alone; returns how many went in."""
+    A message logged by someone else meanwhile (same fingerprint) is left alone; returns how many went in.
+    Messages `shown` at once are past the ORM, so crm.kept is told; a job's hidden ones are kept from when the job
+    publishes (recomputing them at every batch's commit was a third of an import's time)."""
     if not rows:
         return 0
-    from ..kept import mark_conversations
+    if shown:
+        from ..kept import mark_conversations
 
-    mark_conversations({row["conversation_id"] for row in rows})  # past the ORM: crm.kept recomputes them
+        mark_conversations({row["conversation_id"] for row in rows})
     table = Message.__table__
     statement = _insert_skipping_fingerprints_taken(table)
     if db.engine.dialect.insert_executemany_returning:
