@@ -106,11 +106,14 @@ def _paid(period, grouping):
     step = db.aliased(OrderStep)
     earlier_order = db.aliased(Order)
     earlier_step = db.aliased(OrderStep)
+    # Driven by the customer's other orders (few), each one's paid step looked up by its key: joined instead,
+    # SQLite walked every paid step before this one for each paid order of the period.
+    paid_at = (db.select(earlier_step.at).where(earlier_step.order_id == earlier_order.id,
+                                                earlier_step.status == "paid")
+               .correlate(earlier_order).scalar_subquery())
     had_paid_before = (db.select(earlier_order.id)
-                       .join(earlier_step, and_(earlier_step.order_id == earlier_order.id,
-                                                earlier_step.status == "paid"))
                        .where(earlier_order.customer_id == Order.customer_id, earlier_order.id != Order.id,
-                              earlier_order.status.notin_(ENDINGS), earlier_step.at < step.at)
+                              earlier_order.status.notin_(ENDINGS), paid_at < step.at)
                        .correlate(Order, step).exists())
     method = func.coalesce(Order.payment_method, "")
     total = func.coalesce(Order.total, 0)

@@ -121,15 +121,16 @@ def _with_items(statement):
         Customer.identities), selectinload(Order.conversation))
 
 
-def _asked_since(rows: list[tuple[Order, datetime]]) -> set[int]:
-    """Orders whose customer we already asked for a review after the delivery, in any of their chats."""
-    if not rows:
+def _asked_since(candidates: list[tuple[int, int, datetime]]) -> set[int]:
+    """Of these (order, customer, delivered) candidates, the orders whose customer we already asked for a review
+    after the delivery, in any of their chats."""
+    if not candidates:
         return set()
     from ..models import Conversation
 
     asked = set()
-    customers = {order.customer_id: (order.id, since) for order, since in rows}
-    earliest = min(since for _, since in rows)
+    customers = {customer_id: (order_id, since) for order_id, customer_id, since in candidates}
+    earliest = min(since for _, _, since in candidates)
     messages = db.session.execute(
         db.select(Conversation.customer_id, Message.sent_at, Message.body)
         .join(Conversation, Conversation.id == Message.conversation_id)
@@ -141,6 +142,20 @@ def _asked_since(rows: list[tuple[Order, datetime]]) -> set[int]:
         if sent_at >= since and review_asked(body):
             asked.add(order_id)
     return asked
+
+
+def _not_due_yet(candidates: list[tuple[int, int, datetime]], now: datetime, settings: OrderSettings) -> set[int]:
+    """Of these repeat candidates, the orders whose items' own repeat days have not passed yet."""
+    if not settings.repeat_days_by_product:
+        return set()
+    from ..models import OrderItem
+
+    names: dict[int, list[str]] = {order_id: [] for order_id, _, _ in candidates}
+    for order_id, name in db.session.execute(
+            db.select(OrderItem.order_id, OrderItem.name).where(OrderItem.order_id.in_(list(names)))):
+        names[order_id].append(name)
+    return {order_id for order_id, _, since in candidates
+            if since > now - timedelta(days=settings.repeat_days_for(names[order_id]))}
 
 
 def _first_name(customer: Customer) -> str:
@@ -184,17 +199,25 @@ def order_reminders(filters=None, now: datetime | None = None, limit: int = LIMI
 
 def section_rows(section: str, filters=None, now: datetime | None = None, limit: int | None = None,
                  settings: OrderSettings | None = None) -> tuple[list[ReminderRow], int]:
-    """One section's first `limit` rows (all when None) and how many there are."""
+    """One section's first `limit` rows (all when None) and how many there are. Only the rows shown are loaded
+    as orders: a shop with thousands of candidates reads their ids and moments, not their items and customers."""
     now = now or utcnow()
     settings = settings or order_settings()
     statement = {"awaiting_payment": awaiting_payment, "not_delivered": not_delivered, "review": review_candidates,
                  "repeat": repeat_candidates}[section](now, settings, filters)
-    found = [(order, since) for order, since in db.session.execute(_with_items(statement)).all()]
-    if section == "review":
-        asked = _asked_since(found)
-        found = [(order, since) for order, since in found if order.id not in asked]
-    elif section == "repeat":
-        found = [(order, since) for order, since in found
-                 if since <= now - timedelta(days=settings.repeat_days_for([i.name for i in order.items]))]
-    shown = found if limit is None else found[:limit]
-    return [ReminderRow(section, order, since, nudge_text(section, order)) for order, since in shown], len(found)
+    since = list(statement.selected_columns)[-1]
+    if section in ("review", "repeat"):  # some candidates are read out in Python: all of them are looked at
+        candidates = db.session.execute(statement.with_only_columns(Order.id, Order.customer_id, since)).all()
+        dropped = (_asked_since(candidates) if section == "review" else _not_due_yet(candidates, now, settings))
+        found = [(order_id, at) for order_id, _, at in candidates if order_id not in dropped]
+        total = len(found)
+        shown = found if limit is None else found[:limit]
+    else:
+        total = db.session.execute(db.select(func.count()).select_from(
+            statement.with_only_columns(Order.id).order_by(None).subquery())).scalar_one()
+        page = statement.with_only_columns(Order.id, since)
+        shown = db.session.execute(page if limit is None else page.limit(limit)).all()
+    orders = {order.id: order for order in db.session.execute(
+        _with_items(db.select(Order).where(Order.id.in_([order_id for order_id, _ in shown])))).scalars()}
+    return [ReminderRow(section, orders[order_id], at, nudge_text(section, orders[order_id]))
+            for order_id, at in shown], total
