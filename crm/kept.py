@@ -55,6 +55,7 @@ from .models import (
 )
 
 BATCH = 500
+STREAM_ROWS = 5000
 _CONVERSATIONS, _CUSTOMERS, _CHATS_OF, _TAGS_GONE = ("kept_conversations", "kept_customers", "kept_chats_of",
                                                      "kept_tags_gone")
 _PENDING = (_CONVERSATIONS, _CUSTOMERS, _CHATS_OF, _TAGS_GONE)
@@ -168,20 +169,28 @@ def refresh_conversations(conversation_ids: Iterable[int], sums=None) -> set[int
             .join(Customer, Customer.id == Conversation.customer_id)
             .where(Conversation.id.in_(batch))
         ).all()
-        messages: dict[int, list[tuple[datetime, str, str]]] = defaultdict(list)
+        # Streamed, keeping the bodies of the unanswered run at each end only: a published import brings
+        # conversations of tens of thousands of messages, whose texts need not all be in memory at once.
+        messages: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+        unanswered: dict[int, list[tuple[datetime, str, str]]] = {}
         for conversation_id, sent_at, side, body in db.session.execute(
             db.select(Message.conversation_id, Message.sent_at, Message.side, Message.body)
             .where(Message.conversation_id.in_(batch), Message.deleted_at.is_(None))
             .order_by(Message.conversation_id, Message.sent_at, Message.id)
+            .execution_options(yield_per=STREAM_ROWS)
         ):
-            messages[conversation_id].append((sent_at, side, body))
+            messages[conversation_id].append((sent_at, side))
+            if side == "customer":
+                unanswered.setdefault(conversation_id, []).append((sent_at, side, body))
+            else:
+                unanswered.pop(conversation_id, None)
         tags = daily.live_need_tags(batch)
         changes, counted = [], {}
         for row in rows:
             customers.add(row.customer_id)
             said = messages.get(row.id, [])
             last = said[-1][0] if said else None
-            state = wait_state(open_wait(said), last, row.no_reply, row.no_reply_through)
+            state = wait_state(open_wait(unanswered.get(row.id, ())), last, row.no_reply, row.no_reply_through)
             live = row.deleted_at is None and row.customer_deleted_at is None and row.merged_into_id is None
             kept = {"first_message_at": said[0][0] if said else None, "last_message_at": last,
                     "last_side": said[-1][1] if said else None,
@@ -193,8 +202,7 @@ def refresh_conversations(conversation_ids: Iterable[int], sums=None) -> set[int
             if live:
                 counted[row.id] = (row.channel, row.logged_by_id or 0, tags.get(row.id, []))
         _write(Conversation, CONVERSATION_COLUMNS, changes)
-        daily.refresh(counted, {cid: [(sent_at, side) for sent_at, side, _ in said]
-                                for cid, said in messages.items() if cid in counted}, batch, sums)
+        daily.refresh(counted, {cid: said for cid, said in messages.items() if cid in counted}, batch, sums)
     return customers
 
 
