@@ -215,7 +215,9 @@ def test_a_job_whose_process_died_unreaped_is_cleaned_up(app):
     import_jobs.claim(job.id)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603 - not waited for until the end
     try:
+        deadline = time.monotonic() + 30
         while Path(f"/proc/{dead.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child never exited"
             time.sleep(0.01)
         db.session.execute(db.update(ImportJob).values(worker=f"{import_jobs.socket.gethostname()}:{dead.pid}:1"))
         db.session.commit()

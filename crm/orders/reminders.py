@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..formatting import rupiah
-from ..models import ConversationTag, Customer, Message, Order, OrderStep, utcnow
+from ..models import Conversation, ConversationTag, Customer, Message, Order, OrderItem, OrderStep, utcnow
 from .reading import review_asked
 from .settings import OrderSettings, order_settings
 
@@ -126,8 +126,6 @@ def _asked_since(candidates: list[tuple[int, int, datetime]]) -> set[int]:
     after the delivery, in any of their chats."""
     if not candidates:
         return set()
-    from ..models import Conversation
-
     asked = set()
     customers = {customer_id: (order_id, since) for order_id, customer_id, since in candidates}
     earliest = min(since for _, _, since in candidates)
@@ -148,8 +146,6 @@ def _not_due_yet(candidates: list[tuple[int, int, datetime]], now: datetime, set
     """Of these repeat candidates, the orders whose items' own repeat days have not passed yet."""
     if not settings.repeat_days_by_product:
         return set()
-    from ..models import OrderItem
-
     names: dict[int, list[str]] = {order_id: [] for order_id, _, _ in candidates}
     for order_id, name in db.session.execute(
             db.select(OrderItem.order_id, OrderItem.name).where(OrderItem.order_id.in_(list(names)))):
