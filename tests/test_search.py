@@ -472,8 +472,12 @@ def test_every_channel_side_and_stage_has_a_facet_code():
 
 
 @pytest.mark.postgres_only("the walk through the newest messages is PostgreSQL's (crm.search.postgres.WALK)")
-@pytest.mark.parametrize("walk", [1, 2, 5, 9])
-def test_past_the_walk_of_the_newest_the_index_finds_the_same(app, shop, chat, make_customer, monkeypatch, walk):
+# (walk, deeper): with a window of 4, a deeper walk runs when the first one found enough (1 of 1 with deeper >= 5,
+# 2 of 2 with deeper >= 2, ...), so these pairs take every way: the walk alone, the walk and the index, both walks,
+# both walks and the index.
+@pytest.mark.parametrize("walk, deeper", [(1, 1), (1, 6), (2, 2), (2, 7), (3, 9), (5, 3), (9, 20)])
+def test_past_the_walk_of_the_newest_the_index_finds_the_same(app, shop, chat, make_customer, monkeypatch, walk,
+                                                               deeper):
     from crm.admin.trash import move_to_trash
     from crm.search import postgres
 
@@ -500,5 +504,6 @@ def test_past_the_walk_of_the_newest_the_index_finds_the_same(app, shop, chat, m
                 ("ready", Filters(side="customer")), ("", Filters(channel="whatsapp"))]
     expected = [everything(query, filters) for query, filters in searches]
     monkeypatch.setattr(postgres, "WALK", walk)
+    monkeypatch.setattr(postgres, "DEEPER", deeper)
     assert [everything(query, filters) for query, filters in searches] == expected
     assert sum(map(len, expected[0])) == 8  # every "gamis" but the trashed message and customer

@@ -335,11 +335,14 @@ def customers_query(parsed) -> str | None:
 
 # A search first walks the newest WALK messages (newest first, stopping at the window), as FTS5 walks its rowids:
 # a common word or phrase fills the window there, whatever the planner would guess about it (its guesses for
-# phrases and for several common words at once are far too low). What the walk leaves unfilled, the GIN index
-# finds among older messages. Either way the index alone gives the keys, and the rows are joined after: joined
-# before the LIMIT, PostgreSQL would fetch every match's message, conversation and customer before sorting.
-# Matches in the trash are dropped afterwards, and the next batch fetched if that left the window short.
-WALK = 5000
+# phrases and for several common words at once are far too low). When the walk found enough to expect the next
+# DEEPER messages to fill the window (a phrase of medium frequency: "ready stok" is in 1% of the messages), it walks
+# on through them: the index would fetch and recheck every older message holding both words, thousands of rows
+# read from all over the table. What the walks leave unfilled, the GIN index finds among older messages. Either
+# way the index alone gives the keys, and the rows are joined after: joined before the LIMIT, PostgreSQL would
+# fetch every match's message, conversation and customer before sorting. Matches in the trash are dropped
+# afterwards, and the next batch fetched if that left the window short.
+WALK, DEEPER = 5000, 20000
 _ROWS = f"""
 SELECT f.key, m.id, m.conversation_id, m.side, m.body,
        m.deleted_at IS NULL AND c.deleted_at IS NULL AND cu.deleted_at IS NULL AND cu.merged_into_id IS NULL
@@ -349,24 +352,40 @@ LEFT JOIN conversations c ON c.id = m.conversation_id
 LEFT JOIN customers cu ON cu.id = c.customer_id
 ORDER BY f.key DESC
 """
-# One statement, one round trip: the walk; where it ends; and only when the walk left the window short, the
-# index below that end.
+# One statement, one round trip: the walk; where it ends; the deeper walk when the first one's matches promise
+# half as many again as the window still needs; and only when the walks left the window short, the index below
+# their end. Each part past the first runs only when the one before it came short.
 HITS_SQL = """
 WITH walked AS MATERIALIZED (
   SELECT key FROM (SELECT key, document FROM messages_search WHERE key >= %(low)s AND key < %(high)s
                    ORDER BY key DESC LIMIT %(walk)s) newest
   WHERE document @@ CAST(%(match)s AS tsquery) LIMIT %(window)s
+), walk AS MATERIALIZED (
+  SELECT count(*) AS found,
+         count(*) < %(window)s AND 2 * count(*) * %(deeper)s >= 3 * %(walk)s * (%(window)s - count(*)) AS deeper
+  FROM walked
 ), walk_end AS (
   SELECT key FROM messages_search WHERE key >= %(low)s AND key < %(high)s
   ORDER BY key DESC OFFSET %(walk)s - 1 LIMIT 1
+), walked_deeper AS MATERIALIZED (
+  SELECT key FROM (SELECT key, document FROM messages_search
+                   WHERE (SELECT deeper FROM walk) AND key >= %(low)s AND key < (SELECT key FROM walk_end)
+                   ORDER BY key DESC LIMIT %(deeper)s) next_newest
+  WHERE document @@ CAST(%(match)s AS tsquery) LIMIT (SELECT %(window)s - found FROM walk)
+), walks_end AS (
+  SELECT CASE WHEN (SELECT deeper FROM walk)
+              THEN (SELECT key FROM messages_search WHERE key >= %(low)s AND key < %(high)s
+                    ORDER BY key DESC OFFSET %(walk)s + %(deeper)s - 1 LIMIT 1)
+              ELSE (SELECT key FROM walk_end) END AS key
 ), older AS MATERIALIZED (
   SELECT key FROM messages_search
-  WHERE (SELECT count(*) FROM walked) < %(window)s
+  WHERE (SELECT found FROM walk) + (SELECT count(*) FROM walked_deeper) < %(window)s
     AND document @@ CAST(%(match)s AS tsquery) AND key >= %(low)s AND key < %(high)s
-    AND key + 0 < (SELECT key FROM walk_end)  -- "+ 0": a key range the planner cannot size must not pick the index
+    AND key + 0 < (SELECT key FROM walks_end)  -- "+ 0": a key range the planner cannot size must not pick the index
   ORDER BY key DESC LIMIT %(window)s
 ), found AS (
-  SELECT key FROM walked UNION ALL SELECT key FROM older ORDER BY key DESC LIMIT %(window)s
+  SELECT key FROM walked UNION ALL SELECT key FROM walked_deeper UNION ALL SELECT key FROM older
+  ORDER BY key DESC LIMIT %(window)s
 )""" + _ROWS
 
 CUSTOMERS_SQL = """
@@ -455,15 +474,17 @@ def hits(parsed, filters, low: int, high: int, window: int) -> list[tuple]:
     """(key, message id, conversation id, side, marked body, length, tainted) of the newest live matches."""
     from .query import CLOSE, OPEN
 
-    params = {"match": messages_query(parsed, filters), "low": low, "high": high, "walk": WALK}
+    params = {"match": messages_query(parsed, filters), "low": low, "high": high, "walk": WALK, "deeper": DEEPER}
     found = []
     while len(found) < window:
-        wanted = window - len(found)
+        # A few more than the window needs: a match or two in the trash should not cost a second round trip.
+        wanted = window - len(found) + (window - len(found)) // 10 + 2
         batch = _cursor().execute(HITS_SQL, {**params, "window": wanted}).fetchall()
         found += [row[:5] for row in batch if row[5]]
         if len(batch) < wanted:
             break
         params["high"] = batch[-1][0]  # the window is full, but some were in the trash: on from the last one
+    del found[window:]
     return [(key, message_id, conversation_id, side, mark_words(body, parsed.include), len(body),
              OPEN in body or CLOSE in body) for key, message_id, conversation_id, side, body in found]
 

@@ -576,7 +576,8 @@ def hits_sql(parsed: ParsedQuery, filters: Filters, before: int | None = None, w
         from . import postgres
 
         return postgres.HITS_SQL, {"match": postgres.messages_query(parsed, filters), "low": low, "high": high,
-                                   "window": window, "walk": postgres.WALK}
+                                   "window": window, "walk": postgres.WALK,
+                                   "deeper": postgres.DEEPER}
     return _HITS_SQL, {"match": _fts_match(parsed, filters), "low": low, "high": high, "window": window}
 
 
