@@ -472,9 +472,9 @@ def test_every_channel_side_and_stage_has_a_facet_code():
 
 
 @pytest.mark.postgres_only("the walk through the newest messages is PostgreSQL's (crm.search.postgres.WALK)")
-# (walk, deeper): with a window of 4, a deeper walk runs when the first one found enough (1 of 1 with deeper >= 5,
-# 2 of 2 with deeper >= 2, ...), so these pairs take every way: the walk alone, the walk and the index, both walks,
-# both walks and the index.
+# (walk, deeper): a window of 4 asks the statement for 6, and a deeper walk runs when 2 * found * deeper >=
+# 3 * walk * (6 - found) (2 of 2 with deeper >= 6, 3 of 3 with deeper >= 5, ...), so these pairs take every way:
+# the walk alone, the walk and the index, both walks, both walks and the index.
 @pytest.mark.parametrize("walk, deeper", [(1, 1), (1, 6), (2, 2), (2, 7), (3, 9), (5, 3), (9, 20)])
 def test_past_the_walk_of_the_newest_the_index_finds_the_same(app, shop, chat, make_customer, monkeypatch, walk,
                                                                deeper):
