@@ -20,6 +20,7 @@ from crm.extensions import db
 from crm.kept import drift
 from crm.models import Conversation, Customer, ImportedName, ImportJob, Message
 from crm.sqlite import WRITE_LOCK_KEY
+from test_search import index_snapshot
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
 RINA = SAMPLES / "whatsapp-android-id.txt"
@@ -150,6 +151,69 @@ def test_an_import_is_invisible_until_it_publishes_and_the_trash_never_shows_it(
     rina = db.session.execute(db.select(Customer)).scalar_one()
     assert rina.last_activity_at == db.session.execute(db.select(db.func.max(Conversation.last_message_at))).scalar()
     assert "Rina" in owner_client.get("/customers/").get_data(as_text=True)
+
+
+def test_a_job_indexes_what_it_wrote_once_and_exactly_as_a_rebuild_would(app, owner_client, monkeypatch):
+    from crm.search import index
+
+    monkeypatch.setattr(index, "JOB_CHUNK", 4)  # several chunks for 13 messages
+    job = import_jobs.create_job(source_name=RINA.name, path=str(RINA), options={"me": ["Toko Batik Sari"]},
+                                 runner="cli")
+    db.session.commit()
+    assert import_jobs.claim(job.id)
+    run = ImportRun(job=db.session.get(ImportJob, job.id))
+    import_path(RINA, me=["Toko Batik Sari"], run=run)
+    assert index.index_counts()["messages"] == _count(Message) == 13, "indexed, and still hidden:"
+    assert "Rina" not in owner_client.get("/search?q=gamis").get_data(as_text=True)
+    kept = index_snapshot()
+    run.index_written()  # again, as after a tag's trigger indexed a conversation whole: nothing twice
+    assert index_snapshot() == kept
+    job = db.session.get(ImportJob, job.id)
+    import_jobs.keep_for_publishing(job, run)
+    import_jobs.publish(job)
+    db.session.commit()
+    kept = index_snapshot()
+    assert index.rebuild_index()
+    db.session.commit()
+    assert index_snapshot() == kept
+    assert "Rina" in owner_client.get("/search?q=gamis").get_data(as_text=True)
+
+
+def test_messages_joining_an_existing_conversation_are_indexed_once(runner, monkeypatch):
+    from crm.conversations import importing
+    from crm.search import index
+
+    # Small batches and held tags released early: a conversation tagged again at the end (its trigger indexes
+    # it whole) before the job's own chunks, and messages that wait beside a conversation that exists.
+    monkeypatch.setattr(importing, "BATCH", 3)
+    monkeypatch.setattr(importing, "MAX_HELD", 2)
+    monkeypatch.setattr(index, "JOB_CHUNK", 4)
+    lines = RINA.read_text().splitlines(keepends=True)
+    part = SAMPLES.parent / "part.txt"
+    try:
+        part.write_text("".join(lines[:4]), encoding="utf-8")
+        _import(runner, part, "--me", "Toko Batik Sari")
+    finally:
+        part.unlink()
+    assert _import(runner, RINA)["messages_imported"] == 10
+    assert index.index_counts()["messages"] == _count(Message) == 13
+    kept = index_snapshot()
+    assert index.rebuild_index()
+    db.session.commit()
+    assert index_snapshot() == kept
+
+
+@pytest.mark.sqlite_only("the trigger that leaves jobs' messages to their chunks is SQLite's FTS5 one")
+def test_the_migrations_leave_the_insert_trigger_a_rebuild_makes(app):
+    from crm.search.index import rebuild_index
+
+    def triggers():
+        return dict(db.session.execute(db.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all())
+
+    migrated = triggers()
+    assert "import_job_id" in migrated["messages_fts_insert"]
+    assert rebuild_index()
+    assert triggers() == migrated
 
 
 def test_messages_for_an_existing_conversation_wait_and_then_join_it(runner, owner_client):

@@ -30,6 +30,7 @@ from ..importers import ParsedChat, ParseError, ParseOptions, parse_file, parse_
 from ..importers._common import MAX_WARNINGS
 from ..models import Conversation, ConversationTag, Customer, Message
 from ..needs.tagging import current_matcher, tag_conversations
+from ..search.index import index_job_messages, job_message_chunks
 from .chat_plans import (
     ChatPlan,
     ChooseTheShop,
@@ -206,6 +207,16 @@ class ImportRun:
             self.on_progress(self)
         if self.staged:
             db.session.commit()
+
+    def index_written(self) -> None:
+        """Put what a job wrote in the search index, a chunk at a time between other writers' turns (the insert
+        trigger leaves a job's messages out: see crm.search.index)."""
+        if not self.staged:
+            return
+        for first_id, last_id in job_message_chunks(self.job_id):
+            self.begin_batch()
+            index_job_messages(self.job_id, first_id, last_id)
+            self.end_batch()
 
     # -- customers --------------------------------------------------------------------------------------------
 
@@ -690,6 +701,7 @@ def import_path(
             run.messages_done += chat.message_count
             continue
         save_chat(plan, run)
+    run.index_written()
     summary.files = len(sources)
     return summary
 

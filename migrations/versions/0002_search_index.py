@@ -26,7 +26,7 @@ def upgrade():
         return
     from crm.search.index import create_statements
 
-    for statement in create_statements():
+    for statement in create_statements(before_0013=True):
         op.execute(statement)
 
 

@@ -104,5 +104,5 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_import_jobs_created_at'))
     op.drop_table('import_jobs')
     if sqlite:
-        for statement in create_statements():
+        for statement in create_statements(before_0013=True):
             op.execute(statement)
