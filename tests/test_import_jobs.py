@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy
+from test_search import index_snapshot
 
 from crm.conversations import import_jobs
 from crm.conversations.importing import ImportRun, import_path
@@ -20,7 +21,6 @@ from crm.extensions import db
 from crm.kept import drift
 from crm.models import Conversation, Customer, ImportedName, ImportJob, Message
 from crm.sqlite import WRITE_LOCK_KEY
-from test_search import index_snapshot
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
 RINA = SAMPLES / "whatsapp-android-id.txt"
