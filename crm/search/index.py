@@ -91,7 +91,7 @@ _INSERT_BODY = f"""BEGIN
     END"""
 # An import job's messages are left to index_job_messages(): FTS5 writes its pending index out at every commit,
 # and a job commits every few hundred messages (so staff can write between its batches), which made the trigger a
-# quarter of a big import's time against a third of that for a few large ordered chunks.
+# quarter of a big import's time, against under half of that for a few large ordered chunks (bench/README.md).
 _INSERT_LEAVING_JOBS = f"""AFTER INSERT ON messages WHEN new.deleted_at IS NULL
       AND (SELECT import_job_id FROM conversations WHERE id = new.conversation_id) IS NULL {_INSERT_BODY}"""
 # Before migration 0010 there are no jobs (nor their column), and from 0013 on the trigger leaves them out.
