@@ -124,13 +124,26 @@ def test_a_number_of_a_merged_customer_leads_to_the_survivor(runner, tmp_path, m
 # --- hidden until published ---------------------------------------------------------------------------------
 
 
-def test_an_import_is_invisible_until_it_publishes_and_the_trash_never_shows_it(app, owner_client):
+def _written_by_a_job() -> tuple[ImportJob, ImportRun]:
+    """RINA written by a claimed job, not yet committed nor published."""
     job = import_jobs.create_job(source_name=RINA.name, path=str(RINA), options={"me": ["Toko Batik Sari"]},
                                  runner="cli")
     db.session.commit()
     assert import_jobs.claim(job.id)
     run = ImportRun(job=db.session.get(ImportJob, job.id))
     import_path(RINA, me=["Toko Batik Sari"], run=run)
+    return job, run
+
+
+def _publish(job: ImportJob, run: ImportRun) -> None:
+    job = db.session.get(ImportJob, job.id)
+    import_jobs.keep_for_publishing(job, run)
+    import_jobs.publish(job)
+    db.session.commit()
+
+
+def test_an_import_is_invisible_until_it_publishes_and_the_trash_never_shows_it(app, owner_client):
+    job, run = _written_by_a_job()
     db.session.commit()
     # Written, committed, and hidden everywhere: lists, search, Today, the trash.
     assert _count(Message) == 13 and _count(Customer) == 1
@@ -139,10 +152,7 @@ def test_an_import_is_invisible_until_it_publishes_and_the_trash_never_shows_it(
         response = owner_client.get(page)
         assert response.status_code == 200 and "Rina" not in response.get_data(as_text=True), page
 
-    job = db.session.get(ImportJob, job.id)
-    import_jobs.keep_for_publishing(job, run)
-    import_jobs.publish(job)
-    db.session.commit()
+    _publish(job, run)
     assert _count(Customer, Customer.deleted_at.is_(None)) == 1
     assert "gamis" in owner_client.get("/search?q=gamis").get_data(as_text=True)
     assert db.session.get(ImportJob, job.id).status == "done"
@@ -157,21 +167,13 @@ def test_a_job_indexes_what_it_wrote_once_and_exactly_as_a_rebuild_would(app, ow
     from crm.search import index
 
     monkeypatch.setattr(index, "JOB_CHUNK", 4)  # several chunks for 13 messages
-    job = import_jobs.create_job(source_name=RINA.name, path=str(RINA), options={"me": ["Toko Batik Sari"]},
-                                 runner="cli")
-    db.session.commit()
-    assert import_jobs.claim(job.id)
-    run = ImportRun(job=db.session.get(ImportJob, job.id))
-    import_path(RINA, me=["Toko Batik Sari"], run=run)
+    job, run = _written_by_a_job()
     assert index.index_counts()["messages"] == _count(Message) == 13, "indexed, and still hidden:"
     assert "Rina" not in owner_client.get("/search?q=gamis").get_data(as_text=True)
     kept = index_snapshot()
     run.index_written()  # again, as after a tag's trigger indexed a conversation whole: nothing twice
     assert index_snapshot() == kept
-    job = db.session.get(ImportJob, job.id)
-    import_jobs.keep_for_publishing(job, run)
-    import_jobs.publish(job)
-    db.session.commit()
+    _publish(job, run)
     kept = index_snapshot()
     assert index.rebuild_index()
     db.session.commit()
