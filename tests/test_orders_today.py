@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from crm.admin.trash import move_to_trash
 from crm.extensions import db
 from crm.orders.reminders import order_reminders, section_rows
 from crm.orders.services import ItemInput, OrderInput, create_order, set_status
@@ -83,11 +84,29 @@ def test_buy_again_per_shop_and_per_product(order_for, make_customer, owner):
     order_for("Dewi madu", days_ago=15, steps=[("paid", 15)], item="Madu hutan 500 ml")
     order_for("Eka too old", days_ago=200, steps=[("paid", 200)])
     order_for("Fani returned", days_ago=40, steps=[("paid", 40), ("returned", 30)])
-    assert names("repeat") == ["Ani"]
+    gita = make_customer("Gita cancelled since")  # a cancelled order is no later order
+    order_for("", customer=gita, days_ago=45, steps=[("paid", 45)])
+    order_for("", customer=gita, days_ago=10, steps=[("cancelled", 9)])
+    move_to_trash(order_for("Hadi in the trash", days_ago=31, steps=[("paid", 31)]).customer)
+    db.session.commit()
+    assert names("repeat") == ["Gita cancelled since", "Ani"]
     save_order_settings({"payment_nudge_days": 2, "delivery_days": 5, "review_days": 3, "repeat_days": 30},
                         [("madu", 14)], user_id=owner.id)
     db.session.commit()
-    assert names("repeat") == ["Ani", "Dewi madu"]
+    assert names("repeat") == ["Gita cancelled since", "Ani", "Dewi madu"]
+
+
+def test_buy_again_looks_at_the_latest_order_even_when_two_were_placed_at_once(order_for, make_customer):
+    ika = make_customer("Ika")
+    first = order_for("", customer=ika, days_ago=31, steps=[("paid", 31)])
+    second = order_for("", customer=ika, days_ago=31)
+    for order in (first, second):  # the same moment: the later id is the latest
+        order.step("awaiting_payment").at = first.step("awaiting_payment").at
+    db.session.commit()
+    assert names("repeat") == []
+    second.step("awaiting_payment").at -= timedelta(seconds=1)
+    db.session.commit()
+    assert names("repeat") == ["Ika"]
 
 
 def test_the_settings_move_the_sections(order_for, owner):

@@ -24,8 +24,9 @@ from sqlalchemy import and_, case, func
 from ..extensions import db
 from ..formatting import CHANNEL_LABELS
 from ..identities import CHANNELS
-from ..models import ConversationTag, Customer, Order, OrderStep, Tag, User
+from ..models import ConversationTag, Order, OrderStep, Tag, User
 from ..needs.tagging import TagTitle
+from .services import of_live_customer
 
 ENDINGS = ("returned", "cancelled")
 
@@ -65,8 +66,7 @@ class OrderReport:
 
 
 def _live(statement):
-    return statement.join(Customer, Customer.id == Order.customer_id).where(
-        Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
+    return statement.where(of_live_customer(Order.customer_id))
 
 
 def _by(statement, grouping: str):

@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func
+from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..formatting import rupiah
 from ..models import Conversation, ConversationTag, Customer, Message, Order, OrderItem, OrderStep, utcnow
 from .reading import review_asked
+from .services import of_live_customer
 from .settings import OrderSettings, order_settings
 
 SECTIONS = ("awaiting_payment", "not_delivered", "review", "repeat")
@@ -58,11 +59,11 @@ def _step(status: str):
 
 
 def _live_orders(filters=None):
-    statement = (db.select(Order).join(Customer, Customer.id == Order.customer_id)
-                 .where(Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None)))
+    statement = db.select(Order).where(of_live_customer(Order.customer_id))
     if filters is not None:
         if filters.user_id:
-            statement = statement.where(Customer.assigned_to_id == filters.user_id)
+            statement = statement.join(Customer, Customer.id == Order.customer_id).where(
+                Customer.assigned_to_id == filters.user_id)
         if filters.channel:
             statement = statement.where(Order.channel == filters.channel)
         if filters.tag_id:
@@ -101,19 +102,29 @@ def review_candidates(now: datetime, settings: OrderSettings, filters=None):
 
 def repeat_candidates(now: datetime, settings: OrderSettings, filters=None):
     """Each customer's latest order (by when it was placed), when it is paid and old enough for the shortest
-    repeat days."""
-    placed = (db.select(OrderStep.order_id, OrderStep.at, func.row_number().over(
-        partition_by=Order.customer_id, order_by=(OrderStep.at.desc(), Order.id.desc())).label("rank"))
-        .join(Order, Order.id == OrderStep.order_id)
-        .where(OrderStep.status == "awaiting_payment", Order.status != "cancelled").subquery())
+    repeat days. Driven by the orders placed in the window (an index range), each checked for a later order
+    of its customer (a few): not by ranking every order the shop ever had."""
+    placed, later_placed = _step("awaiting_payment"), db.aliased(OrderStep, name="later_placed")
+    later_order = db.aliased(Order, name="later_order")
+    # Nested, so the check starts from this customer's few orders (their index), never from every placed step.
+    placed_later = (
+        db.select(later_placed.order_id)
+        .where(later_placed.order_id == later_order.id, later_placed.status == "awaiting_payment",
+               or_(later_placed.at > placed.at, and_(later_placed.at == placed.at, later_order.id > Order.id)))
+        .correlate_except(later_placed).exists())
+    has_later_order = (
+        db.select(later_order.id)
+        .where(later_order.customer_id == Order.customer_id, later_order.status != "cancelled", placed_later)
+        .exists())
     paid = db.select(OrderStep.order_id).where(OrderStep.order_id == Order.id, OrderStep.status == "paid").exists()
     longest = max([settings.repeat_days, *(d for _, d in settings.repeat_days_by_product)])
-    return (_live_orders(filters).add_columns(placed.c.at)
-            .join(placed, and_(placed.c.order_id == Order.id, placed.c.rank == 1))
-            .where(paid, Order.status != "returned", Order.repeat_reminded_at.is_(None),
-                   placed.c.at <= now - timedelta(days=settings.shortest_repeat_days),
-                   placed.c.at > now - timedelta(days=longest + REPEAT_WINDOW_DAYS))
-            .order_by(placed.c.at, Order.id))
+    return (_live_orders(filters).add_columns(placed.at)
+            .join(placed, and_(placed.order_id == Order.id, placed.status == "awaiting_payment"))
+            .where(placed.at <= now - timedelta(days=settings.shortest_repeat_days),
+                   placed.at > now - timedelta(days=longest + REPEAT_WINDOW_DAYS),
+                   Order.status.notin_(("cancelled", "returned")), Order.repeat_reminded_at.is_(None), paid,
+                   ~has_later_order)
+            .order_by(placed.at, Order.id))
 
 
 def _with_items(statement):

@@ -360,10 +360,11 @@ def won_customers(first_day: date, last_day: date, conditions=()) -> tuple[int, 
     """Customers with a sale (a paid order) between these days (both included) and the sum of those sales
     (amounts not known count as a sale, adding nothing): the one count of "won" that Today and this report
     show. `conditions` narrow the customers (Today's filters)."""
-    won, revenue = db.session.execute(
-        sales_between(first_day, last_day, func.count(func.distinct(Order.customer_id)),
-                      func.coalesce(func.sum(Order.total), 0)).where(*conditions)
-    ).one()
+    sales = sales_between(first_day, last_day, func.count(func.distinct(Order.customer_id)),
+                          func.coalesce(func.sum(Order.total), 0))
+    if conditions:
+        sales = sales.join(Customer, Customer.id == Order.customer_id).where(*conditions)
+    won, revenue = db.session.execute(sales).one()
     return won, int(revenue)  # PostgreSQL's SUM is numeric (Decimal)
 
 
@@ -376,7 +377,10 @@ def _customer_tags(period: Period, customer_ids: Iterable[int]) -> dict[int, set
         for customer_id, tag_ids in db.session.execute(
             db.select(Conversation.customer_id, ConversationFigures.tag_ids)
             .join(ConversationFigures, ConversationFigures.conversation_id == Conversation.id)
-            .where(Conversation.customer_id.in_(ids[start : start + TAG_BATCH]), ConversationFigures.started == 1,
+            # last_message_at: a chat started in the period was last active in it too, and the index on
+            # (customer_id, last_message_at) then skips a buyer's older chats without reading them.
+            .where(Conversation.customer_id.in_(ids[start : start + TAG_BATCH]),
+                   Conversation.last_message_at >= period.start, ConversationFigures.started == 1,
                    ConversationFigures.day >= period.first_day, ConversationFigures.day <= period.last_day,
                    ConversationFigures.tag_ids != "")
         ):
