@@ -1,11 +1,13 @@
 """Extensions are made once here and bound to each app in create_app, so tests can build many apps."""
+from contextlib import contextmanager
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 
 class Base(DeclarativeBase):
@@ -26,3 +28,16 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+@contextmanager
+def session_on(connection):
+    """db.session is a session on `connection` inside the block (flushed at its end): a migration runs the app's
+    own code through the migration's connection and transaction."""
+    session = Session(bind=connection)
+    db.session.registry.set(session)
+    try:
+        yield session
+        session.flush()
+    finally:
+        db.session.registry.clear()

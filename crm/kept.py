@@ -8,7 +8,9 @@ Kept, and only ever written here:
   open wait, prospect score and when
   that score next changes by itself (`score_changes_at`), and the channels and tags the customer list filters
   by (`customer_facets`, live customers only);
-- the report's daily figures (crm.reports.daily).
+- the report's daily figures (crm.reports.daily);
+- whether a message of ours asks for a review (`Message.asks_for_review`, crm.orders.reading): read from the text
+  by the column's default as the row is inserted, since a message's text never changes; here only rebuilt.
 
 How they stay right:
 
@@ -35,7 +37,7 @@ from typing import Iterable
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import bindparam, event, func, inspect
+from sqlalchemy import bindparam, event, func, inspect, true
 from sqlalchemy.orm.util import identity_key
 
 from .extensions import db
@@ -340,8 +342,9 @@ def _write(model, columns: tuple[str, ...], changes: list[dict]) -> None:
 # --- everything at once --------------------------------------------------------------------------------
 
 
-def rebuild_all(progress=None) -> dict[str, int]:
-    """Recompute every kept column and the report's daily figures from scratch."""
+def rebuild_all(progress=None, review_requests: bool = True) -> dict[str, int]:
+    """Recompute every kept column and the report's daily figures from scratch (`review_requests=False`: all but
+    the messages' review flag, for migration 0011, which runs before the flag's column exists)."""
     from .reports import daily
 
     db.session.flush()
@@ -357,9 +360,32 @@ def rebuild_all(progress=None) -> dict[str, int]:
     daily.write_sums(sums)
     customer_ids = db.session.execute(db.select(Customer.id).order_by(Customer.id)).scalars().all()
     refresh_customers(customer_ids)
+    if review_requests:
+        refresh_review_requests()
     for key in _PENDING:
         db.session.info.pop(key, None)
     return {"conversations": len(conversation_ids), "customers": len(customer_ids)}
+
+
+def refresh_review_requests() -> int:
+    """Read every message of ours again for whether it asks for a review (for rows written around SQLAlchemy, and
+    after the phrases change); returns how many do."""
+    from .orders.reading import asks_for_review
+
+    asking = {message_id for message_id, body in db.session.execute(
+        db.select(Message.id, Message.body).where(Message.side == "staff").execution_options(yield_per=STREAM_ROWS))
+        if asks_for_review("staff", body)}
+    flagged = set(db.session.execute(db.select(Message.id).where(Message.asks_for_review == true())).scalars())
+    table = Message.__table__
+    for value, ids in ((True, sorted(asking - flagged)), (False, sorted(flagged - asking))):
+        for start in range(0, len(ids), BATCH):
+            db.session.execute(db.update(table).where(table.c.id.in_(ids[start : start + BATCH]))
+                               .values(asks_for_review=value), execution_options={"synchronize_session": False})
+        for message_id in ids:
+            loaded = db.session.identity_map.get(identity_key(Message, message_id))
+            if loaded is not None:
+                db.session.expire(loaded, ["asks_for_review"])
+    return len(asking)
 
 
 def _snapshot() -> dict:
@@ -370,6 +396,8 @@ def _snapshot() -> dict:
             db.select(Customer.id, *(getattr(Customer, n) for n in CUSTOMER_COLUMNS)))},
         "customer_facets": {tuple(row): True for row in db.session.execute(
             db.select(CustomerFacet.facet, CustomerFacet.customer_id))},
+        "messages asking for a review": {message_id: True for message_id in db.session.execute(
+            db.select(Message.id).where(Message.asks_for_review == true())).scalars()},
     }
     for model, keys in ((DailyFigures, ("day", "channel", "staff_id")), (DailyTagFigures, ("day", "tag_id"))):
         table = model.__table__

@@ -162,6 +162,18 @@ def test_changes_made_straight_on_the_rows_are_kept_too(shop):
     assert kept_of(rina).waiting_since is None
 
 
+def test_a_message_asking_for_a_review_is_flagged_as_it_is_written(shop, owner):
+    result = log_chat(shop["rina"], "whatsapp", [
+        NewMessage(now() - timedelta(minutes=6), "customer", "review nya bagus2 kak"),
+        NewMessage(now() - timedelta(minutes=5), "staff", "Boleh minta ulasannya kak 🙏"),
+    ], logged_by_id=owner.id)
+    db.session.commit()
+    assert [m.asks_for_review for m in result.added] == [False, True], "ours only"
+    assert drift() == []
+    db.session.execute(db.update(Message).where(Message.id == result.added[1].id).values(asks_for_review=False))
+    assert drift() == [f"messages asking for a review {result.added[1].id}: kept None, rebuilt True"]
+
+
 def test_report_days_are_the_shops_days(app, make_customer, chat):
     rina = make_customer("Rina")
     # 23:30 on 31 October in Jakarta is 16:30 UTC: October's.

@@ -7,7 +7,10 @@ from hypothesis import strategies as st
 
 from crm.needs.matching import (
     EXCERPT_WIDTH,
+    PREFIXES_4,
     STARTER_TAGS,
+    SUFFIXES_2,
+    SUFFIXES_3,
     WORD_MAX,
     Match,
     Rule,
@@ -283,6 +286,27 @@ def test_a_keyword_between_spaces_is_always_found(tag_keyword, before, after):
     message = f"{before} {keyword} {after}"
     assume(normalise(message) not in {"pesan ini telah dihapus"})
     assert tag in STARTER.first_matches([message])
+
+
+WORD_PARTS = sorted({word for _, keyword in ALL_KEYWORDS for word in tokenise(keyword)} | set(PREFIXES_4)
+                    | set(SUFFIXES_2) | set(SUFFIXES_3) | {" ", "-", "2", "ww", "aa", "É", "\u0301", "."})
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(WORD_PARTS), st.sampled_from(WORD_PARTS).map(str.upper),
+                          st.text(max_size=2)), max_size=8))
+def test_could_match_never_says_no_to_a_message_that_matches(parts):
+    """A safe first look: callers skip `first_matches` when it says no (crm.orders.reading), so a no must be right;
+    a yes may be wrong."""
+    message = "".join(parts)
+    for tag in STARTER.first_matches([message]):
+        assert STARTER.could_match(message, tag), (message, tag)
+
+
+def test_could_match_says_no_to_most_messages():
+    assert not STARTER.could_match("ok kak makasih 🙏", "price")
+    assert STARTER.could_match("Harganyaaa brp kak?", "price")
+    assert not STARTER.could_match("anything", "no such tag")
 
 
 @pytest.mark.parametrize("hostile", [

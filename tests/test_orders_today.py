@@ -2,11 +2,15 @@
 delivered after N days, delivered N days ago and never asked for a review, and buy-again reminders (N per shop and
 per product), with their settings, filters and actions."""
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import true
 
-from crm.admin.trash import move_to_trash
+from crm.admin.trash import move_to_trash, restore
+from crm.conversations.importing import import_path
 from crm.extensions import db
+from crm.models import Customer, Message
 from crm.orders.reminders import order_reminders, section_rows
 from crm.orders.services import ItemInput, OrderInput, create_order, set_status
 from crm.orders.settings import order_settings, save_order_settings
@@ -73,6 +77,36 @@ def test_delivered_n_days_ago_and_never_asked_for_a_review(order_for, chat, make
     chat(fani, [("staff", "nanti kasih review ya kak")], start=now() - timedelta(days=7))
     db.session.commit()
     assert names("review") == ["Fani asked before the delivery", "Ani"]
+
+
+def test_a_review_request_counts_from_an_import_and_not_from_the_trash(order_for, owner, tmp_path):
+    """An import writes its messages past the ORM (multi-row INSERTs): each row's review flag is read all the same,
+    from our messages only; a request in the trash no longer counts, and counts again once restored."""
+    jakarta = ZoneInfo("Asia/Jakarta")
+
+    def line(days_ago, who, text):
+        return f"{(now() - timedelta(days=days_ago)).astimezone(jakarta):%d/%m/%Y %H.%M} - {who}: {text}"
+
+    export = tmp_path / "WhatsApp Chat with Gita.txt"
+    export.write_text("\n".join([
+        line(9, "Gita", "kak gamis L ready?"), line(9, "Toko Sari", "ready kak, 185rb"),
+        line(2, "Toko Sari", "Paketnya sudah sampai kak? Boleh minta ulasannya ya 🙏"),
+        line(2, "Gita", "sudah kak, nanti aku kasih review"),
+    ]) + "\n", encoding="utf-8")
+    import_path(export, me=["Toko Sari"], day_first=True, logged_by_id=owner.id)
+    db.session.commit()
+    gita = db.session.execute(db.select(Customer).where(Customer.display_name == "Gita")).scalar_one()
+    order_for("", customer=gita, days_ago=8, steps=[("paid", 7), ("shipped", 6), ("delivered", 4)])
+    [request] = db.session.execute(db.select(Message).where(Message.asks_for_review == true())).scalars()
+    assert request.body == "Paketnya sudah sampai kak? Boleh minta ulasannya ya 🙏"
+    assert names("review") == []
+
+    move_to_trash(request)
+    db.session.commit()
+    assert names("review") == ["Gita"]
+    restore(request)
+    db.session.commit()
+    assert names("review") == []
 
 
 def test_buy_again_per_shop_and_per_product(order_for, make_customer, owner):
@@ -151,6 +185,20 @@ def test_the_sections_on_today_and_in_full(staff_client, order_for):
     assert staff_client.get("/orders/reminders/awaiting_payment").status_code == 200
     assert "Customer 0" in staff_client.get("/orders/reminders/awaiting_payment").get_data(as_text=True)
     assert staff_client.get("/orders/reminders/nope").status_code == 404
+
+
+def test_a_section_in_full_comes_page_by_page_with_todays_filters(app, staff_client, order_for):
+    app.config["PER_PAGE"] = 2
+    for n in range(5):
+        order_for(f"Customer {n}", days_ago=10 - n, channel="instagram" if n == 4 else "whatsapp")
+    first = staff_client.get("/orders/reminders/awaiting_payment").get_data(as_text=True)
+    assert ["Customer 0", "Customer 1"] == [f"Customer {n}" for n in range(5) if f"Customer {n}<" in first]
+    assert 'class="count">5<' in first and 'href="/orders/reminders/awaiting_payment?page=3"' in first
+    last = staff_client.get("/orders/reminders/awaiting_payment?page=3").get_data(as_text=True)
+    assert "Customer 4<" in last and "Customer 3<" not in last and 'rel="next"' not in last
+    assert staff_client.get("/orders/reminders/awaiting_payment?page=4").status_code == 404
+    only = staff_client.get("/orders/reminders/awaiting_payment?channel=instagram").get_data(as_text=True)
+    assert "Customer 4<" in only and 'class="count">1<' in only and 'href="/?channel=instagram"' in only
 
 
 def test_marking_delivered_and_reminded_from_today(staff_client, order_for):

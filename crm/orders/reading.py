@@ -5,7 +5,8 @@
 - `read_totals(text)`: the total, shipping cost and discount a message gives ("total 370rb + ongkir 15rb");
 - `payment_said(text)`, `delivery_said(text)`, `review_asked(text)`: a customer saying they paid
   ("sudah transfer", "bukti tf", "udah tf ya kak"), that the parcel came ("paket sudah sampai"), and the shop
-  asking for a review ("minta ulasannya ya kak"), each with the words that said it;
+  asking for a review ("minta ulasannya ya kak"), each with the words that said it; `asks_for_review(side, text)`,
+  what each message keeps of the last;
 - `has_image(attachments, body)`: a photo came with the message (a transfer proof is a screenshot).
 
 Each reading carries the words that made it (like the need tags), so the page can say why it suggests something.
@@ -350,7 +351,7 @@ class Said:
 
 
 def _said(text: str, tag: str) -> Said | None:
-    if not text:
+    if not text or not _MATCHER.could_match(text, tag):
         return None
     match = _MATCHER.first_matches([text]).get(tag)
     if match is None:
@@ -374,6 +375,12 @@ def delivery_said(text: str) -> Said | None:
 
 def review_asked(text: str) -> Said | None:
     return _said(text, "review")
+
+
+def asks_for_review(side: str, text: str) -> bool:
+    """A message of ours asking the customer for a review: kept on each message as it is written
+    (Message.asks_for_review), so Today's "ask for a review" reads no chat text."""
+    return side == "staff" and review_asked(text) is not None
 
 
 _IMAGE_NAME = re.compile(r"\.(?:jpe?g|png|webp|heic|heif|gif)$|^(?:photo|image|media|gambar|foto)$", re.IGNORECASE)

@@ -5,8 +5,8 @@ orders and their steps, its N days from the Order settings (crm.orders.settings)
   paid on delivery), with a nudge to send;
 - shipped, not delivered: shipped more than `delivery_days` ago with no delivery recorded: check the tracking;
 - ask for a review: delivered at least `review_days` ago (and at most REVIEW_WINDOW_DAYS more: a request weeks
-  later is noise), not marked "asked" and with no message of ours asking for one since the delivery
-  (ulasan, review, rating, bintang 5 ...: reading.review_asked);
+  later is noise), not marked "asked" and with no message of ours asking for one since the delivery, in any of
+  the customer's chats (ulasan, review, rating, bintang 5 ...: kept on each message, Message.asks_for_review);
 - buy again: customers whose latest order was paid and placed at least `repeat_days` ago (the item's per-product
   days when the owner set some; the shortest of its items'), up to REPEAT_WINDOW_DAYS more, not reminded since.
 
@@ -19,13 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, or_, true
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..formatting import rupiah
 from ..models import Conversation, ConversationTag, Customer, Message, Order, OrderItem, OrderStep, utcnow
-from .reading import review_asked
 from .services import of_live_customer
 from .settings import OrderSettings, order_settings
 
@@ -93,10 +92,15 @@ def not_delivered(now: datetime, settings: OrderSettings, filters=None):
 def review_candidates(now: datetime, settings: OrderSettings, filters=None):
     step = _step("delivered")
     latest = now - timedelta(days=settings.review_days)
+    asked_since = (
+        db.select(Message.id).join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Conversation.customer_id == Order.customer_id, Message.asks_for_review == true(),
+               Message.deleted_at.is_(None), Message.sent_at >= step.at)
+        .exists())
     return (_live_orders(filters).add_columns(step.at)
             .join(step, and_(step.order_id == Order.id, step.status == "delivered"))
             .where(Order.status == "delivered", Order.review_asked_at.is_(None), step.at <= latest,
-                   step.at > latest - timedelta(days=REVIEW_WINDOW_DAYS))
+                   step.at > latest - timedelta(days=REVIEW_WINDOW_DAYS), ~asked_since)
             .order_by(step.at, Order.id))
 
 
@@ -130,27 +134,6 @@ def repeat_candidates(now: datetime, settings: OrderSettings, filters=None):
 def _with_items(statement):
     return statement.options(selectinload(Order.items), selectinload(Order.customer).selectinload(
         Customer.identities), selectinload(Order.conversation))
-
-
-def _asked_since(candidates: list[tuple[int, int, datetime]]) -> set[int]:
-    """Of these (order, customer, delivered) candidates, the orders whose customer we already asked for a review
-    after the delivery, in any of their chats."""
-    if not candidates:
-        return set()
-    asked = set()
-    customers = {customer_id: (order_id, since) for order_id, customer_id, since in candidates}
-    earliest = min(since for _, _, since in candidates)
-    messages = db.session.execute(
-        db.select(Conversation.customer_id, Message.sent_at, Message.body)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Conversation.customer_id.in_(list(customers)), Message.side == "staff", Message.deleted_at.is_(None),
-               Message.sent_at >= earliest)
-    )
-    for customer_id, sent_at, body in messages:
-        order_id, since = customers[customer_id]
-        if sent_at >= since and review_asked(body):
-            asked.add(order_id)
-    return asked
 
 
 def _not_due_yet(candidates: list[tuple[int, int, datetime]], now: datetime, settings: OrderSettings) -> set[int]:
@@ -205,24 +188,25 @@ def order_reminders(filters=None, now: datetime | None = None, limit: int = LIMI
 
 
 def section_rows(section: str, filters=None, now: datetime | None = None, limit: int | None = None,
-                 settings: OrderSettings | None = None) -> tuple[list[ReminderRow], int]:
-    """One section's first `limit` rows (all when None) and how many there are. Only the rows shown are loaded
-    as orders: a shop with thousands of candidates reads their ids and moments, not their items and customers."""
+                 settings: OrderSettings | None = None, offset: int = 0) -> tuple[list[ReminderRow], int]:
+    """One section's `limit` rows from `offset` (all when None) and how many there are. Only the rows shown are
+    loaded as orders: a shop with thousands of candidates reads their ids and moments, not their items and
+    customers."""
     now = now or utcnow()
     settings = settings or order_settings()
     statement = {"awaiting_payment": awaiting_payment, "not_delivered": not_delivered, "review": review_candidates,
                  "repeat": repeat_candidates}[section](now, settings, filters)
     since = list(statement.selected_columns)[-1]
-    if section in ("review", "repeat"):  # some candidates are read out in Python: all of them are looked at
+    if section == "repeat":  # per-product days are checked in Python: all the candidates are looked at
         candidates = db.session.execute(statement.with_only_columns(Order.id, Order.customer_id, since)).all()
-        dropped = (_asked_since(candidates) if section == "review" else _not_due_yet(candidates, now, settings))
+        dropped = _not_due_yet(candidates, now, settings)
         found = [(order_id, at) for order_id, _, at in candidates if order_id not in dropped]
         total = len(found)
-        shown = found if limit is None else found[:limit]
+        shown = found[offset:] if limit is None else found[offset : offset + limit]
     else:
         total = db.session.execute(db.select(func.count()).select_from(
             statement.with_only_columns(Order.id).order_by(None).subquery())).scalar_one()
-        page = statement.with_only_columns(Order.id, since)
+        page = statement.with_only_columns(Order.id, since).offset(offset)
         shown = db.session.execute(page if limit is None else page.limit(limit)).all()
     orders = {order.id: order for order in db.session.execute(
         _with_items(db.select(Order).where(Order.id.in_([order_id for order_id, _ in shown])))).scalars()}

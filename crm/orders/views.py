@@ -3,6 +3,7 @@ from datetime import datetime
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -370,11 +371,25 @@ def reminders(reminder: str):
     """One of Today's order sections in full."""
     if reminder not in REMINDER_SECTIONS:
         abort(404)
-    from ..today.views import _filters
+    from ..today.views import _filters, filter_args
 
-    settings = order_settings()
-    rows, total = section_rows(reminder, _filters(), settings=settings)
-    return render_template("orders/reminders.html", section=reminder, rows=rows, total=total, settings=settings)
+    settings, filters = order_settings(), _filters()
+    page = _RowsPage(per_page=current_app.config["PER_PAGE"], read=lambda offset, limit: section_rows(
+        reminder, filters, settings=settings, limit=limit, offset=offset))
+    return render_template("orders/reminders.html", section=reminder, page=page, settings=settings,
+                           filter_args=filter_args())
+
+
+class _RowsPage(Pagination):
+    """Flask-SQLAlchemy's page (`?page=`, 404 past the last) over rows that are not one query: a section read
+    partly in Python gives its page and its count at once."""
+
+    def _query_items(self):
+        items, self._count = self._query_args["read"](offset=(self.page - 1) * self.per_page, limit=self.per_page)
+        return items
+
+    def _query_count(self):
+        return self._count
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -70,8 +70,13 @@ def _page_context() -> dict:
     return {
         "T": RowTexts(here), "next_form": NextForm(formdata=None, next=here), "args": request.args,
         "choices": _filter_choices(),
-        "filter_args": {key: request.args[key] for key in ("staff", "channel", "tag") if request.args.get(key)},
+        "filter_args": filter_args(),
     }
+
+
+def filter_args() -> dict:
+    """Today's filters as they came in the URL, for links that keep them."""
+    return {key: request.args[key] for key in ("staff", "channel", "tag") if request.args.get(key)}
 
 
 def queue_page():

@@ -123,20 +123,11 @@ def upgrade():
 
 
 def _fill_kept_columns():
-    from sqlalchemy.orm import Session
-
-    from crm.extensions import db
+    from crm.extensions import session_on
     from crm.kept import rebuild_all
 
-    # db.session is this session while the code runs: it reads and writes through this migration's connection.
-    session = Session(bind=op.get_bind())
-    registry = db.session.registry
-    registry.set(session)
-    try:
-        rebuild_all()
-        session.flush()
-    finally:
-        registry.clear()
+    with session_on(op.get_bind()):
+        rebuild_all(review_requests=False)  # that column comes with 0015, which fills it
 
 
 def downgrade():
