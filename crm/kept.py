@@ -10,7 +10,8 @@ Kept, and only ever written here:
   by (`customer_facets`, live customers only);
 - the report's daily figures (crm.reports.daily);
 - whether a message of ours asks for a review (`Message.asks_for_review`, crm.orders.reading): read from the text
-  by the column's default as the row is inserted, since a message's text never changes; here only rebuilt.
+  as the row is inserted (the column's default; an import gives it in its bulk rows), since a message's text never
+  changes; here only rebuilt.
 
 How they stay right:
 
