@@ -20,6 +20,7 @@ SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 
 
 def now():
+    """The test's clock: conftest's autouse `clock` travels to TEST_NOW (OBROLAN_TEST_NOW) for every test."""
     return datetime.now(timezone.utc)
 
 

@@ -18,6 +18,7 @@ from crm.today.queue import QueueFilters
 
 
 def now():
+    """The test's clock: conftest's autouse `clock` travels to TEST_NOW (OBROLAN_TEST_NOW) for every test."""
     return datetime.now(timezone.utc)
 
 
