@@ -60,7 +60,11 @@ def test_shipped_and_not_delivered_after_n_days(order_for):
     order_for("Ani", days_ago=9, steps=[("paid", 8), ("shipped", 6)])
     order_for("Budi", days_ago=4, steps=[("paid", 3), ("shipped", 2)])
     order_for("Cici", days_ago=9, steps=[("paid", 8), ("shipped", 7), ("delivered", 6)])
-    assert names("not_delivered") == ["Ani"]
+    order_for("Dodi paid long ago, shipped yesterday", days_ago=30, steps=[("paid", 29), ("shipped", 1)])
+    shipped_before_ani = order_for("Eka", days_ago=10, steps=[("paid", 9), ("shipped", 8)])
+    assert names("not_delivered") == ["Eka", "Ani"]  # counted from the shipping, longest first
+    [first, _] = section_rows("not_delivered")[0]
+    assert first.since == shipped_before_ani.step("shipped").at
 
 
 def test_delivered_n_days_ago_and_never_asked_for_a_review(order_for, chat, make_customer):

@@ -72,21 +72,27 @@ def _live_orders(filters=None):
     return statement
 
 
+def _reached(status: str):
+    """When the order reached `status`, read from its own step (the unique (order, status) index). Used where an
+    order's current status picks the few: joined instead, SQLite would walk that status's step of every order the
+    shop ever had (everyone was placed; most were shipped)."""
+    return (db.select(OrderStep.at).where(OrderStep.order_id == Order.id, OrderStep.status == status)
+            .correlate(Order).scalar_subquery().label(f"{status}_at"))
+
+
 def awaiting_payment(now: datetime, settings: OrderSettings, filters=None):
-    step = _step("awaiting_payment")
-    return (_live_orders(filters).add_columns(step.at)
-            .join(step, and_(step.order_id == Order.id, step.status == "awaiting_payment"))
+    placed = _reached("awaiting_payment")
+    return (_live_orders(filters).add_columns(placed)
             .where(Order.status == "awaiting_payment", func.coalesce(Order.payment_method, "") != "cod",
-                   step.at <= now - timedelta(days=settings.payment_nudge_days))
-            .order_by(step.at, Order.id))
+                   placed <= now - timedelta(days=settings.payment_nudge_days))
+            .order_by(placed, Order.id))
 
 
 def not_delivered(now: datetime, settings: OrderSettings, filters=None):
-    step = _step("shipped")
-    return (_live_orders(filters).add_columns(step.at)
-            .join(step, and_(step.order_id == Order.id, step.status == "shipped"))
-            .where(Order.status == "shipped", step.at <= now - timedelta(days=settings.delivery_days))
-            .order_by(step.at, Order.id))
+    shipped = _reached("shipped")
+    return (_live_orders(filters).add_columns(shipped)
+            .where(Order.status == "shipped", shipped <= now - timedelta(days=settings.delivery_days))
+            .order_by(shipped, Order.id))
 
 
 def review_candidates(now: datetime, settings: OrderSettings, filters=None):
