@@ -138,8 +138,7 @@ def repeat_candidates(now: datetime, settings: OrderSettings, filters=None):
 
 
 def _with_items(statement):
-    return statement.options(selectinload(Order.items), selectinload(Order.customer).selectinload(
-        Customer.identities), selectinload(Order.conversation))
+    return statement.options(selectinload(Order.items), selectinload(Order.customer), selectinload(Order.conversation))
 
 
 def _not_due_yet(candidates: list[tuple[int, int, datetime]], now: datetime, settings: OrderSettings) -> set[int]:
