@@ -1,6 +1,8 @@
 """Today's order sections on a fixed clock: awaiting payment for more than N days (with a nudge), shipped and not
 delivered after N days, delivered N days ago and never asked for a review, and buy-again reminders (N per shop and
 per product), with their settings, filters and actions."""
+import html
+import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -206,13 +208,29 @@ def test_a_section_in_full_comes_page_by_page_with_todays_filters(app, staff_cli
     assert "Customer 4<" in only and 'class="count">1<' in only and 'href="/?channel=instagram"' in only
 
 
-def test_marking_delivered_and_reminded_from_today(staff_client, order_for):
+def _row_form(page: str, order_id: int) -> tuple[str, dict]:
+    """The action and fields of the one button form on an order's row, as the browser would post them."""
+    row = re.search(rf'<li [^>]*data-order="{order_id}".*?</li>', page, re.S).group(0)
+    [(action, body)] = re.findall(r'<form method="post" action="([^"]+)" class="inline">(.*?)</form>', row, re.S)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body))
+    return html.unescape(action), {name: html.unescape(value) for name, value in fields.items()}
+
+
+def test_marking_delivered_asked_and_reminded_from_todays_rows(staff_client, order_for):
     shipped = order_for("Ani", days_ago=9, steps=[("paid", 8), ("shipped", 6)])
-    staff_client.post(f"/orders/{shipped.id}/status", data={"status": "delivered", "next": "/"})
-    assert names("not_delivered") == []
+    delivered = order_for("Cici", days_ago=9, steps=[("paid", 8), ("shipped", 7), ("delivered", 4)])
     again = order_for("Budi", days_ago=31, steps=[("paid", 31)])
-    staff_client.post(f"/orders/{again.id}/repeat-reminded", data={"next": "/"})
-    assert names("repeat") == []
+    page = staff_client.get("/?channel=whatsapp").get_data(as_text=True)
+    for order, button, section in ((shipped, "Delivered", "not_delivered"), (delivered, "Asked", "review"),
+                                   (again, "Reminded", "repeat")):
+        assert f'<button class="small done">{button}</button>' in page
+        action, fields = _row_form(page, order.id)
+        assert fields["next"] == "/?channel=whatsapp"
+        answer = staff_client.post(action, data=fields)
+        assert answer.status_code == 302 and answer.headers["Location"] == "/?channel=whatsapp"
+        assert order.id not in [row.order.id for row in section_rows(section)[0]]
+    db.session.expire_all()
+    assert shipped.status == "delivered" and delivered.review_asked_at and again.repeat_reminded_at
 
 
 def test_today_the_customer_page_and_the_report_count_the_same_sales(staff_client, make_customer):

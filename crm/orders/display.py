@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import url_for
+from flask import g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -186,7 +186,38 @@ def reminder_hint(section: str, settings) -> str:
                     settings.repeat_days)
 
 
+class ReminderTexts:
+    """What an order reminder row says and links to, looked up once for the page (Today draws up to 80 of them
+    beside its queue): Werkzeug's url_for and Flask-Babel's lookups per row cost more than the row's data."""
+
+    def __init__(self):
+        from ..formatting import url_pattern
+        from ..today.display import PageTexts
+
+        self.page = PageTexts()
+        self.next = request.full_path
+        self.url = {name: url_pattern(endpoint, **{key: 0}) for name, endpoint, key in (
+            ("customer", "customers.show", "customer_id"), ("order", "orders.show", "order_id"),
+            ("reply", "today.reply", "conversation_id"), ("status", "orders.change_status", "order_id"),
+            ("review_asked", "orders.review_asked", "order_id"),
+            ("repeat_reminded", "orders.repeat_reminded", "order_id"))}
+        self.words = {
+            "order": _("Order #%(number)d"), "open": _("Open"), "nudge": _("Nudge"), "log_as_sent": _("Log as sent"),
+            "message_to": _("Message to %(name)s"), "delivered": _("Delivered"), "asked": _("Asked"),
+            "reminded": _("Reminded"),
+            "awaiting_payment": _("Waiting for payment for %(time)s"), "not_delivered": _("Shipped %(time)s ago"),
+            "review": _("Delivered %(time)s ago"), "repeat": _("Last order %(time)s ago"),
+        }
+
+
+def reminder_texts() -> ReminderTexts:
+    if "reminder_texts" not in g:
+        g.reminder_texts = ReminderTexts()
+    return g.reminder_texts
+
+
 def register(blueprint) -> None:
+    blueprint.add_app_template_global(reminder_texts, "reminder_texts")
     blueprint.add_app_template_global(timeline, "order_timeline")
     blueprint.add_app_template_global(suggestion_views, "order_suggestions")
     blueprint.add_app_template_global(paste_suggestions, "paste_order_suggestions")
