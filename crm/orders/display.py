@@ -11,8 +11,9 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from ..extensions import db
-from ..formatting import rupiah, to_local
+from ..formatting import rupiah, to_local, url_pattern
 from ..models import Conversation, Customer, Message, Order, OrderStep
+from ..today.display import PageTexts
 from .labels import ACCEPT_LABELS, COURIER_LABELS, PAYMENT_LABELS, STATUS_LABELS, STEP_LABELS, SUGGESTION_LABELS
 from .services import ENDINGS, conversation_suggestions, orders_of
 from .suggestions import ChatLine, Suggestion, suggest
@@ -186,28 +187,26 @@ def reminder_hint(section: str, settings) -> str:
                     settings.repeat_days)
 
 
-class ReminderTexts:
+class ReminderTexts(PageTexts):
     """What an order reminder row says and links to, looked up once for the page (Today draws up to 80 of them
     beside its queue): Werkzeug's url_for and Flask-Babel's lookups per row cost more than the row's data."""
 
     def __init__(self):
-        from ..formatting import url_pattern
-        from ..today.display import PageTexts
-
-        self.page = PageTexts()
+        super().__init__()
         self.next = request.full_path
-        self.url = {name: url_pattern(endpoint, **{key: 0}) for name, endpoint, key in (
-            ("customer", "customers.show", "customer_id"), ("order", "orders.show", "order_id"),
-            ("reply", "today.reply", "conversation_id"), ("status", "orders.change_status", "order_id"),
-            ("review_asked", "orders.review_asked", "order_id"),
-            ("repeat_reminded", "orders.repeat_reminded", "order_id"))}
-        self.words = {
+        self.url = {"customer": url_pattern("customers.show", customer_id=0),
+                    "order": url_pattern("orders.show", order_id=0),
+                    "reply": url_pattern("today.reply", conversation_id=0)}
+        # The one button of a section's row: where it posts and what it says.
+        self.done = {"not_delivered": (url_pattern("orders.change_status", order_id=0), _("Delivered")),
+                     "review": (url_pattern("orders.review_asked", order_id=0), _("Asked")),
+                     "repeat": (url_pattern("orders.repeat_reminded", order_id=0), _("Reminded"))}
+        self.words.update({
             "order": _("Order #%(number)d"), "open": _("Open"), "nudge": _("Nudge"), "log_as_sent": _("Log as sent"),
-            "message_to": _("Message to %(name)s"), "delivered": _("Delivered"), "asked": _("Asked"),
-            "reminded": _("Reminded"),
+            "message_to": _("Message to %(name)s"),
             "awaiting_payment": _("Waiting for payment for %(time)s"), "not_delivered": _("Shipped %(time)s ago"),
             "review": _("Delivered %(time)s ago"), "repeat": _("Last order %(time)s ago"),
-        }
+        })
 
 
 def reminder_texts() -> ReminderTexts:
