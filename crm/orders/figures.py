@@ -1,5 +1,6 @@
 """The report's order figures for a period (crm.reports.figures.Period), per channel, per need tag and per staff
-member: each one GROUP BY query over orders and their steps, so a year of orders is summed by SQLite.
+member: three statements (orders placed, paid, ended), each reading the period's orders once and summing them per
+group, so a year of orders is summed by the database.
 
 How they are counted (the report page says the same):
 - Orders: orders placed in the period (their "ordered" step).
@@ -19,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, null, union_all
 
 from ..extensions import db
 from ..formatting import CHANNEL_LABELS
@@ -69,40 +70,56 @@ def _live(statement):
     return statement.where(of_live_customer(Order.customer_id))
 
 
-def _by(statement, grouping: str):
-    """The statement grouped by the channel, the staff member or the need tag, with that key as its first column."""
-    if grouping == "channel":
-        return statement.add_columns(Order.channel.label("key")).group_by(Order.channel)
-    if grouping == "staff":
-        return statement.add_columns(Order.created_by_id.label("key")).group_by(Order.created_by_id)
-    if grouping == "tag":
-        return (statement.add_columns(ConversationTag.tag_id.label("key"))
-                .join(ConversationTag, ConversationTag.conversation_id == Order.conversation_id)
-                .join(Tag, Tag.id == ConversationTag.tag_id)
-                .where(ConversationTag.removed_at.is_(None), Tag.kind == "need")
-                .group_by(ConversationTag.tag_id))
-    return statement
+def _orders(*columns):
+    """A select of the orders of live customers with what the groupings read, and `columns`."""
+    return _live(db.select(Order.customer_id, Order.channel, Order.created_by_id, Order.conversation_id, *columns)
+                 .select_from(Order))
 
 
-def _placed(period, grouping):
+GROUPINGS = ("total", "channel", "staff", "tag")
+KEY_COLUMNS = (("channel", String), ("staff", Integer), ("tag", Integer))
+
+
+def _grouped(orders, measures):
+    """`measures` of `orders` (from _orders) for the whole shop, per channel, per staff member and per need tag in
+    one statement: the orders are read once (a materialized CTE) and summed four ways, each row saying which."""
+    rows = orders.cte("period_orders").prefix_with("MATERIALIZED")
+    # The tag rows read the orders again, joined to their chat's tags: from the CTE, SQLite walked every tag.
+    tagged = (orders.add_columns(ConversationTag.tag_id.label("tag_id"))
+              .join(ConversationTag, ConversationTag.conversation_id == Order.conversation_id)
+              .join(Tag, Tag.id == ConversationTag.tag_id)
+              .where(ConversationTag.removed_at.is_(None), Tag.kind == "need").subquery())
+
+    def keys(grouping, **key):
+        # Typed NULLs: PostgreSQL takes a column that two branches leave NULL as text, then refuses an integer key.
+        return (literal(grouping).label("grouping"),
+                *(cast(key.get(name, null()), kind).label(name) for name, kind in KEY_COLUMNS))
+
+    return union_all(
+        db.select(*keys("total"), *measures(rows.c)).select_from(rows),
+        db.select(*keys("channel", channel=rows.c.channel), *measures(rows.c)).group_by(rows.c.channel),
+        db.select(*keys("staff", staff=rows.c.created_by_id), *measures(rows.c)).group_by(rows.c.created_by_id),
+        db.select(*keys("tag", tag=tagged.c.tag_id), *measures(tagged.c)).group_by(tagged.c.tag_id),
+    )
+
+
+def _placed(period):
     step = db.aliased(OrderStep)
-    statement = _live(db.select(func.count(Order.id).label("orders")).select_from(Order)
-                      .join(step, and_(step.order_id == Order.id, step.status == "awaiting_payment"))
-                      .where(step.at >= period.start, step.at < period.end))
-    return _by(statement, grouping)
+    orders = (_orders().join(step, and_(step.order_id == Order.id, step.status == "awaiting_payment"))
+              .where(step.at >= period.start, step.at < period.end))
+    return _grouped(orders, lambda rows: [func.count().label("orders")])
 
 
-def _ended(period, grouping):
+def _ended(period):
     step = db.aliased(OrderStep)
-    statement = _live(db.select(func.sum(case((step.status == "returned", 1), else_=0)).label("returned"),
-                                func.sum(case((step.status == "cancelled", 1), else_=0)).label("cancelled"))
-                      .select_from(Order)
-                      .join(step, and_(step.order_id == Order.id, step.status.in_(ENDINGS)))
-                      .where(step.at >= period.start, step.at < period.end, Order.status == step.status))
-    return _by(statement, grouping)
+    orders = (_orders(step.status.label("ending"))
+              .join(step, and_(step.order_id == Order.id, step.status.in_(ENDINGS)))
+              .where(step.at >= period.start, step.at < period.end, Order.status == step.status))
+    return _grouped(orders, lambda rows: [func.sum(case((rows.ending == "returned", 1), else_=0)).label("returned"),
+                                          func.sum(case((rows.ending == "cancelled", 1), else_=0)).label("cancelled")])
 
 
-def _paid(period, grouping):
+def _paid(period):
     step = db.aliased(OrderStep)
     earlier_order = db.aliased(Order)
     earlier_step = db.aliased(OrderStep)
@@ -115,39 +132,42 @@ def _paid(period, grouping):
                        .where(earlier_order.customer_id == Order.customer_id, earlier_order.id != Order.id,
                               earlier_order.status.notin_(ENDINGS), paid_at < step.at)
                        .correlate(Order, step).exists())
-    method = func.coalesce(Order.payment_method, "")
-    total = func.coalesce(Order.total, 0)
-    statement = _live(db.select(
-        func.count(Order.id).label("paid"), func.coalesce(func.sum(total), 0).label("revenue"),
-        func.count(Order.total).label("priced"),
-        func.sum(case((method == "cod", 1), else_=0)).label("cod"),
-        func.sum(case((method == "cod", total), else_=0)).label("cod_revenue"),
-        func.sum(case((method == "bank_transfer", 1), else_=0)).label("transfer"),
-        func.sum(case((method == "bank_transfer", total), else_=0)).label("transfer_revenue"),
-        func.count(func.distinct(Order.customer_id)).label("paying_customers"),
-        func.count(func.distinct(case((had_paid_before, Order.customer_id)))).label("repeat_customers"),
-    ).select_from(Order)
-        .join(step, and_(step.order_id == Order.id, step.status == "paid"))
-        .where(step.at >= period.start, step.at < period.end, Order.status.notin_(ENDINGS)))
-    return _by(statement, grouping)
+    orders = (_orders(func.coalesce(Order.payment_method, "").label("method"), Order.total,
+                      case((had_paid_before, 1), else_=0).label("repeat"))
+              .join(step, and_(step.order_id == Order.id, step.status == "paid"))
+              .where(step.at >= period.start, step.at < period.end, Order.status.notin_(ENDINGS)))
+
+    def measures(rows):
+        total = func.coalesce(rows.total, 0)
+        return [
+            func.count().label("paid"), func.coalesce(func.sum(total), 0).label("revenue"),
+            func.count(rows.total).label("priced"),
+            func.sum(case((rows.method == "cod", 1), else_=0)).label("cod"),
+            func.sum(case((rows.method == "cod", total), else_=0)).label("cod_revenue"),
+            func.sum(case((rows.method == "bank_transfer", 1), else_=0)).label("transfer"),
+            func.sum(case((rows.method == "bank_transfer", total), else_=0)).label("transfer_revenue"),
+            func.count(func.distinct(rows.customer_id)).label("paying_customers"),
+            func.count(func.distinct(case((rows.repeat == 1, rows.customer_id)))).label("repeat_customers"),
+        ]
+    return _grouped(orders, measures)
 
 
-def _figures(period, grouping: str | None) -> dict:
-    """key -> the counts of that group (None: one group, the whole shop, under the key "")."""
-    found: dict = {}
+def _figures(period) -> dict[str, dict]:
+    """grouping ("total", "channel", "staff", "tag") -> key -> the counts of that group (the total's key: "")."""
+    found: dict[str, dict] = {grouping: {} for grouping in GROUPINGS}
     for query in (_placed, _paid, _ended):
-        for row in db.session.execute(query(period, grouping)).mappings():
+        for row in db.session.execute(query(period)).mappings():
             values = dict(row)
-            key = values.pop("key", "") if grouping else ""
-            found.setdefault(key, {}).update({name: int(value or 0) for name, value in values.items()})
+            grouping = values.pop("grouping")
+            key = {name: values.pop(name) for name, _ in KEY_COLUMNS}.get(grouping, "")
+            found[grouping].setdefault(key, {}).update({name: int(value or 0) for name, value in values.items()})
     return found
 
 
 def order_report(period) -> OrderReport:
-    total = _figures(period, None).get("", {})
-    by_channel = _figures(period, "channel")
-    by_staff = _figures(period, "staff")
-    by_tag = _figures(period, "tag")
+    found = _figures(period)
+    total, by_channel, by_staff, by_tag = (found[grouping] for grouping in GROUPINGS)
+    total = total.get("", {})
     channels = [OrderFigures(channel, CHANNEL_LABELS[channel], **by_channel[channel]) for channel in CHANNELS
                 if channel in by_channel]
     users = {u.id: u for u in db.session.execute(db.select(User).where(User.id.in_(
