@@ -1,4 +1,6 @@
 """`flask --app app serve`, and the registry of every command (`flask --app app --help` lists them)."""
+import gc
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -40,6 +42,9 @@ def serve_command(host, port):
     click.echo(f"Obrolan is serving on http://{host}:{port} (Ctrl+C stops it).", err=True)
     # waitress drops every X-Forwarded-* header by default; behind a proxy the app sorts them out itself
     # (crm.security.ForwardedByTrustedProxies), believing only the proxy's own address.
+    # What was built to start (modules, the ORM's mappers, the translations) lives as long as the process: frozen
+    # out of the garbage collector, its full collections stop walking it, which paused a heavy page 40-60 ms.
+    gc.freeze()
     keep_proxy_headers = {"clear_untrusted_proxy_headers": False} if app.config.get("TRUSTED_PROXIES") else {}
     serve(app, host=host, port=port, threads=int(app.config["THREADS"]), ident="Obrolan", **keep_proxy_headers)
 
