@@ -40,11 +40,11 @@ def serve_command(host, port):
 
     start_worker(app)  # imports queued before a restart go on; one that a crash cut short is cleaned up
     click.echo(f"Obrolan is serving on http://{host}:{port} (Ctrl+C stops it).", err=True)
-    # waitress drops every X-Forwarded-* header by default; behind a proxy the app sorts them out itself
-    # (crm.security.ForwardedByTrustedProxies), believing only the proxy's own address.
     # What was built to start (modules, the ORM's mappers, the translations) lives as long as the process: frozen
     # out of the garbage collector, its full collections stop walking it, which paused a heavy page 40-60 ms.
     gc.freeze()
+    # waitress drops every X-Forwarded-* header by default; behind a proxy the app sorts them out itself
+    # (crm.security.ForwardedByTrustedProxies), believing only the proxy's own address.
     keep_proxy_headers = {"clear_untrusted_proxy_headers": False} if app.config.get("TRUSTED_PROXIES") else {}
     serve(app, host=host, port=port, threads=int(app.config["THREADS"]), ident="Obrolan", **keep_proxy_headers)
 
